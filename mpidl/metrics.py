@@ -1,0 +1,425 @@
+"""Model metrics with H2O's names and definitions (spec section 7.3), pure numpy.
+
+Every function takes observation weights ``w`` (float[n] or None = all ones) and returns a plain
+dict of Python floats / ints / lists, ready for JSON. Rows with weight 0 (or NaN) and rows whose
+response is missing (class code < 0, or NaN for regression) do not count, as in H2O's metric
+builders. With no counted rows every metric is NaN and ``nobs`` is 0.
+
+Where H2O and textbook definitions differ, H2O wins (these are the numbers H2O prints):
+
+- ``mean_per_class_error`` averages the per-class error over ALL K classes, and a class with no
+  rows contributes 0 (``ConfusionMatrix.class_error``: "Either 0 or NaN, but 0 is nicer").
+- Binomial ``AUC`` / ``pr_auc`` are exact (H2O bins to 400 thresholds, exact up to 400 distinct
+  probabilities). They are NaN, not H2O's 1.0 / 0.0, when one class has no weight.
+- ``pr_auc`` is H2O's ``AUC2.pr_auc``: trapezoids over (recall, precision) at the distinct
+  thresholds, starting at the highest threshold (no artificial (0, 1) point).
+- The deviances are H2O's ``Distribution.deviance``; poisson and gamma omit the saturated-model
+  term, so their mean_residual_deviance can be negative (see ``regression_metrics``).
+- Ties in multinomial ``argmax`` and top-K ranks go to the lower class index (H2O breaks them
+  with class priors and a row hash).
+"""
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "binomial_metrics", "multinomial_metrics", "classification_metrics", "regression_metrics",
+    "confusion_matrix_table", "metric_value", "canonical_metric_name", "weighted_quantile",
+]
+
+LOGLOSS_EPS = 1e-15
+NAN = float("nan")
+
+# H2O's ScoreKeeper.StoppingMetric names (canonical spelling) -> key in a metrics dict.
+STOPPING_METRIC_KEYS = {
+    "deviance": "mean_residual_deviance",
+    "logloss": "logloss",
+    "MSE": "MSE",
+    "RMSE": "RMSE",
+    "MAE": "mae",
+    "RMSLE": "rmsle",
+    "AUC": "AUC",
+    "AUCPR": "pr_auc",
+    "lift_top_group": "lift_top_group",
+    "misclassification": "classification_error",
+    "mean_per_class_error": "mean_per_class_error",
+}
+_CANONICAL = {name.lower(): name for name in ("AUTO", *STOPPING_METRIC_KEYS)}
+
+
+def canonical_metric_name(name):
+    """H2O's spelling of a stopping-metric name given in any case; ValueError if unknown."""
+    canon = _CANONICAL.get(str(name).strip().lower())
+    if canon is None:
+        raise ValueError(f"stopping_metric: unknown value {name!r}; "
+                         f"use one of {', '.join(_CANONICAL.values())}")
+    return canon
+
+
+def metric_value(metrics, name):
+    """The value of stopping metric ``name`` (case-insensitive H2O name) in a metrics dict.
+
+    deviance -> mean_residual_deviance, AUCPR -> pr_auc, misclassification ->
+    classification_error, MAE -> mae, RMSLE -> rmsle; the others map to themselves. AUTO must be
+    resolved first (``stopping.resolve_stopping_metric``). A metric this dict does not hold
+    (AUC of a multinomial model, lift_top_group) reads as NaN, which never triggers a stop.
+    """
+    canon = canonical_metric_name(name)
+    if canon == "AUTO":
+        raise ValueError("stopping_metric AUTO must be resolved before reading a metric")
+    value = metrics.get(STOPPING_METRIC_KEYS[canon], NAN)
+    return NAN if value is None else float(value)
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+def _weights(w, n):
+    if w is None:
+        return np.ones(n, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64).ravel()
+    if w.shape[0] != n:
+        raise ValueError(f"weights have {w.shape[0]} rows, expected {n}")
+    return np.where(np.isnan(w), 0.0, w)
+
+
+def _class_codes(y):
+    """Class codes as int64, with NaN (a float-coded missing response) mapped to -1."""
+    y = np.asarray(y).ravel()
+    if y.dtype.kind == "f":
+        y = np.where(np.isnan(y), -1.0, y)
+    return y.astype(np.int64)
+
+
+def _wmean(w, x, wsum):
+    return float(np.dot(w, x) / wsum)
+
+
+def _weighted_var(w, x, wsum):
+    """Weighted population variance, as H2O's ``weightedSigma()**2`` (no sample correction)."""
+    mean = np.dot(w, x) / wsum
+    return float(max(np.dot(w, x * x) / wsum - mean * mean, 0.0))
+
+
+def _r2(mse, var):
+    # H2O computes 1 - MSE/var even for var == 0 (giving -Infinity); NaN is kept JSON-friendlier.
+    return 1.0 - mse / var if var > 0 else NAN
+
+
+def _mean_per_class_error(cm):
+    """H2O's ConfusionMatrix.mean_per_class_error: classes without rows count as error 0."""
+    rows = cm.sum(axis=1)
+    errs = np.where(rows > 0, (rows - np.diag(cm)) / np.where(rows > 0, rows, 1.0), 0.0)
+    return float(errs.mean())
+
+
+def _finite_or_nan(x):
+    x = float(x)
+    return x if math.isfinite(x) else NAN
+
+
+# ------------------------------------------------------------------------------- binomial
+
+def _threshold_curve(y, p1, w):
+    """Cumulative weighted TP / FP counts at each distinct threshold, highest threshold first.
+
+    ``tps[i]`` = weight of positives with ``p1 >= ths[i]``; likewise ``fps`` for negatives.
+    """
+    ths, inv = np.unique(p1, return_inverse=True)
+    tps = np.bincount(inv, weights=w * (y == 1), minlength=ths.size)[::-1].cumsum()
+    fps = np.bincount(inv, weights=w * (y == 0), minlength=ths.size)[::-1].cumsum()
+    return ths[::-1], tps, fps
+
+
+def _binary_cm(y, p1, w, threshold):
+    pred = p1 >= threshold
+    pos, neg = y == 1, y == 0
+    return np.array([[w[neg & ~pred].sum(), w[neg & pred].sum()],
+                     [w[pos & ~pred].sum(), w[pos & pred].sum()]])
+
+
+def binomial_metrics(y, p1, w=None):
+    """Binomial metrics as H2O's ``ModelMetricsBinomial``.
+
+    Parameters: ``y`` int[n] in {0, 1} (negative or NaN = missing), ``p1`` float[n] = P(class 1),
+    ``w`` float[n] or None.
+
+    Returns keys ``MSE`` (weighted mean of (y - p1)^2), ``RMSE``, ``logloss``
+    (-mean log max(1e-15, p_actual)), ``AUC``, ``pr_auc``, ``max_f1_threshold`` (predict 1 iff
+    p1 >= it; among equal F1 the highest threshold, as H2O), ``classification_error``,
+    ``mean_per_class_error``, ``confusion_matrix`` ([[TN, FP], [FN, TP]], weighted, at that
+    threshold), ``r2`` (1 - MSE / weighted population variance of y), ``nobs``.
+    When no threshold has a defined F1 (no positive rows) the threshold is 0.5, H2O's default.
+    """
+    y = _class_codes(y)
+    p1 = np.asarray(p1, dtype=np.float64).ravel()
+    if p1.shape[0] != y.shape[0]:
+        raise ValueError(f"p1 has {p1.shape[0]} rows, y has {y.shape[0]}")
+    w = _weights(w, y.shape[0])
+    if np.any(y > 1):
+        raise ValueError("binomial response must be coded 0/1")
+    keep = (w > 0) & (y >= 0)
+    y, p1, w = y[keep], p1[keep], w[keep]
+    wsum = float(w.sum())
+    if wsum <= 0:
+        return {"MSE": NAN, "RMSE": NAN, "logloss": NAN, "AUC": NAN, "pr_auc": NAN,
+                "max_f1_threshold": NAN, "classification_error": NAN,
+                "mean_per_class_error": NAN, "confusion_matrix": [[0.0, 0.0], [0.0, 0.0]],
+                "r2": NAN, "nobs": 0}
+    p_act = np.where(y == 1, p1, 1.0 - p1)
+    mse = _wmean(w, (1.0 - p_act) ** 2, wsum)
+    logloss = -_wmean(w, np.log(np.maximum(LOGLOSS_EPS, p_act)), wsum)
+
+    auc = pr_auc = NAN
+    threshold = 0.5
+    if np.all(np.isfinite(p1)):
+        ths, tps, fps = _threshold_curve(y, p1, w)
+        pos, neg = tps[-1], fps[-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = tps / (tps + fps)
+            recall = tps / pos
+            f1 = 2.0 * precision * recall / (precision + recall)
+        if pos > 0 and neg > 0:
+            tp0 = np.concatenate(([0.0], tps[:-1]))
+            fp0 = np.concatenate(([0.0], fps[:-1]))
+            auc = float(np.sum((fps - fp0) * (tps + tp0) / 2.0) / pos / neg)
+            pr_auc = float(np.sum((recall[1:] - recall[:-1])
+                                  * (precision[1:] + precision[:-1]) * 0.5))
+        if not np.all(np.isnan(f1)):
+            threshold = float(ths[int(np.nanargmax(f1))])  # first max = highest threshold
+    cm = _binary_cm(y, p1, w, threshold)
+    return {
+        "MSE": mse,
+        "RMSE": math.sqrt(mse),
+        "logloss": logloss,
+        "AUC": auc,
+        "pr_auc": pr_auc,
+        "max_f1_threshold": threshold,
+        "classification_error": float((cm[0, 1] + cm[1, 0]) / wsum),
+        "mean_per_class_error": _mean_per_class_error(cm),
+        "confusion_matrix": cm.tolist(),
+        "r2": _r2(mse, _weighted_var(w, y.astype(np.float64), wsum)),
+        "nobs": int(y.shape[0]),
+    }
+
+
+# ---------------------------------------------------------------------------- multinomial
+
+def multinomial_metrics(y, probs, w=None):
+    """Multinomial metrics as H2O's ``ModelMetricsMultinomial`` (no AUC: auc_type AUTO).
+
+    Parameters: ``y`` int[n] in 0..K-1 (negative or NaN = missing), ``probs`` float[n, K], ``w``.
+
+    Returns keys ``MSE`` (weighted mean of (1 - p_actual)^2), ``RMSE``, ``logloss``,
+    ``classification_error`` (argmax labels), ``mean_per_class_error``, ``confusion_matrix``
+    (K x K, rows actual, columns predicted, weighted), ``hit_ratios`` (length min(10, K): entry
+    k-1 = weighted fraction whose actual class is among the k most probable), ``r2``
+    (1 - MSE / weighted population variance of the class index y, as H2O), ``nobs``.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2:
+        raise ValueError(f"probs must be 2-D [n, K], got shape {probs.shape}")
+    n, k = probs.shape
+    y = _class_codes(y)
+    if y.shape[0] != n:
+        raise ValueError(f"probs has {n} rows, y has {y.shape[0]}")
+    if np.any(y >= k):
+        raise ValueError(f"class index {int(y.max())} out of range for {k} classes")
+    w = _weights(w, n)
+    keep = (w > 0) & (y >= 0)
+    y, probs, w = y[keep], probs[keep], w[keep]
+    wsum = float(w.sum())
+    n_hits = min(10, k)
+    if wsum <= 0:
+        return {"MSE": NAN, "RMSE": NAN, "logloss": NAN, "classification_error": NAN,
+                "mean_per_class_error": NAN, "confusion_matrix": np.zeros((k, k)).tolist(),
+                "hit_ratios": [NAN] * n_hits, "r2": NAN, "nobs": 0}
+    rows = np.arange(y.shape[0])
+    p_act = probs[rows, y]
+    mse = _wmean(w, (1.0 - p_act) ** 2, wsum)
+    logloss = -_wmean(w, np.log(np.maximum(LOGLOSS_EPS, p_act)), wsum)
+    pred = np.argmax(probs, axis=1)
+    cm = np.zeros((k, k))
+    np.add.at(cm, (y, pred), w)
+    # rank of the actual class: classes strictly more probable, plus equal ones of lower index
+    rank = (probs > p_act[:, None]).sum(axis=1) + (
+        (probs == p_act[:, None]) & (np.arange(k)[None, :] < y[:, None])).sum(axis=1)
+    hits = np.bincount(np.minimum(rank, n_hits), weights=w, minlength=n_hits + 1)[:n_hits]
+    return {
+        "MSE": mse,
+        "RMSE": math.sqrt(mse),
+        "logloss": logloss,
+        "classification_error": float(1.0 - np.trace(cm) / wsum),
+        "mean_per_class_error": _mean_per_class_error(cm),
+        "confusion_matrix": cm.tolist(),
+        "hit_ratios": (np.cumsum(hits) / wsum).tolist(),
+        "r2": _r2(mse, _weighted_var(w, y.astype(np.float64), wsum)),
+        "nobs": int(y.shape[0]),
+    }
+
+
+def classification_metrics(y, probs, w=None):
+    """Binomial metrics (from ``probs[:, 1]``) when K == 2, else multinomial; see those."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim == 2 and probs.shape[1] == 2:
+        return binomial_metrics(y, probs[:, 1], w)
+    return multinomial_metrics(y, probs, w)
+
+
+# ----------------------------------------------------------------------------- regression
+
+def weighted_quantile(x, w, alpha):
+    """H2O's interpolating quantile with weights as replication counts.
+
+    The position ``alpha * (W - 1)`` (W = total weight) is located in the sorted values, each
+    value occupying as many positions as its weight, and the two neighbouring positions are
+    interpolated linearly: with integer weights this is R's type 7 on the replicated data.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    order = np.argsort(x, kind="stable")
+    xs, cum = x[order], np.cumsum(w[order])
+    total = cum[-1]
+    pos = max(alpha * (total - 1.0), 0.0)
+    lo_row = math.floor(pos)
+    last = xs.shape[0] - 1
+    lo = xs[min(int(np.searchsorted(cum, lo_row, side="right")), last)]
+    if pos == lo_row:
+        return float(lo)
+    hi = xs[min(int(np.searchsorted(cum, lo_row + 1, side="right")), last)]
+    return float(lo + (hi - lo) * (pos - lo_row))
+
+
+def _log_link(mu):
+    """H2O's sanitized log link: log(max(0, mu)), 0 -> -19, clamped below at -19."""
+    mu = np.maximum(mu, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.maximum(-19.0, np.log(mu))
+
+
+def _exp(x):
+    return np.minimum(1e19, np.exp(x))
+
+
+def _deviance(y, f, w, distribution, huber_alpha, tweedie_power, quantile_alpha):
+    """Unweighted per-row deviance of H2O's ``Distribution.deviance`` (f in response units)."""
+    r = y - f
+    if distribution in ("gaussian", "auto"):
+        return r * r
+    if distribution == "laplace":
+        return np.abs(r)
+    if distribution == "quantile":
+        return np.where(y > f, quantile_alpha * r, (1.0 - quantile_alpha) * (-r))
+    if distribution == "huber":
+        delta = weighted_quantile(np.abs(r), w, huber_alpha)
+        return np.where(np.abs(r) <= delta, r * r, 2.0 * (np.abs(r) - delta) * delta)
+    lf = _log_link(f)
+    if distribution == "poisson":
+        return -2.0 * (y * lf - _exp(lf))
+    if distribution == "gamma":
+        return 2.0 * (y * _exp(-lf) + lf)
+    if distribution == "tweedie":
+        p = tweedie_power
+        return 2.0 * (np.power(y, 2.0 - p) / ((1.0 - p) * (2.0 - p))
+                      - y * _exp(lf * (1.0 - p)) / (1.0 - p) + _exp(lf * (2.0 - p)) / (2.0 - p))
+    raise ValueError(f"distribution: {distribution!r} has no regression deviance; use gaussian, "
+                     "laplace, quantile, huber, poisson, gamma or tweedie")
+
+
+def regression_metrics(y, pred, w=None, distribution="gaussian", huber_alpha=0.9,
+                       tweedie_power=1.5, quantile_alpha=0.5):
+    """Regression metrics as H2O's ``ModelMetricsRegression``, in original response units.
+
+    Parameters: ``y`` float[n] (NaN = missing), ``pred`` float[n] (after the link inverse),
+    ``w``, the distribution and its parameters.
+
+    Returns keys ``MSE``, ``RMSE``, ``mae``, ``rmsle`` (sqrt of the weighted mean of
+    (log1p(pred) - log1p(y))^2; NaN if any y or pred < -1), ``r2`` (1 - MSE / weighted
+    population variance of y), ``mean_residual_deviance`` (sum w*dev / sum w), ``nobs``.
+
+    Per-row deviances (H2O's ``Distribution.deviance``, mu = pred, r = y - mu):
+    gaussian r^2; laplace |r|; quantile alpha*r if y > mu else (1-alpha)*(-r);
+    huber r^2 if |r| <= delta else 2*delta*(|r| - delta), delta = the huber_alpha weighted
+    quantile of |r| (spec 7.3; note H2O's branch is 2*delta*|r| - 2*delta^2, not the textbook
+    2*delta*|r| - delta^2, so it jumps at |r| = delta); poisson -2*(y*log(mu) - mu);
+    gamma 2*(y/mu + log(mu)); tweedie (1 < p < 2)
+    2*(y^(2-p)/((1-p)(2-p)) - y*mu^(1-p)/(1-p) + mu^(2-p)/(2-p)). For poisson and gamma H2O
+    drops the saturated-model term, so these differ from the textbook unit deviances
+    2*(y*log(y/mu) - (y-mu)) and 2*(-log(y/mu) + (y-mu)/mu) by a term in y alone; log(mu) is
+    H2O's sanitized log (log(max(0, mu)), clamped below at -19) and exp is capped at 1e19.
+    """
+    y = np.asarray(y, dtype=np.float64).ravel()
+    pred = np.asarray(pred, dtype=np.float64).ravel()
+    if pred.shape[0] != y.shape[0]:
+        raise ValueError(f"pred has {pred.shape[0]} rows, y has {y.shape[0]}")
+    w = _weights(w, y.shape[0])
+    keep = (w > 0) & ~np.isnan(y)
+    y, pred, w = y[keep], pred[keep], w[keep]
+    wsum = float(w.sum())
+    if wsum <= 0:
+        return {"MSE": NAN, "RMSE": NAN, "mae": NAN, "rmsle": NAN, "r2": NAN,
+                "mean_residual_deviance": NAN, "nobs": 0}
+    r = y - pred
+    mse = _wmean(w, r * r, wsum)
+    if np.any(y < -1) or np.any(pred < -1):
+        rmsle = NAN
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rmsle = _finite_or_nan(math.sqrt(_wmean(w, (np.log1p(pred) - np.log1p(y)) ** 2,
+                                                    wsum)))
+    dev = _deviance(y, pred, w, str(distribution).lower(), huber_alpha, tweedie_power,
+                    quantile_alpha)
+    return {
+        "MSE": mse,
+        "RMSE": math.sqrt(mse),
+        "mae": _wmean(w, np.abs(r), wsum),
+        "rmsle": rmsle,
+        "r2": _r2(mse, _weighted_var(w, y, wsum)),
+        "mean_residual_deviance": _wmean(w, dev, wsum),
+        "nobs": int(y.shape[0]),
+    }
+
+
+# ---------------------------------------------------------------------------------- report
+
+def confusion_matrix_table(cm, domain):
+    """H2O's confusion-matrix table as fixed-width text (rows actual, columns predicted).
+
+    ``cm``: K x K counts or weights; ``domain``: K class labels. Adds an ``Error`` column (the
+    row's error rate), a ``Rate`` column ("errors / total") and a ``Totals`` row (column sums,
+    overall error). Integer-valued matrices print as integers with thousands separators, as H2O.
+    """
+    cm = np.asarray(cm, dtype=np.float64)
+    k = cm.shape[0]
+    if cm.shape != (k, k) or len(domain) != k:
+        raise ValueError(f"confusion matrix shape {cm.shape} does not match {len(domain)} labels")
+    is_int = bool(np.all(cm == np.floor(cm)))
+    acts, preds = cm.sum(axis=1), cm.sum(axis=0)
+    errs = acts - np.diag(cm)
+    total, terr = float(acts.sum()), float(errs.sum())
+
+    def num(v):
+        return f"{int(v):,d}" if is_int else f"{v:.2f}"
+
+    def rate(e, t, fmt):
+        return f"{int(e):,d} / {int(t):,d}" if is_int else f"{e:{fmt}} / {t:{fmt}}"
+
+    def ratio(e, t):
+        return f"{e / t:.4f}" if t > 0 else "NaN"
+
+    header = [""] + [str(d) for d in domain] + ["Error", "Rate"]
+    body = [[str(domain[a])] + [num(v) for v in cm[a]] + [ratio(errs[a], acts[a]),
+                                                           rate(errs[a], acts[a], ".4f")]
+            for a in range(k)]
+    body.append(["Totals"] + [num(v) for v in preds] + [ratio(terr, total),
+                                                        rate(terr, total, ".2f")])
+    rate_width = max(len(row[-1]) for row in body)
+    for row in body:
+        row[-1] = "= " + row[-1].rjust(rate_width)
+    table = [header] + body
+    widths = [max(len(row[c]) for row in table) for c in range(len(header))]
+    lines = ["Confusion Matrix (vertical: actual; across: predicted)"]
+    for row in table:
+        cells = [row[0].ljust(widths[0])] + [row[c].rjust(widths[c]) for c in range(1, len(row))]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
