@@ -1,0 +1,103 @@
+"""The model file (HDF5): everything needed to predict with a model or continue training it.
+
+Layout: root attributes ``format = "mpidl-model"``, ``version``, and JSON documents
+``params`` (sanitized parameters), ``datainfo``, ``layout``, ``state`` (counters, timing,
+best loss, metrics) and ``history`` (scoring history rows); datasets ``buf`` (float32: weights,
+biases, optimizer state; see ``model/network.py``) and, when kept, ``best_buf``.
+
+Writes go to a temporary file in the target's directory, then ``os.replace``: a crash never
+leaves a half-written model.  Only rank 0 calls ``write_model``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from .data.datainfo import DataInfo
+from .errors import UserError
+from .model.network import Layout
+from .model.state import Model
+from .params import Params
+
+os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
+import h5py  # noqa: E402
+
+FORMAT = "mpidl-model"
+VERSION = 1
+_STATE_FIELDS = ("model_id", "processed", "iterations", "training_rows", "epoch_counter",
+                 "train_seconds", "scoring_seconds", "tspi", "huber_delta", "best_loss",
+                 "training_metrics", "validation_metrics", "stop_reason", "nranks")
+
+
+def _json(obj) -> str:
+    return json.dumps(obj, allow_nan=True, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+
+
+def write_model(path: str, model: Model) -> None:
+    """Write ``model`` to ``path`` atomically (temp file + rename)."""
+    path = os.path.abspath(path)
+    d = os.path.dirname(path)
+    try:
+        os.makedirs(d, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=d)
+        os.close(fd)
+    except OSError as e:
+        raise UserError(f"{path}: cannot write the model file ({e.strerror})") from None
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FORMAT
+            f.attrs["version"] = VERSION
+            f.attrs["params"] = _json(model.params.to_dict())
+            f.attrs["datainfo"] = _json(model.dinfo.to_dict())
+            lay = model.layout
+            f.attrs["layout"] = _json({"units": list(lay.units), "activation": lay.activation,
+                                       "classification": lay.classification,
+                                       "slots": lay.slots})
+            f.attrs["state"] = _json({k: getattr(model, k) for k in _STATE_FIELDS})
+            f.attrs["history"] = _json(model.history)
+            f.create_dataset("buf", data=model.buf)
+            if model.best_buf is not None:
+                f.create_dataset("best_buf", data=model.best_buf)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_model(path: str) -> Model:
+    """Load a model file; a missing or foreign file is a UserError naming ``path``."""
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such model file")
+    try:
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("format") != FORMAT:
+                raise UserError(f"{path}: not an mpidl model file")
+            if int(f.attrs["version"]) > VERSION:
+                raise UserError(f"{path}: model file version {int(f.attrs['version'])} is newer "
+                                "than this mpidl understands")
+            params = Params.from_dict(json.loads(f.attrs["params"]), source=path)
+            dinfo = DataInfo.from_dict(json.loads(f.attrs["datainfo"]))
+            lay = json.loads(f.attrs["layout"])
+            state = json.loads(f.attrs["state"])
+            history = json.loads(f.attrs["history"])
+            buf = f["buf"][...]
+            best = f["best_buf"][...] if "best_buf" in f else None
+    except OSError as e:
+        raise UserError(f"{path}: not a readable HDF5 model file ({e})") from None
+    except (KeyError, ValueError) as e:
+        raise UserError(f"{path}: damaged model file ({e})") from None
+    layout = Layout(units=tuple(lay["units"]), activation=lay["activation"],
+                    classification=lay["classification"], slots=lay["slots"])
+    if buf.shape != (layout.buffer_size(),):
+        raise UserError(f"{path}: damaged model file (buffer size does not match the layers)")
+    model = Model(params=params, dinfo=dinfo, layout=layout, buf=np.ascontiguousarray(buf),
+                  history=history, best_buf=best)
+    for k in _STATE_FIELDS:
+        if k in state:
+            setattr(model, k, state[k])
+    return model

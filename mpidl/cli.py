@@ -1,0 +1,184 @@
+"""Command line: ``python -m mpidl {import,train,predict,inspect} ...`` (design.md's contract).
+
+Exit codes: 0 success; 2 bad input or usage (one line on stderr, printed once); 1 internal
+error or diverged training; 75 checkpointed on SIGTERM/SIGUSR1, resubmit to continue.  Any
+failure on one rank that the other ranks cannot know about aborts the whole MPI job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+
+from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_REQUEUE, EXIT_USER, UserError
+
+
+def _env_rank() -> int:
+    """This process's rank from the launcher's environment (no MPI call)."""
+    for v in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
+        if v in os.environ:
+            try:
+                return int(os.environ[v])
+            except ValueError:
+                pass
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors become one line (printed by rank 0 only) and exit 2."""
+
+    def error(self, message):
+        raise UserError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="mpidl", description="H2O-3 Deep Learning as an MPI batch application.")
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    imp = sub.add_parser("import", help="CSV / CSV.gz / zip -> HDF5 table")
+    imp.add_argument("src")
+    imp.add_argument("-o", "--output", required=True, help="destination .h5")
+    imp.add_argument("--categorical", nargs="*", default=[], metavar="COL",
+                     help="numeric columns to import as categorical (e.g. the response)")
+    hdr = imp.add_mutually_exclusive_group()
+    hdr.add_argument("--header", dest="header", action="store_true", default=None)
+    hdr.add_argument("--no-header", dest="header", action="store_false")
+    tr = sub.add_parser("train", help="train a model from a TOML job file")
+    tr.add_argument("job")
+    tr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    tr.add_argument("--threads", type=int, default=None, help="Hogwild threads per rank")
+    tr.add_argument("-o", "--output", default=None, help="model file (default MODEL_ID.h5)")
+    pr = sub.add_parser("predict", help="predict with a model")
+    pr.add_argument("model")
+    pr.add_argument("data")
+    pr.add_argument("-o", "--output", required=True, help="predictions CSV")
+    pr.add_argument("--threads", type=int, default=None)
+    ins = sub.add_parser("inspect", help="show a model's layers, scoring history, metrics")
+    ins.add_argument("model")
+    ins.add_argument("--json", action="store_true")
+    return ap
+
+
+def _log_root(comm):
+    def log(*args, flush=False, **kw):
+        if comm.is_root:
+            sys.stdout.write(" ".join(str(a) for a in args) + "\n")
+            if flush:
+                sys.stdout.flush()
+    return log
+
+
+def _cmd_import(args, comm) -> int:
+    from .data.importer import import_csv
+    err, info = None, None
+    if comm.is_root:
+        try:
+            t0 = time.perf_counter()
+            info = import_csv(args.src, args.output, categorical=args.categorical,
+                              header=args.header)
+            ncat = sum(c.kind == "categorical" for c in info.columns)
+            print(f"imported {args.src} -> {args.output}: {info.nrows} rows x "
+                  f"{len(info.columns)} columns ({ncat} categorical) in "
+                  f"{time.perf_counter() - t0:.1f}s")
+        except UserError as e:
+            err = e
+    comm.agree(err)
+    return EXIT_OK
+
+
+def _cmd_train(args, comm, threads: int) -> int:
+    from .params import load_job
+    from .train.loop import train
+    params = load_job(args.job, args.overrides)
+    model_id = params.model_id or os.path.splitext(os.path.basename(args.job))[0]
+    out = args.output or f"{model_id}.h5"
+    model = train(params, comm, threads, out, model_id, log=_log_root(comm))
+    if comm.is_root:
+        m = model.validation_metrics or model.training_metrics
+        which = "validation" if model.validation_metrics else "training"
+        key = "classification_error" if model.dinfo.classification else "RMSE"
+        print(f"model written to {out} ({model.epoch_counter:.3f} epochs, "
+              f"{model.stop_reason}); {which} {key} {m.get(key, float('nan')):.5g}")
+    return EXIT_OK
+
+
+def _cmd_predict(args, comm, threads: int) -> int:
+    from .checkpoint import read_model
+    from .predict import predict_to_csv
+    model = read_model(args.model)
+    n = predict_to_csv(model, args.data, args.output, comm, threads)
+    if comm.is_root:
+        print(f"wrote {n} predictions to {args.output}")
+    return EXIT_OK
+
+
+def _cmd_inspect(args, comm) -> int:
+    from .checkpoint import read_model
+    from .report import json_report, text_report
+    if comm.is_root:
+        model = read_model(args.model)
+        if args.json:
+            print(json.dumps(json_report(model), allow_nan=True))
+        else:
+            sys.stdout.write(text_report(model))
+    return EXIT_OK
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def main(argv=None) -> int:
+    """Entry point; returns the process exit code (aborts the MPI job on one-rank failures)."""
+    rank = _env_rank()
+    try:
+        args = _parser().parse_args(argv)
+    except UserError as e:
+        if rank == 0:
+            _say(f"mpidl: error: {e}")
+        return EXIT_USER
+    except SystemExit as e:  # --help
+        return int(e.code or 0)
+    from .threads import configure_threads
+    threads, warn = configure_threads(getattr(args, "threads", None))
+    from .comm import world
+    comm = world()
+    if warn and comm.is_root:
+        _say(f"mpidl: warning: {warn}")
+    from .train.loop import CheckpointedOnSignal, TrainingDiverged
+    try:
+        if args.command == "import":
+            return _cmd_import(args, comm)
+        if args.command == "train":
+            return _cmd_train(args, comm, threads)
+        if args.command == "predict":
+            return _cmd_predict(args, comm, threads)
+        return _cmd_inspect(args, comm)
+    except UserError as e:
+        if getattr(e, "agreed", False) or comm.size == 1:
+            if comm.is_root:
+                _say(f"mpidl: error: {e}")
+            return EXIT_USER
+        _say(f"mpidl rank {comm.rank}: error: {e}")
+        comm.abort(EXIT_USER)
+    except CheckpointedOnSignal:
+        return EXIT_REQUEUE
+    except TrainingDiverged as e:
+        if comm.is_root:
+            _say(f"mpidl: error: {e}")
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        _say(f"mpidl rank {comm.rank}: interrupted")
+        comm.abort(130)
+    except Exception as e:  # noqa: BLE001 - any failure must end every rank
+        _say(f"mpidl rank {comm.rank}: internal error: {type(e).__name__}: {e}")
+        if os.environ.get("MPIDL_TRACEBACK"):
+            traceback.print_exc()
+        if comm.size > 1:
+            comm.abort(EXIT_INTERNAL)
+        return EXIT_INTERNAL
+    return EXIT_INTERNAL

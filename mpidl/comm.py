@@ -1,0 +1,162 @@
+"""The communicator: the only module that imports mpi4py.
+
+``world()`` returns an :class:`MPIComm` when the process was started by an MPI launcher
+(mpirun / mpiexec / srun with PMI) and a :class:`SerialComm` otherwise, so the same code
+runs as one rank without MPI.  Every method is a collective unless its docstring says
+otherwise; every rank must call collectives in the same order.
+
+Buffer-based calls (``Allreduce``/``Bcast`` on contiguous numpy arrays) move model state;
+pickled calls (``bcast_obj``/``gather_obj``) carry only small control messages.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from .errors import UserError
+
+_LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS",
+                  "HYDRA_CONTROL_FD", "PMI_FD")
+
+
+def launched_by_mpi() -> bool:
+    """True when a launcher started this process (``MPIDL_MPI=0/1`` overrides the guess)."""
+    forced = os.environ.get("MPIDL_MPI")
+    if forced is not None:
+        return forced not in ("0", "", "false", "no")
+    return any(v in os.environ for v in _LAUNCHER_VARS)
+
+
+class SerialComm:
+    """One rank, no MPI: collectives are identities."""
+
+    rank = 0
+    size = 1
+
+    @property
+    def is_root(self) -> bool:
+        return self.rank == 0
+
+    def allreduce_sum(self, arr: np.ndarray) -> np.ndarray:
+        """In-place elementwise sum over ranks of a contiguous array; returns it."""
+        return arr
+
+    def allreduce_max(self, arr: np.ndarray) -> np.ndarray:
+        """In-place elementwise max over ranks; returns it."""
+        return arr
+
+    def allreduce_min(self, arr: np.ndarray) -> np.ndarray:
+        """In-place elementwise min over ranks; returns it."""
+        return arr
+
+    def bcast_array(self, arr: np.ndarray, root: int = 0) -> np.ndarray:
+        """In-place broadcast of a contiguous array from ``root``; returns it."""
+        return arr
+
+    def bcast_obj(self, obj, root: int = 0):
+        """Broadcast a small picklable object from ``root``."""
+        return obj
+
+    def gather_obj(self, obj, root: int = 0):
+        """List of every rank's ``obj`` on ``root`` (None elsewhere)."""
+        return [obj]
+
+    def allgather_obj(self, obj):
+        """List of every rank's ``obj`` on every rank."""
+        return [obj]
+
+    def barrier(self) -> None:
+        """Wait for every rank."""
+
+    def abort(self, code: int) -> None:
+        """End every rank of the job now with exit status ``code`` (not a collective)."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+    def agree(self, error: UserError | None) -> None:
+        """Phase boundary: if any rank has a user error, raise the same one on every rank.
+
+        Each rank passes the error it caught (or None).  The lowest failing rank's message is
+        broadcast, and every rank raises ``UserError`` with ``agreed = True`` so the command
+        line exits 2 on all ranks while printing the line once.
+        """
+        flag = np.array([self.rank if error is not None else self.size], dtype=np.int64)
+        self.allreduce_min(flag)
+        src = int(flag[0])
+        if src == self.size:
+            return
+        msg = self.bcast_obj(str(error) if self.rank == src else None, root=src)
+        err = UserError(msg)
+        err.agreed = True
+        raise err
+
+    def timed_allreduce(self, arr: np.ndarray) -> float:
+        """Seconds one ``allreduce_sum`` of ``arr`` takes (max over ranks); ``arr`` is summed."""
+        import time
+        self.barrier()
+        t0 = time.perf_counter()
+        self.allreduce_sum(arr)
+        dt = np.array([time.perf_counter() - t0])
+        return float(self.allreduce_max(dt)[0])
+
+
+class MPIComm(SerialComm):
+    """COMM_WORLD through mpi4py."""
+
+    def __init__(self):
+        from mpi4py import MPI
+        self._MPI = MPI
+        self._c = MPI.COMM_WORLD
+        self.rank = self._c.Get_rank()
+        self.size = self._c.Get_size()
+
+    def _reduce(self, arr, op):
+        if not arr.flags.c_contiguous:
+            raise ValueError("allreduce needs a contiguous array")
+        self._c.Allreduce(self._MPI.IN_PLACE, arr, op=op)
+        return arr
+
+    def allreduce_sum(self, arr):
+        return self._reduce(arr, self._MPI.SUM)
+
+    def allreduce_max(self, arr):
+        return self._reduce(arr, self._MPI.MAX)
+
+    def allreduce_min(self, arr):
+        return self._reduce(arr, self._MPI.MIN)
+
+    def bcast_array(self, arr, root=0):
+        self._c.Bcast(arr, root=root)
+        return arr
+
+    def bcast_obj(self, obj, root=0):
+        return self._c.bcast(obj, root=root)
+
+    def gather_obj(self, obj, root=0):
+        return self._c.gather(obj, root=root)
+
+    def allgather_obj(self, obj):
+        return self._c.allgather(obj)
+
+    def barrier(self):
+        self._c.Barrier()
+
+    def abort(self, code):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._c.Abort(code)
+
+
+_WORLD: SerialComm | None = None
+
+
+def world() -> SerialComm:
+    """The process-wide communicator (created on first use; MPI is never touched at import)."""
+    global _WORLD
+    if _WORLD is None:
+        _WORLD = MPIComm() if launched_by_mpi() else SerialComm()
+    return _WORLD

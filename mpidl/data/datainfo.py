@@ -1,0 +1,293 @@
+"""H2O's DataInfo: which columns feed the network and how (spec section 1.1-1.2).
+
+Layout of the expanded input (``full_n`` slots): the categorical predictors first, sorted by
+cardinality (largest first), each a block of ``L + 1`` slots (``L`` levels without
+use_all_factor_levels: the first level is the reference) whose last slot is the NA bucket;
+then the numeric predictors at ``num_start..full_n-1``, standardized as ``(x - sub) * mul``.
+
+A transformed row set is four arrays, the kernels' input:
+``nums float32[n, n_num]`` (NaN imputed to the mean, i.e. 0 after the transform),
+``cats int32[n, n_cat]`` (one-hot slot index, -1 for none), ``y float64[n]`` (class index,
+or the standardized response) and ``w float64[n]`` (observation weights).
+
+Statistics (means, sds, constant columns, response levels) are global: each rank computes
+sums over its shard and the communicator adds them, so every rank builds the same DataInfo
+whatever the rank count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..errors import UserError
+
+
+@dataclass
+class DataInfo:
+    """The column plan of a model; JSON-serializable through ``to_dict``/``from_dict``."""
+
+    response: str
+    response_domain: list[str] | None      # class levels; None for regression
+    resp_sub: float                        # regression: y' = (y - resp_sub) * resp_mul
+    resp_mul: float
+    cat_names: list[str]
+    cat_domains: list[list[str]]
+    num_names: list[str]
+    num_sub: list[float]
+    num_mul: list[float]
+    use_all_levels: bool
+    weights_column: str | None
+    skip_missing: bool
+
+    @property
+    def classification(self) -> bool:
+        return self.response_domain is not None
+
+    @property
+    def nclasses(self) -> int:
+        return len(self.response_domain) if self.response_domain is not None else 1
+
+    @property
+    def cat_offsets(self) -> np.ndarray:
+        """int64[n_cat + 1]: start of each categorical block in the expanded input."""
+        sizes = [len(d) + (0 if self.use_all_levels else -1) + 1 for d in self.cat_domains]
+        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+    @property
+    def num_start(self) -> int:
+        return int(self.cat_offsets[-1])
+
+    @property
+    def full_n(self) -> int:
+        return self.num_start + len(self.num_names)
+
+    @property
+    def predictors(self) -> list[str]:
+        return self.cat_names + self.num_names
+
+    def coef_names(self) -> list[str]:
+        """Names of the ``full_n`` input slots (``col.level``, ``col.missing(NA)``, numerics)."""
+        names = []
+        for c, dom in zip(self.cat_names, self.cat_domains):
+            levels = dom if self.use_all_levels else dom[1:]
+            names += [f"{c}.{lv}" for lv in levels] + [f"{c}.missing(NA)"]
+        return names + list(self.num_names)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DataInfo":
+        return cls(**d)
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, cols: dict, info, source: str, training: bool):
+        """Raw columns of a frame -> (nums, cats, y, w, kept_row_index).
+
+        ``info``: the frame's TableInfo (its domains are mapped onto the model's by level
+        name; unseen levels go to the NA slot).  ``training``: Skip mode drops rows with a
+        missing predictor (scoring always imputes, as H2O).  Rows with a missing response or a
+        zero / missing weight are dropped when the response / weights are present.
+        """
+        n = len(next(iter(cols.values()))) if cols else 0
+        keep = np.ones(n, dtype=bool)
+        offs = self.cat_offsets
+        cats = np.full((n, len(self.cat_names)), -1, dtype=np.int32)
+        for c, (name, dom) in enumerate(zip(self.cat_names, self.cat_domains)):
+            codes = _codes_in_domain(cols[name], info.column(name), dom, source)
+            missing = codes < 0
+            if training and self.skip_missing:
+                keep &= ~missing
+            if self.use_all_levels:
+                slot = np.where(missing, offs[c] + len(dom), offs[c] + codes)
+            else:
+                slot = np.where(missing, offs[c] + len(dom) - 1,
+                                np.where(codes == 0, -1, offs[c] + codes - 1))
+            cats[:, c] = slot
+        nums = np.empty((n, len(self.num_names)), dtype=np.float32)
+        for i, name in enumerate(self.num_names):
+            if info.column(name).kind != "numeric":
+                raise UserError(f"{source}: column '{name}' is categorical here but numeric in "
+                                "the training frame")
+            x = np.asarray(cols[name], dtype=np.float64)
+            bad = np.isnan(x)
+            if training and self.skip_missing:
+                keep &= ~bad
+            nums[:, i] = np.where(bad, 0.0, (x - self.num_sub[i]) * self.num_mul[i])
+        y = np.zeros(n)
+        if self.response in cols:
+            y = self.response_values(cols[self.response], info.column(self.response), source)
+            keep &= ~np.isnan(y)
+        w = np.ones(n)
+        if self.weights_column and self.weights_column in cols:
+            w = np.asarray(cols[self.weights_column], dtype=np.float64)
+            keep &= ~np.isnan(w) & (w > 0)
+        idx = np.flatnonzero(keep)
+        if idx.size == n:
+            return nums, cats, y, w, idx
+        return nums[idx], cats[idx], y[idx], w[idx], idx
+
+    def response_values(self, raw, col, source: str) -> np.ndarray:
+        """float64 response: class index (NaN if missing/unseen) or standardized value."""
+        if self.classification:
+            codes = _codes_in_domain(raw, col, self.response_domain, source)
+            return np.where(codes < 0, np.nan, codes.astype(np.float64))
+        if col.kind != "numeric":
+            raise UserError(f"{source}: response column '{self.response}' is categorical here "
+                            "but numeric in the training frame")
+        return (np.asarray(raw, dtype=np.float64) - self.resp_sub) * self.resp_mul
+
+
+def _level_name(v: float) -> str:
+    """H2O's name for a numeric value made a level: integers without '.0'."""
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
+    """int codes of ``raw`` in ``domain`` (-1: missing or level not in the domain)."""
+    index = {lv: i for i, lv in enumerate(domain)}
+    if col.kind == "categorical":
+        if list(col.domain) == list(domain):
+            return np.asarray(raw, dtype=np.int64)
+        mapping = np.array([index.get(lv, -1) for lv in col.domain] + [-1], dtype=np.int64)
+        raw = np.asarray(raw, dtype=np.int64)
+        return mapping[np.where(raw < 0, len(col.domain), raw)]
+    x = np.asarray(raw, dtype=np.float64)
+    out = np.full(x.shape, -1, dtype=np.int64)
+    finite = ~np.isnan(x)
+    if finite.any():
+        vals, inv = np.unique(x[finite], return_inverse=True)
+        codes = np.array([index.get(_level_name(v), -1) for v in vals], dtype=np.int64)
+        out[finite] = codes[inv]
+    return out
+
+
+# ---------------------------------------------------------------------- building
+def _global_numeric_stats(x: np.ndarray, w: np.ndarray, comm):
+    """Weighted count, mean, population sd, min, max over all ranks, ignoring NaN."""
+    ok = ~np.isnan(x)
+    xs, ws = x[ok], w[ok]
+    s = comm.allreduce_sum(np.array([ok.sum(), ws.sum(), (ws * xs).sum()], dtype=np.float64))
+    lo = comm.allreduce_min(np.array([xs.min() if xs.size else np.inf]))
+    hi = comm.allreduce_max(np.array([xs.max() if xs.size else -np.inf]))
+    mean = s[2] / s[1] if s[1] > 0 else 0.0
+    ss = comm.allreduce_sum(np.array([(ws * (xs - mean) ** 2).sum()]))
+    sd = float(np.sqrt(ss[0] / s[1])) if s[1] > 0 else 0.0
+    return int(s[0]), float(mean), sd, float(lo[0]), float(hi[0])
+
+
+def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> DataInfo:
+    """DataInfo of the training frame from this rank's raw columns ``cols`` (its shard).
+
+    Every rank calls this (collective).  ``params``: the validated job parameters.
+    """
+    info = frame.info
+    resp = params.response_column
+    rcol = info.column(resp)
+    w = np.ones(len(cols[resp]))
+    wname = params.weights_column
+    if wname:
+        wc = info.column(wname)
+        if wc.kind != "numeric":
+            raise UserError(f"{source}: weights column '{wname}' must be numeric")
+        w = np.nan_to_num(np.asarray(cols[wname], dtype=np.float64), nan=0.0)
+        if comm.allreduce_min(np.array([w.min() if w.size else 0.0]))[0] < 0:
+            raise UserError(f"{source}: weights column '{wname}' has negative values")
+    # response
+    classification = rcol.kind == "categorical" or params.distribution in ("bernoulli",
+                                                                           "multinomial")
+    domain = None
+    resp_sub, resp_mul = 0.0, 1.0
+    if classification:
+        if rcol.kind == "categorical":
+            present = np.zeros(len(rcol.domain), dtype=np.int64)
+            codes = np.asarray(cols[resp])
+            np.add.at(present, codes[codes >= 0], 1)
+            comm.allreduce_sum(present)
+            domain = list(rcol.domain)
+            used = [lv for lv, c in zip(domain, present) if c > 0]
+        else:
+            x = np.asarray(cols[resp], dtype=np.float64)
+            local = sorted(set(np.unique(x[~np.isnan(x)]).tolist()))
+            vals = sorted(set().union(*comm.allgather_obj(local)))
+            if len(vals) > 1000:
+                raise UserError(f"{source}: response column '{resp}' has {len(vals)} distinct "
+                                "numeric values; too many classes for a classifier")
+            domain = [_level_name(v) for v in vals]
+            used = domain
+        if len(used) < 2:
+            what = f"only one level ('{used[0]}')" if used else "no values"
+            raise UserError(f"{source}: response column '{resp}' has {what}; "
+                            "a classifier needs at least two classes")
+    else:
+        n, mean, sd, lo, hi = _global_numeric_stats(np.asarray(cols[resp], dtype=np.float64), w,
+                                                    comm)
+        if n == 0:
+            raise UserError(f"{source}: response column '{resp}' has no values")
+        if params.standardize and params.distribution in ("AUTO", "gaussian", "laplace",
+                                                          "quantile", "huber"):
+            resp_sub, resp_mul = mean, (1.0 / sd if sd > 0 else 1.0)
+    # predictors
+    excluded = {resp, wname, params.offset_column} | set(params.ignored_columns)
+    cat_names, cat_domains, num_names, num_sub, num_mul = [], [], [], [], []
+    for col in info.columns:
+        if col.name in excluded:
+            continue
+        raw = cols[col.name]
+        if col.kind == "categorical":
+            codes = np.asarray(raw)
+            ok = codes >= 0
+            cnt = comm.allreduce_sum(np.array([ok.sum()], dtype=np.int64))[0]
+            lo = comm.allreduce_min(np.array([codes[ok].min() if ok.any() else 2**31]))[0]
+            hi = comm.allreduce_max(np.array([codes[ok].max() if ok.any() else -1]))[0]
+            const = cnt == 0 or lo == hi
+        else:
+            cnt, mean, sd, lo, hi = _global_numeric_stats(np.asarray(raw, dtype=np.float64), w,
+                                                          comm)
+            const = cnt == 0 or lo == hi
+        if cnt == 0 and not params.ignore_const_cols:
+            raise UserError(f"{source}: column '{col.name}' has no values (all missing); "
+                            "add it to ignored_columns")
+        if const and params.ignore_const_cols:
+            continue
+        if col.kind == "categorical":
+            cat_names.append(col.name)
+            cat_domains.append(list(col.domain))
+        else:
+            num_names.append(col.name)
+            if params.standardize:
+                num_sub.append(mean)
+                num_mul.append(1.0 / sd if sd > 0 else 1.0)
+            else:
+                num_sub.append(0.0)
+                num_mul.append(1.0)
+    if not cat_names and not num_names:
+        raise UserError(f"{source}: no usable predictor columns (all ignored, constant or "
+                        "missing)")
+    order = sorted(range(len(cat_names)), key=lambda i: -len(cat_domains[i]))
+    return DataInfo(
+        response=resp, response_domain=domain, resp_sub=float(resp_sub), resp_mul=float(resp_mul),
+        cat_names=[cat_names[i] for i in order], cat_domains=[cat_domains[i] for i in order],
+        num_names=num_names, num_sub=[float(v) for v in num_sub],
+        num_mul=[float(v) for v in num_mul],
+        use_all_levels=bool(params.use_all_factor_levels), weights_column=wname or None,
+        skip_missing=params.missing_values_handling == "Skip")
+
+
+def check_columns(info, params, source: str) -> None:
+    """The columns the job names exist in ``info``; one UserError naming the first missing one."""
+    names = set(info.names)
+    if params.response_column not in names:
+        raise UserError(f"{source}: no response column '{params.response_column}' "
+                        f"(columns: {', '.join(list(info.names)[:8])}{', ...' if len(names) > 8 else ''})")
+    for key in ("weights_column", "offset_column"):
+        v = getattr(params, key)
+        if v and v not in names:
+            raise UserError(f"{source}: {key} '{v}' is not a column")
+    for v in params.ignored_columns:
+        if v not in names:
+            raise UserError(f"{source}: ignored_columns: no column '{v}'")
+    if info.nrows == 0:
+        raise UserError(f"{source}: the frame has no rows")

@@ -1,0 +1,48 @@
+"""A frame to read from: an mpidl HDF5 table, or a CSV file parsed in memory on the fly.
+
+Both give the same two things: ``info`` (a :class:`TableInfo`) and ``read(names, start, stop)``
+returning raw columns (float64 numerics with NaN, int32 categorical codes with -1).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import UserError
+from .hdf5 import ColumnInfo, TableInfo, read_columns, read_info
+
+_H5_SUFFIXES = (".h5", ".hdf5", ".hdf")
+
+
+class Frame:
+    """Row-range reader over one table; ``path`` is .h5 or any CSV the importer reads."""
+
+    def __init__(self, path: str):
+        self.path = str(path)
+        if not os.path.exists(self.path):
+            raise UserError(f"{self.path}: no such file")
+        self._mem = None
+        if self.path.lower().endswith(_H5_SUFFIXES):
+            self.info = read_info(self.path)
+        else:
+            from .importer import read_csv
+            cols, domains = read_csv(self.path)
+            self._mem = cols
+            nrows = len(next(iter(cols.values()))) if cols else 0
+            self.info = TableInfo(
+                path=self.path, nrows=nrows,
+                columns=tuple(ColumnInfo(n, "categorical" if n in domains else "numeric",
+                                         tuple(domains[n]) if n in domains else None)
+                              for n in cols))
+
+    @property
+    def nrows(self) -> int:
+        return self.info.nrows
+
+    def read(self, names, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
+        """Columns ``names`` for rows [start, stop); only that range is read from disk."""
+        if self._mem is None:
+            return read_columns(self.path, list(names), start, stop)
+        return {n: self._mem[n][start:stop] for n in names}

@@ -1,0 +1,19 @@
+"""Integer codes shared by the numba kernels and the Python side (kernels take plain ints)."""
+
+# hidden activations
+ACT_TANH, ACT_RELU, ACT_MAXOUT = 0, 1, 2
+# output layer
+OUT_SOFTMAX, OUT_LINEAR = 0, 1
+# losses (softmax: CROSSENTROPY, QUADRATIC; linear: the rest)
+LOSS_CROSSENTROPY, LOSS_QUADRATIC, LOSS_ABSOLUTE, LOSS_HUBER, LOSS_QUANTILE = 0, 1, 2, 3, 4
+LOSS_POISSON, LOSS_GAMMA, LOSS_TWEEDIE = 5, 6, 7
+# optimizers
+OPT_ADADELTA, OPT_MOMENTUM, OPT_PLAIN = 0, 1, 2
+
+# positions in the float64 hyper-parameter vector ``hp`` passed to the training kernels
+HP_RHO, HP_EPS, HP_RATE, HP_ANNEAL, HP_DECAY = 0, 1, 2, 3, 4
+HP_MOM_START, HP_MOM_RAMP, HP_MOM_STABLE, HP_NESTEROV = 5, 6, 7, 8
+HP_L1, HP_L2, HP_MAX_W2, HP_INPUT_DROPOUT, HP_EA_LAMBDA = 9, 10, 11, 12, 13
+HP_HUBER_DELTA, HP_QUANTILE_ALPHA, HP_TWEEDIE_POWER = 14, 15, 16
+HP_PROCESSED, HP_FAST_MODE, HP_NUM_START = 17, 18, 19
+HP_SIZE = 20

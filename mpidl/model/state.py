@@ -1,0 +1,127 @@
+"""A model: parameters, column plan, layer layout, the flat buffer, counters and history.
+
+Everything a checkpoint holds lives here (``checkpoint.py`` only serializes it).  The
+kernel-facing arrays (units, offsets, codes, hyper-parameter vector) are derived here so the
+training loop and the scorer call the kernels the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..data.datainfo import DataInfo
+from ..kernels import codes as K
+from .network import Layout, activation_code, init_buffer, optimizer_slots
+
+_LOSS_CODES = {
+    "CrossEntropy": K.LOSS_CROSSENTROPY, "Quadratic": K.LOSS_QUADRATIC,
+    "Absolute": K.LOSS_ABSOLUTE, "Huber": K.LOSS_HUBER, "Quantile": K.LOSS_QUANTILE,
+}
+_DEVIANCE_CODES = {"poisson": K.LOSS_POISSON, "gamma": K.LOSS_GAMMA, "tweedie": K.LOSS_TWEEDIE}
+
+
+@dataclass
+class Model:
+    """A trained (or training) network.  ``params`` are the sanitized parameters."""
+
+    params: object
+    dinfo: DataInfo
+    layout: Layout
+    buf: np.ndarray                       # float32[layout.buffer_size()]
+    model_id: str = "mpidl_model"
+    processed: int = 0                    # training samples done, all ranks (H2O processed_global)
+    iterations: int = 0
+    training_rows: int = 0
+    epoch_counter: float = 0.0
+    train_seconds: float = 0.0            # wall time of training, scoring included
+    scoring_seconds: float = 0.0
+    tspi: int = 0                         # global samples per iteration in force
+    huber_delta: float = 1.0              # in training (standardized) units
+    history: list = field(default_factory=list)
+    best_buf: np.ndarray | None = None
+    best_loss: float = float("inf")
+    center: np.ndarray | None = None      # elastic-averaging consensus (same layout as buf)
+    training_metrics: dict = field(default_factory=dict)
+    validation_metrics: dict = field(default_factory=dict)
+    stop_reason: str = ""
+    nranks: int = 1
+
+    @classmethod
+    def create(cls, params, dinfo: DataInfo, model_id: str) -> "Model":
+        """A freshly initialized model for ``dinfo`` (H2O's init, spec section 2)."""
+        n_out = dinfo.nclasses if dinfo.classification else 1
+        layout = Layout(units=(dinfo.full_n, *params.hidden, n_out),
+                        activation=params.activation, classification=dinfo.classification,
+                        slots=optimizer_slots(params.adaptive_rate, params.momentum_start,
+                                              params.momentum_stable))
+        buf = init_buffer(layout, params.initial_weight_distribution,
+                          params.initial_weight_scale, params.seed)
+        return cls(params=params, dinfo=dinfo, layout=layout, buf=buf, model_id=model_id)
+
+    @property
+    def n_params(self) -> int:
+        return self.layout.n_params
+
+    # -------------------------------------------------------------- kernel arguments
+    def net_args(self):
+        """(units, mult, woff, boff, act, out_kind, ratios) as the kernels take them."""
+        lay = self.layout
+        woff, boff = lay.offsets()
+        ratios = np.zeros(max(1, lay.n_layers - 1), dtype=np.float64)
+        hdr = self.params.hidden_dropout_ratios or []
+        ratios[:len(hdr)] = hdr
+        out_kind = K.OUT_SOFTMAX if lay.classification else K.OUT_LINEAR
+        return (np.asarray(lay.units, dtype=np.int64), lay.mult, woff, boff,
+                activation_code(lay.activation), out_kind, ratios)
+
+    def loss_code(self) -> int:
+        p = self.params
+        if p.loss == "Automatic" and p.distribution in _DEVIANCE_CODES:
+            return _DEVIANCE_CODES[p.distribution]
+        return _LOSS_CODES[p.loss]
+
+    def optimizer_code(self) -> int:
+        return {2: K.OPT_ADADELTA, 1: K.OPT_MOMENTUM, 0: K.OPT_PLAIN}[self.layout.slots]
+
+    def hyper(self) -> np.ndarray:
+        """float64[HP_SIZE] hyper-parameter vector for the training kernels."""
+        p = self.params
+        hp = np.zeros(K.HP_SIZE, dtype=np.float64)
+        hp[K.HP_RHO], hp[K.HP_EPS] = p.rho, p.epsilon
+        hp[K.HP_RATE], hp[K.HP_ANNEAL], hp[K.HP_DECAY] = p.rate, p.rate_annealing, p.rate_decay
+        hp[K.HP_MOM_START], hp[K.HP_MOM_RAMP] = p.momentum_start, p.momentum_ramp
+        hp[K.HP_MOM_STABLE] = p.momentum_stable
+        hp[K.HP_NESTEROV] = float(p.nesterov_accelerated_gradient)
+        hp[K.HP_L1], hp[K.HP_L2], hp[K.HP_MAX_W2] = p.l1, p.l2, p.max_w2
+        hp[K.HP_INPUT_DROPOUT] = p.input_dropout_ratio
+        hp[K.HP_EA_LAMBDA] = p.elastic_averaging_regularization if p.elastic_averaging else 0.0
+        hp[K.HP_HUBER_DELTA] = self.huber_delta
+        hp[K.HP_QUANTILE_ALPHA], hp[K.HP_TWEEDIE_POWER] = p.quantile_alpha, p.tweedie_power
+        hp[K.HP_PROCESSED] = self.processed
+        hp[K.HP_FAST_MODE] = float(p.fast_mode)
+        hp[K.HP_NUM_START] = self.dinfo.num_start
+        return hp
+
+    # -------------------------------------------------------------- prediction
+    def raw_output(self, nums, cats, threads: int, buf=None) -> np.ndarray:
+        """Network outputs float64[n, n_out] (softmax probabilities or link-space output)."""
+        from ..kernels.scoring import predict_rows
+        units, mult, woff, boff, act, out_kind, ratios = self.net_args()
+        b = self.buf if buf is None else buf
+        return predict_rows(b, units, mult, woff, boff, act, out_kind, ratios,
+                            float(self.params.input_dropout_ratio), self.dinfo.num_start,
+                            nums, cats, max(1, int(threads)))
+
+    def to_response_scale(self, f: np.ndarray) -> np.ndarray:
+        """Regression: link-space output -> prediction in original response units."""
+        y = f / self.dinfo.resp_mul + self.dinfo.resp_sub
+        if self.params.distribution in _DEVIANCE_CODES:
+            y = np.minimum(np.exp(y), 1e19)
+        return y
+
+    def params_view(self, buf=None) -> np.ndarray:
+        """The weights-and-biases part of ``buf`` (default: the model's)."""
+        b = self.buf if buf is None else buf
+        return b[:self.n_params]

@@ -1,0 +1,127 @@
+"""Human and JSON views of a model: H2O's "status of neuron layers", scoring history, metrics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .metrics import confusion_matrix_table
+
+
+def layer_rows(model) -> list[dict]:
+    """H2O's model summary table (spec 13.1), one dict per layer, input first."""
+    lay, p, buf = model.layout, model.params, model.buf
+    rows = [{"layer": 1, "units": lay.units[0], "type": "Input",
+             "dropout": 100.0 * p.input_dropout_ratio}]
+    hdr = p.hidden_dropout_ratios or []
+    dropout_act = p.activation.endswith("WithDropout")
+    for l in range(lay.n_layers):
+        w = lay.weights(buf, l)
+        b = lay.biases(buf, l)
+        hidden = l < lay.n_layers - 1
+        row = {"layer": l + 2, "units": lay.units[l + 1], "type": lay.layer_type(l, dropout_act),
+               "dropout": 100.0 * hdr[l] if hidden and l < len(hdr) else (0.0 if hidden else None),
+               "l1": p.l1, "l2": p.l2}
+        if lay.slots == 2:
+            eg = lay.weights(lay.slot(buf, 1), l)
+            edx = lay.weights(lay.slot(buf, 2), l)
+            rate = np.sqrt(edx.astype(np.float64) + p.epsilon) / np.sqrt(eg.astype(np.float64)
+                                                                          + p.epsilon)
+            row.update(mean_rate=float(rate.mean()), rate_rms=float(rate.std()), momentum=0.0)
+        else:
+            n = model.processed
+            ramp = p.momentum_ramp
+            mom = p.momentum_start + (p.momentum_stable - p.momentum_start) * (
+                min(n, ramp) / ramp if ramp > 0 else 0.0)
+            rate = p.rate * p.rate_decay ** l / (1 + p.rate_annealing * n)
+            row.update(mean_rate=float(rate), rate_rms=0.0, momentum=float(mom))
+        row.update(mean_weight=float(w.mean()), weight_rms=float(w.std()),
+                   mean_bias=float(b.mean()), bias_rms=float(b.std()))
+        rows.append(row)
+    return rows
+
+
+def title(model) -> str:
+    """H2O's summary title line."""
+    d, p = model.dinfo, model.params
+    if d.classification:
+        kind = f"{d.nclasses}-class classification"
+    else:
+        kind = "regression"
+    return (f"predicting {d.response}, {kind}, {p.distribution} distribution, {p.loss} loss, "
+            f"{model.n_params:,} weights/biases, {model.buf.nbytes / 2**20:.1f} MB, "
+            f"{model.processed:,} training samples, mini-batch size {p.mini_batch_size}")
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "NaN"
+        return f"{v:.6g}"
+    return str(v)
+
+
+def table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """Fixed-width text table of dict rows."""
+    if not rows:
+        return "(empty)"
+    cols = columns or list(dict.fromkeys(k for r in rows for k in r))
+    cells = [[_fmt(r.get(c)) for c in cols] for r in rows]
+    width = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, width))]
+    lines += ["  ".join(x.rjust(w) for x, w in zip(r, width)) for r in cells]
+    return "\n".join(lines)
+
+
+def _metrics_text(name: str, m: dict, domain) -> str:
+    if not m:
+        return ""
+    keys = [k for k in ("MSE", "RMSE", "logloss", "AUC", "pr_auc", "classification_error",
+                        "mean_per_class_error", "r2", "mae", "rmsle", "mean_residual_deviance",
+                        "nobs") if k in m]
+    out = [f"{name} metrics:"] + [f"  {k}: {_fmt(m[k])}" for k in keys]
+    if "hit_ratios" in m:
+        out.append("  top-K hit ratios: " + ", ".join(f"{v:.4f}" for v in m["hit_ratios"]))
+    if "confusion_matrix" in m and domain:
+        out.append("  confusion matrix (rows actual, columns predicted):")
+        out += ["    " + line for line in confusion_matrix_table(m["confusion_matrix"],
+                                                               domain).splitlines()]
+    return "\n".join(out)
+
+
+def text_report(model) -> str:
+    """The ``inspect`` report."""
+    history_cols = None
+    if model.history:
+        history_cols = [k for k in model.history[-1] if k != "timestamp"]
+    parts = [f"model {model.model_id}", title(model), "",
+             "Status of neuron layers:", table(layer_rows(model)), "",
+             f"Scoring history ({len(model.history)} events; stop: {model.stop_reason or '-'}):",
+             table(model.history, history_cols) if model.history else "(none)", "",
+             _metrics_text("training", model.training_metrics, model.dinfo.response_domain),
+             _metrics_text("validation", model.validation_metrics, model.dinfo.response_domain)]
+    return "\n".join(p for p in parts if p is not None).rstrip() + "\n"
+
+
+def json_report(model) -> dict:
+    """The ``inspect --json`` object (design.md's contract)."""
+    return {
+        "model_id": model.model_id,
+        "parameters": model.params.to_dict(),
+        "response_column": model.dinfo.response,
+        "response_domain": model.dinfo.response_domain,
+        "n_params": model.n_params,
+        "layers": layer_rows(model),
+        "epochs": model.epoch_counter,
+        "iterations": model.iterations,
+        "samples": model.processed,
+        "training_rows": model.training_rows,
+        "nranks": model.nranks,
+        "stop_reason": model.stop_reason,
+        "scoring_history": model.history,
+        "training_metrics": model.training_metrics,
+        "validation_metrics": model.validation_metrics,
+    }

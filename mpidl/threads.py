@@ -1,0 +1,51 @@
+"""Threads per rank, fixed before numba is imported (numba reads NUMBA_NUM_THREADS once).
+
+Priority: ``--threads``, then ``NUMBA_NUM_THREADS``, then ``SLURM_CPUS_PER_TASK``, then the
+cores this process may run on divided by the ranks sharing this node.  BLAS pools are capped
+at one thread so they never compete with the Hogwild threads.
+"""
+
+from __future__ import annotations
+
+import os
+
+_LOCAL_RANKS_VARS = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE")
+
+
+def available_cores() -> int:
+    """Cores in this process's CPU affinity mask."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _local_ranks() -> int:
+    for v in _LOCAL_RANKS_VARS:
+        try:
+            return max(1, int(os.environ[v].split("(")[0].split(",")[0]))
+        except (KeyError, ValueError):
+            continue
+    return 1
+
+
+def configure_threads(requested: int | None) -> tuple[int, str]:
+    """Decide this rank's thread count and export it; returns (threads, warning or '')."""
+    if requested:
+        n = int(requested)
+    elif os.environ.get("NUMBA_NUM_THREADS"):
+        n = int(os.environ["NUMBA_NUM_THREADS"])
+    elif os.environ.get("SLURM_CPUS_PER_TASK"):
+        n = int(os.environ["SLURM_CPUS_PER_TASK"])
+    else:
+        n = max(1, available_cores() // _local_ranks())
+    n = max(1, n)
+    os.environ["NUMBA_NUM_THREADS"] = str(max(n, int(os.environ.get("NUMBA_NUM_THREADS", n))))
+    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(v, "1")
+    cores = available_cores()
+    warn = ""
+    if cores < n:
+        warn = (f"{n} threads requested but this rank may use only {cores} core(s) "
+                "(mpirun binds ranks: try --bind-to none or --map-by slot:pe=N)")
+    return n, warn

@@ -1,0 +1,131 @@
+"""Rank 0's scoring: metrics on the sampled frames, history rows, stopping decisions (spec 7, 8)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..metrics import classification_metrics, regression_metrics, weighted_quantile
+from ..stopping import loss_for_best, stop_early
+
+
+@dataclass
+class ScoreSet:
+    """Transformed rows to score on: nums float32[n, n_num], cats int32[n, n_cat], y, w float64[n]."""
+
+    nums: np.ndarray
+    cats: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.y.shape[0])
+
+
+def score(model, data: ScoreSet, threads: int) -> dict:
+    """H2O's metrics of ``model`` on ``data`` (classification or regression, original units)."""
+    out = model.raw_output(data.nums, data.cats, threads)
+    if model.dinfo.classification:
+        return classification_metrics(data.y.astype(np.int64), out, data.w)
+    p = model.params
+    y = data.y / model.dinfo.resp_mul + model.dinfo.resp_sub
+    dist = p.distribution if p.distribution != "AUTO" else "gaussian"
+    return regression_metrics(y, model.to_response_scale(out[:, 0]), data.w, distribution=dist,
+                              huber_alpha=p.huber_alpha, tweedie_power=p.tweedie_power,
+                              quantile_alpha=p.quantile_alpha)
+
+
+def huber_delta(model, data: ScoreSet, threads: int) -> float:
+    """The huber_alpha quantile of |y - f| in training (standardized) units: the training delta.
+
+    H2O always trains with delta = 1 (a quirk: its per-layer Distribution objects never see
+    the updated value); mpidl follows the intent and uses the quantile from the last scoring.
+    """
+    f = model.raw_output(data.nums, data.cats, threads)[:, 0]
+    d = float(weighted_quantile(np.abs(data.y - f), data.w, model.params.huber_alpha))
+    return d if d > 0 and math.isfinite(d) else 1.0
+
+
+_HISTORY_KEYS = {
+    "rmse": "RMSE", "logloss": "logloss", "r2": "r2", "auc": "AUC", "pr_auc": "pr_auc",
+    "classification_error": "classification_error", "deviance": "mean_residual_deviance",
+    "mae": "mae", "mean_per_class_error": "mean_per_class_error", "rmsle": "rmsle",
+}
+
+
+def history_row(model, train_m: dict, valid_m: dict | None, speed: float) -> dict:
+    """One scoring-history row with H2O's column names (``duration`` in seconds)."""
+    row = {
+        "timestamp": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "duration": round(model.train_seconds, 3),
+        "training_speed": round(speed, 1),
+        "epochs": model.epoch_counter,
+        "iterations": model.iterations,
+        "samples": model.processed,
+    }
+    for prefix, m in (("training", train_m), ("validation", valid_m)):
+        if not m:
+            continue
+        for col, key in _HISTORY_KEYS.items():
+            if key in m:
+                row[f"{prefix}_{col}"] = m[key]
+    return row
+
+
+def progress_line(row: dict) -> str:
+    """The one-line progress report printed at each scoring event."""
+    parts = [f"iter {row['iterations']:>4}", f"epochs {row['epochs']:8.3f}",
+             f"samples {row['samples']:>10}", f"{row['training_speed']:>9.0f} rows/s",
+             f"{row['duration']:8.1f}s"]
+    for prefix, short in (("training", "train"), ("validation", "valid")):
+        classifier = f"{prefix}_logloss" in row
+        cols = ((("logloss", "logloss"), ("classification_error", "err"), ("auc", "AUC"))
+                if classifier else (("rmse", "RMSE"), ("r2", "r2")))
+        for col, name in cols:
+            v = row.get(f"{prefix}_{col}")
+            if v is not None:
+                parts.append(f"{short} {name} {v:.5g}")
+    return "  ".join(parts)
+
+
+_METRIC_COLUMNS = {
+    "logloss": "logloss", "RMSE": "rmse", "AUC": "auc", "AUCPR": "pr_auc",
+    "misclassification": "classification_error", "deviance": "deviance", "MAE": "mae",
+    "mean_per_class_error": "mean_per_class_error", "RMSLE": "rmsle",
+}
+
+
+def stopping_series(history: list[dict], metric: str, has_valid: bool) -> list[float]:
+    """Values of the resolved stopping metric over the scoring events, for ScoreKeeper."""
+    prefix = "validation" if has_valid else "training"
+    if metric == "MSE":
+        return [r[f"{prefix}_rmse"] ** 2 for r in history if f"{prefix}_rmse" in r]
+    col = f"{prefix}_{_METRIC_COLUMNS[metric]}"
+    return [r[col] for r in history if col in r]
+
+
+def stop_reason(model, train_m: dict, metric: str, history_values: list[float]) -> str:
+    """Why training stops after this scoring ('' to continue): spec section 8, rules 1-4."""
+    p = model.params
+    if model.epoch_counter >= p.epochs:
+        return "epochs"
+    if model.dinfo.classification:
+        if p.classification_stop >= 0 and train_m.get("classification_error", 1) <= \
+                p.classification_stop:
+            return "classification_stop"
+    elif p.regression_stop >= 0 and train_m.get("MSE", math.inf) <= p.regression_stop:
+        return "regression_stop"
+    if p.stopping_rounds > 0 and stop_early(history_values, p.stopping_rounds, metric,
+                                            p.stopping_tolerance):
+        return "early_stopping"
+    return ""
+
+
+def best_loss(train_m: dict, valid_m: dict | None, metric: str) -> float:
+    """Loss used to keep the best model: validation metrics when present (spec 7.4)."""
+    v = loss_for_best(valid_m if valid_m else train_m, metric)
+    return v if not math.isnan(v) else math.inf

@@ -1,0 +1,238 @@
+"""The training loop (spec section 6.1): iterate Hogwild training, combine, score, decide.
+
+Per iteration, on every rank: build this rank's row order, run the Hogwild kernel on the
+local model copy, one small allreduce (rows done, contributors, signals), one allreduce of
+the whole model buffer (average or elastic average).  Then rank 0 scores when H2O's clock
+says so, applies the stopping rules, keeps the best model, and broadcasts one decision that
+every rank acts on.  Only rank 0 writes files and prints progress.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..checkpoint import write_model
+from ..errors import UserError
+from ..params import resolve_stopping_metric
+from ..stopping import ScoringClock
+from . import evaluate
+from .averaging import average_models, elastic_average, iteration_counts
+from .schedule import (estimate_row_seconds, importance_weights, initial_tspi, iteration_order,
+                       local_fraction, retune_tspi)
+from .setup import (build_model, global_rows, make_shard, open_training, training_score_set,
+                    validation_score_set)
+
+
+class TrainingDiverged(Exception):
+    """The model's weights became non-finite (H2O: 'unstable model')."""
+
+
+class CheckpointedOnSignal(Exception):
+    """A SIGTERM/SIGUSR1 reached some rank; the model was checkpointed for a resubmission."""
+
+
+@dataclass
+class Decision:
+    """What every rank does after an iteration (broadcast from rank 0)."""
+
+    action: str            # "continue", "stop", "signal", "diverged"
+    tspi: int
+    reason: str = ""
+
+
+class _SignalFlag:
+    """Records SIGTERM / SIGUSR1 so training can stop cleanly at the end of the iteration."""
+
+    def __init__(self):
+        self.raised = False
+        self._old = {}
+
+    def __enter__(self):
+        for s in (signal.SIGTERM, signal.SIGUSR1):
+            self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.raised = True
+
+    def __exit__(self, *exc):
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
+def _thread_seeds(seed: int, iteration: int, rank: int, threads: int) -> np.ndarray:
+    ss = np.random.SeedSequence([seed & (2**63 - 1), iteration, rank])
+    return ss.generate_state(threads, np.uint64).view(np.int64)
+
+
+def _train_local(model, buf, center, shard, order, threads, seeds):
+    """Run the Hogwild kernel over ``order``; returns rows processed."""
+    from ..kernels.online import train_chunk, train_hogwild
+    units, mult, woff, boff, act, out_kind, ratios = model.net_args()
+    args = (buf, center, units, mult, woff, boff, act, out_kind, model.loss_code(),
+            model.optimizer_code(), model.hyper(), ratios, shard.nums, shard.cats, shard.y,
+            order)
+    if threads == 1:
+        return int(train_chunk(*args, 0, order.shape[0], seeds[0], 1))
+    return int(train_hogwild(*args, threads, seeds))
+
+
+class Trainer:
+    """One training run; construct on every rank, then call :meth:`run` on every rank."""
+
+    def __init__(self, params, comm, threads: int, out_path: str, model_id: str, log=print):
+        self.comm = comm
+        self.threads = 1 if params.reproducible else max(1, int(threads))
+        self.out_path = out_path
+        self.log = log if comm.is_root else (lambda *a, **k: None)
+        t0 = time.perf_counter()
+        frame, cols, first = open_training(params, comm)
+        self.model, notes = build_model(params, frame, cols, comm, model_id, self.log)
+        for note in notes:
+            self.log(f"note: {note}")
+        self.shard = make_shard(self.model, frame, cols, first, comm)
+        del cols
+        p = self.model.params
+        self.replicated = bool(p.replicate_training_data) and comm.size > 1
+        self.rows = global_rows(self.shard, comm, self.replicated)
+        if self.rows == 0:
+            raise UserError(f"{p.training_frame}: no training rows with a usable response")
+        self.model.training_rows = self.rows
+        self.model.nranks = comm.size
+        self.train_set = training_score_set(self.model, self.shard, self.rows, comm,
+                                            self.replicated)
+        self.valid_set = validation_score_set(self.model, comm)
+        self.metric = resolve_stopping_metric(p, self.model.dinfo.classification)
+        self.t_comm = comm.timed_allreduce(np.zeros_like(self.model.buf)) if comm.size > 1 else 0.0
+        self.setup_seconds = time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ rank 0
+    def _score(self, speed: float) -> tuple[dict, dict | None]:
+        m = self.model
+        train_m = evaluate.score(m, self.train_set, self.threads)
+        valid_m = evaluate.score(m, self.valid_set, self.threads) if self.valid_set else None
+        if m.params.loss == "Huber":
+            m.huber_delta = evaluate.huber_delta(m, self.valid_set or self.train_set, self.threads)
+        m.training_metrics, m.validation_metrics = train_m, (valid_m or {})
+        row = evaluate.history_row(m, train_m, valid_m, speed)
+        m.history.append(row)
+        self.log(evaluate.progress_line(row), flush=True)
+        return train_m, valid_m
+
+    def _decide(self, clock: ScoringClock, t_start: float, t_iter: float, signalled: bool
+                ) -> Decision:
+        m, p = self.model, self.model.params
+        tspi = m.tspi
+        if self.comm.size > 1 and p.train_samples_per_iteration == -2 and m.iterations > 1:
+            tspi = retune_tspi(tspi, self.t_comm, t_iter, p.target_ratio_comm_to_comp)
+        if not np.all(np.isfinite(m.params_view())):
+            return Decision("diverged", tspi, "non-finite weights")
+        now = time.perf_counter()
+        m.train_seconds = self.base_seconds + (now - t_start)
+        timed_out = p.max_runtime_secs > 0 and m.train_seconds >= p.max_runtime_secs
+        final = m.epoch_counter >= p.epochs or signalled or timed_out
+        if not clock.should_score(now, final=final, score_each_iteration=p.score_each_iteration):
+            return Decision("continue", tspi)
+        t0 = time.perf_counter()
+        speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
+        train_m, valid_m = self._score(speed)
+        loss = evaluate.best_loss(train_m, valid_m, self.metric)
+        if p.overwrite_with_best_model and loss < m.best_loss:
+            m.best_loss = loss
+            m.best_buf = m.buf.copy()
+        dt = time.perf_counter() - t0
+        clock.record(t0, dt)
+        m.scoring_seconds += dt
+        if signalled:
+            return Decision("signal", tspi, "signal")
+        series = evaluate.stopping_series(m.history, self.metric, self.valid_set is not None)
+        reason = evaluate.stop_reason(m, train_m, self.metric, series)
+        if not reason and timed_out:
+            reason = "max_runtime_secs"
+        return Decision("stop" if reason else "continue", tspi, reason)
+
+    def _finish(self) -> None:
+        """Best-model restore (not after a timeout: H2O's rule), final scoring, write."""
+        m, p = self.model, self.model.params
+        current = evaluate.best_loss(m.training_metrics, m.validation_metrics or None, self.metric)
+        if (p.overwrite_with_best_model and m.stop_reason != "max_runtime_secs"
+                and m.best_buf is not None and m.best_loss < current):
+            m.buf[:] = m.best_buf
+            speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
+            self._score(speed)
+            self.log(f"restored the best model (loss {m.best_loss:.6g} by {self.metric})")
+        write_model(self.out_path, m)
+
+    # ------------------------------------------------------------------ all ranks
+    def run(self):
+        """Train to the end; returns the model on rank 0 (None elsewhere)."""
+        from numba import set_num_threads
+        set_num_threads(self.threads)
+        comm, m, p, shard = self.comm, self.model, self.model.params, self.shard
+        t_row = estimate_row_seconds(m.layout.units, self.threads)
+        m.tspi = initial_tspi(p.train_samples_per_iteration, self.rows, comm.size,
+                              self.replicated, p.epochs, t_row, self.t_comm,
+                              p.target_ratio_comm_to_comp)
+        self.log(f"training {m.model_id}: {self.rows} rows, {m.layout.n_params} weights/biases, "
+                 f"{comm.size} rank(s) x {self.threads} thread(s), "
+                 f"{m.tspi} samples/iteration, stopping metric {self.metric}", flush=True)
+        weights = importance_weights(shard.w)
+        ea = bool(p.elastic_averaging)
+        local = m.buf.copy() if ea else m.buf
+        center = m.buf if ea else np.zeros(1, dtype=m.buf.dtype)
+        scratch = np.empty_like(m.buf) if ea else None
+        clock = ScoringClock(p.score_interval, p.score_duty_cycle)
+        self.base_seconds = m.train_seconds
+        t_start = time.perf_counter()
+        first_ea = True
+        with _SignalFlag() as sig:
+            while True:
+                m.iterations += 1
+                t_it = time.perf_counter()
+                frac = local_fraction(m.tspi, self.rows, comm.size, self.replicated)
+                rng = np.random.default_rng([p.seed & (2**63 - 1), m.iterations, comm.rank])
+                order = iteration_order(shard.n, frac, rng, p.shuffle_training_data, weights)
+                seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads)
+                n_local = _train_local(m, local, center, shard, order, self.threads, seeds)
+                contributors, total, signalled = iteration_counts(comm, n_local, sig.raised)
+                if ea:
+                    elastic_average(comm, local, m.buf, n_local, contributors,
+                                    p.elastic_averaging_moving_rate, first_ea, scratch)
+                    first_ea = False
+                else:
+                    average_models(comm, m.buf, n_local, contributors)
+                m.processed += total
+                m.epoch_counter = m.processed / self.rows
+                t_iter = time.perf_counter() - t_it
+                d = (self._decide(clock, t_start, t_iter, signalled) if comm.is_root else None)
+                d = comm.bcast_obj(d)
+                m.tspi = d.tspi
+                if d.action == "diverged":
+                    raise TrainingDiverged(
+                        f"training diverged after {m.epoch_counter:.3g} epochs (non-finite "
+                        "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
+                if d.action == "signal":
+                    m.stop_reason = "signal"
+                    if comm.is_root:
+                        write_model(self.out_path, m)
+                        self.log(f"signal received: checkpoint written to {self.out_path}; "
+                                 f"resume with --set checkpoint={self.out_path}", flush=True)
+                    comm.barrier()
+                    raise CheckpointedOnSignal(self.out_path)
+                if d.action == "stop":
+                    m.stop_reason = d.reason
+                    break
+        if comm.is_root:
+            self._finish()
+            return m
+        return None
+
+
+def train(params, comm, threads: int, out_path: str, model_id: str, log=print):
+    """Train a model on every rank of ``comm``; rank 0 writes it to ``out_path`` and returns it."""
+    return Trainer(params, comm, threads, out_path, model_id, log).run()
+
