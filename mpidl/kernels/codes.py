@@ -17,3 +17,8 @@ HP_L1, HP_L2, HP_MAX_W2, HP_INPUT_DROPOUT, HP_EA_LAMBDA = 9, 10, 11, 12, 13
 HP_HUBER_DELTA, HP_QUANTILE_ALPHA, HP_TWEEDIE_POWER = 14, 15, 16
 HP_PROCESSED, HP_FAST_MODE, HP_NUM_START = 17, 18, 19
 HP_SIZE = 20
+
+# positions in the typed-scalar vector ``f`` (same dtype as the model buffer)
+F_RHO, F_ONE_RHO, F_EPS, F_L1, F_L2, F_LAM, F_ZERO, F_ONE = 0, 1, 2, 3, 4, 5, 6, 7
+F_NESTEROV, F_FAST, F_MAXW2 = 8, 9, 10
+F_SIZE = 11

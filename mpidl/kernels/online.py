@@ -22,18 +22,20 @@ import numpy as np
 from numba import njit, prange
 
 from .codes import (
+    F_EPS, F_FAST, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV, F_ONE, F_ONE_RHO, F_RHO, F_SIZE, F_ZERO,
     ACT_MAXOUT, ACT_RELU, ACT_TANH, HP_ANNEAL, HP_DECAY, HP_EA_LAMBDA, HP_EPS, HP_FAST_MODE,
     HP_HUBER_DELTA, HP_INPUT_DROPOUT, HP_L1, HP_L2, HP_MAX_W2, HP_MOM_RAMP, HP_MOM_STABLE,
     HP_MOM_START, HP_NESTEROV, HP_NUM_START, HP_PROCESSED, HP_QUANTILE_ALPHA, HP_RATE, HP_RHO,
     HP_TWEEDIE_POWER, LOSS_ABSOLUTE, LOSS_CROSSENTROPY, LOSS_GAMMA, LOSS_HUBER, LOSS_POISSON,
     LOSS_QUADRATIC, LOSS_QUANTILE, LOSS_TWEEDIE, OPT_ADADELTA, OPT_MOMENTUM, OPT_PLAIN, OUT_SOFTMAX,
 )
+from .fpmode import denormals_off, restore
 from .rng import next_float, seed_state
 
 _FM = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def layer_offsets(units, mult):
     """Scratch offsets: (aoff[L+2] into activations, zoff[L+2] into pre-activations)."""
     nl = units.shape[0] - 1
@@ -46,7 +48,7 @@ def layer_offsets(units, mult):
     return aoff, zoff
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def set_input(a0, nz0, nums, cats, row, num_start, fast_mode, dropout, state):
     """Fill the input activations ``a0[units0]`` for ``row``; return the count of ``nz0``.
 
@@ -73,20 +75,19 @@ def set_input(a0, nz0, nums, cats, row, num_start, fast_mode, dropout, state):
     return cnt
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _forward_layer(buf, wo, bo, n_out, a_src, nz_src, nnz, z):
     """z[n_out] = b + sum over non-zero sources j of a_src[j] * W[j, :] (in-major W)."""
-    for k in range(n_out):
-        z[k] = buf[bo + k]
+    z[:] = buf[bo:bo + n_out]
     for i in range(nnz):
         j = nz_src[i]
         v = a_src[j]
-        base = wo + j * n_out
+        row = buf[wo + j * n_out:wo + (j + 1) * n_out]
         for k in range(n_out):
-            z[k] += v * buf[base + k]
+            z[k] += v * row[k]
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _activate(z, a, keep, nz, units_out, act, ratio, fast_mode, train, state):
     """Hidden activation of one layer; returns the number of entries written to ``nz``.
 
@@ -117,7 +118,7 @@ def _activate(z, a, keep, nz, units_out, act, ratio, fast_mode, train, state):
     return cnt
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _softmax(z, p, n):
     m = z[0]
     for k in range(1, n):
@@ -131,7 +132,7 @@ def _softmax(z, p, n):
         p[k] /= s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz, nnz,
             aoff, zoff, fast_mode, train, state):
     """Forward pass of one row whose input is already in ``a[aoff[0]:aoff[1]]`` and ``nz``.
@@ -155,7 +156,7 @@ def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz,
             a[aoff[l + 1]] = zl[0]
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def output_gradient(out, g, n_out, out_kind, loss, y, hp):
     """dE/dz of the output layer into ``g[n_out]`` for target ``y`` (spec 3.1).
 
@@ -198,58 +199,114 @@ def output_gradient(out, g, n_out, out_kind, loss, y, hp):
         g[0] = 2.0 * (min(1e19, np.exp(f * (2.0 - p))) - y * min(1e19, np.exp(f * (1.0 - p))))
 
 
-@njit(cache=True, fastmath=_FM)
-def _update_row(buf, center, s1, s2, base, n_out, aj, gl, opt, noshortcut,
-                rho, eps, lr, mom, nesterov, l1, l2, lam):
-    """Update the ``n_out`` outgoing weights of one source unit; return sum_k g_k * w_k (pre-update).
+@njit(inline="always", fastmath=_FM, error_model="numpy")
+def _grad(wk, gk, aj, l1, l2, zero):
+    """Gradient of one weight: g * a + l1 sign(w) + l2 w."""
+    return gk * aj + l2 * wk + (l1 if wk > zero else (-l1 if wk < zero else zero))
 
-    ``base``: flat index of W[j, 0]; the optimizer slots sit at ``s1 + base``/``s2 + base``.
-    Entries with g_k == 0 keep their values when the shortcut applies (fast_mode).
+
+@njit(inline="always", fastmath=_FM, error_model="numpy")
+def _adadelta(wk, grad, e0, d0, rho, one_rho, eps):
+    """One ADADELTA step (spec 4.1): returns (E[g^2], E[dx^2], w) after the update."""
+    eg2 = rho * e0 + one_rho * grad * grad
+    dx = np.sqrt((d0 + eps) / (eg2 + eps)) * grad
+    return eg2, rho * d0 + one_rho * dx * dx, wk - dx
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _row_adadelta(w, eg, edx, c, g, aj, f, noshortcut, ea):
+    """ADADELTA on one row of weights ``w`` (views); returns sum_k g_k * w_k before the update.
+
+    grad_k = g_k * aj + l1 sign(w_k) + l2 w_k (+ lambda (w_k - c_k) under elastic averaging,
+    ``c`` being the consensus row).  Entries with g_k == 0 keep their values when the
+    shortcut applies.  The two loops differ only in the elastic term, so each vectorizes
+    without aliasing checks between ``w`` and ``c``.
     """
-    acc = 0.0
-    one_rho = 1.0 - rho
-    for k in range(n_out):
-        w = buf[base + k]
-        gk = gl[k]
-        acc += gk * w
-        grad = gk * aj + l2 * w
-        if l1 != 0.0:
-            grad += l1 * (1.0 if w > 0.0 else (-1.0 if w < 0.0 else 0.0))
-        if lam != 0.0:
-            grad += lam * (w - center[base + k])
-        upd = (gk != 0.0) or noshortcut
-        if opt == OPT_ADADELTA:
-            eg = buf[s1 + base + k]
-            edx = buf[s2 + base + k]
-            eg_new = rho * eg + one_rho * grad * grad
-            eta = np.sqrt((edx + eps) / (eg_new + eps))
-            dx = eta * grad
-            buf[s1 + base + k] = eg_new if upd else eg
-            buf[s2 + base + k] = (rho * edx + one_rho * dx * dx) if upd else edx
-            buf[base + k] = (w - dx) if upd else w
-        elif opt == OPT_MOMENTUM:
-            v = buf[s1 + base + k]
-            if nesterov:
-                v_new = mom * v - grad
-                w_new = w + lr * v_new
-            else:
-                v_new = -lr * grad
-                w_new = w + v_new + mom * v
-            buf[s1 + base + k] = v_new if upd else v
-            buf[base + k] = w_new if upd else w
-        else:
-            buf[base + k] = (w - lr * grad) if upd else w
+    rho, one_rho, eps = f[F_RHO], f[F_ONE_RHO], f[F_EPS]
+    l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
+    acc = zero
+    if ea:
+        for k in range(w.shape[0]):
+            wk, gk, e0, d0 = w[k], g[k], eg[k], edx[k]
+            acc += gk * wk
+            grad = _grad(wk, gk, aj, l1, l2, zero) + lam * (wk - c[k])
+            eg2, d2, w2 = _adadelta(wk, grad, e0, d0, rho, one_rho, eps)
+            upd = (gk != zero) | noshortcut
+            eg[k], edx[k], w[k] = (eg2, d2, w2) if upd else (e0, d0, wk)
+    else:
+        for k in range(w.shape[0]):
+            wk, gk, e0, d0 = w[k], g[k], eg[k], edx[k]
+            acc += gk * wk
+            grad = _grad(wk, gk, aj, l1, l2, zero)
+            eg2, d2, w2 = _adadelta(wk, grad, e0, d0, rho, one_rho, eps)
+            upd = (gk != zero) | noshortcut
+            eg[k], edx[k], w[k] = (eg2, d2, w2) if upd else (e0, d0, wk)
     return acc
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _row_momentum(w, v, c, g, aj, f, lr, mom, noshortcut, ea):
+    """Manual rate with momentum (Nesterov-style accumulating velocity, or H2O's one-step form)."""
+    l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
+    nesterov = f[F_NESTEROV] != zero
+    acc = zero
+    for k in range(w.shape[0]):
+        wk, gk, v0 = w[k], g[k], v[k]
+        acc += gk * wk
+        grad = _grad(wk, gk, aj, l1, l2, zero)
+        if ea:
+            grad += lam * (wk - c[k])
+        if nesterov:
+            v1 = mom * v0 - grad
+            w1 = wk + lr * v1
+        else:
+            v1 = -lr * grad
+            w1 = wk + v1 + mom * v0
+        upd = (gk != zero) | noshortcut
+        v[k], w[k] = (v1, w1) if upd else (v0, wk)
+    return acc
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _row_plain(w, c, g, aj, f, lr, noshortcut, ea):
+    """Manual rate, no momentum: w -= lr * grad."""
+    l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
+    acc = zero
+    for k in range(w.shape[0]):
+        wk, gk = w[k], g[k]
+        acc += gk * wk
+        grad = _grad(wk, gk, aj, l1, l2, zero)
+        if ea:
+            grad += lam * (wk - c[k])
+        upd = (gk != zero) | noshortcut
+        w[k] = (wk - lr * grad) if upd else wk
+    return acc
+
+
+@njit(cache=True, error_model="numpy")
+def _update(buf, center, ea, opt, p, base, n, aj, g, f, lr, mom, noshortcut):
+    """Update the ``n`` parameters at ``buf[base:base+n]`` (a weight row or a bias vector).
+
+    ``p``: number of parameters (offset of the optimizer slots in ``buf``).
+    """
+    w = buf[base:base + n]
+    c = center[base:base + n] if ea else center[0:1]
+    if opt == OPT_ADADELTA:
+        return _row_adadelta(w, buf[p + base:p + base + n], buf[2 * p + base:2 * p + base + n],
+                             c, g, aj, f, noshortcut, ea)
+    if opt == OPT_MOMENTUM:
+        return _row_momentum(w, buf[p + base:p + base + n], c, g, aj, f, lr, mom, noshortcut, ea)
+    return _row_plain(w, c, g, aj, f, lr, noshortcut, ea)
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _max_w2(buf, wo, n_in, n_out, gl, max_w2, r2):
     """Rescale each updated destination unit whose incoming squared norm exceeds max_w2 (spec 4.6)."""
     r2[:n_out] = 0.0
     for j in range(n_in):
-        base = wo + j * n_out
+        row = buf[wo + j * n_out:wo + (j + 1) * n_out]
         for k in range(n_out):
-            r2[k] += buf[base + k] * buf[base + k]
+            r2[k] += row[k] * row[k]
     any_big = False
     for k in range(n_out):
         if gl[k] != 0.0 and r2[k] > max_w2:
@@ -259,32 +316,29 @@ def _max_w2(buf, wo, n_in, n_out, gl, max_w2, r2):
             r2[k] = 1.0
     if any_big:
         for j in range(n_in):
-            base = wo + j * n_out
+            row = buf[wo + j * n_out:wo + (j + 1) * n_out]
             for k in range(n_out):
-                buf[base + k] *= r2[k]
+                row[k] *= r2[k]
 
 
-@njit(cache=True, fastmath=_FM)
-def backward(buf, center, units, mult, woff, boff, act, opt, hp, lr_layer, mom,
+@njit(cache=True, error_model="numpy")
+def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
              a, z, g, e, keep, nz, nnz, aoff, zoff, r2):
     """Backprop and update every layer, output first (spec 3.2-4.6).
 
-    ``g[zoff[L-1]:]`` must hold the output gradient.  ``lr_layer[l]`` is the manual rate of
-    weight layer l (ignored under ADADELTA); ``mom`` the current momentum.
+    ``g[zoff[L-1]:]`` must hold the output gradient.  ``f``: typed scalars (see
+    ``typed_scalars``); ``lr_layer[l]``: manual rate of weight layer l (unused under
+    ADADELTA); ``mom``: current momentum.  ``center``: consensus buffer (elastic averaging) or
+    a 1-element dummy.
     """
     nl = units.shape[0] - 1
     n_params = buf.shape[0] // (3 if opt == OPT_ADADELTA else (2 if opt == OPT_MOMENTUM else 1))
-    s1 = n_params
-    s2 = 2 * n_params
-    rho = hp[HP_RHO]
-    eps = hp[HP_EPS]
-    l1 = hp[HP_L1]
-    l2 = hp[HP_L2]
-    lam = hp[HP_EA_LAMBDA]
-    nesterov = hp[HP_NESTEROV] != 0.0
-    fast = hp[HP_FAST_MODE] != 0.0
-    noshortcut = not (fast or (opt == OPT_PLAIN and l1 == 0.0 and l2 == 0.0))
-    max_w2 = hp[HP_MAX_W2]
+    ea = center.shape[0] > 1
+    fast = f[F_FAST] != f[F_ZERO]
+    noshortcut = not (fast or (opt == OPT_PLAIN and f[F_L1] == f[F_ZERO]
+                               and f[F_L2] == f[F_ZERO]))
+    one = f[F_ONE]
+    max_w2 = f[F_MAXW2]
     for l in range(nl - 1, -1, -1):
         n_in = units[l]
         n_out = mult[l] * units[l + 1]
@@ -295,20 +349,21 @@ def backward(buf, center, units, mult, woff, boff, act, opt, hp, lr_layer, mom,
         wo = woff[l]
         lr = lr_layer[l]
         hidden_src = l > 0
-        # error is needed for every kept source unit whose derivative can be non-zero at a = 0
+        # the error is needed for every kept source unit whose derivative can be non-zero at a = 0
         dense = (not fast) or (hidden_src and act != ACT_RELU)
         if dense:
             for j in range(n_in):
                 dropped = hidden_src and kl[j] == 0
                 if al[j] != 0.0 or not fast:
-                    acc = _update_row(buf, center, s1, s2, wo + j * n_out, n_out, al[j], gl, opt,
-                                      noshortcut, rho, eps, lr, mom, nesterov, l1, l2, lam)
+                    acc = _update(buf, center, ea, opt, n_params, wo + j * n_out, n_out, al[j], gl, f, lr,
+                                  mom, noshortcut)
                 elif hidden_src and not dropped:
-                    acc = 0.0
+                    row = buf[wo + j * n_out:wo + (j + 1) * n_out]
+                    acc = f[F_ZERO]
                     for k in range(n_out):
-                        acc += gl[k] * buf[wo + j * n_out + k]
+                        acc += gl[k] * row[k]
                 else:
-                    acc = 0.0
+                    acc = f[F_ZERO]
                 if hidden_src:
                     el[j] = 0.0 if dropped else acc
         else:
@@ -317,43 +372,15 @@ def backward(buf, center, units, mult, woff, boff, act, opt, hp, lr_layer, mom,
             nzl = nz[aoff[l]:aoff[l + 1]]
             for i in range(nnz[l]):
                 j = nzl[i]
-                acc = _update_row(buf, center, s1, s2, wo + j * n_out, n_out, al[j], gl, opt,
-                                  noshortcut, rho, eps, lr, mom, nesterov, l1, l2, lam)
+                acc = _update(buf, center, ea, opt, n_params, wo + j * n_out, n_out, al[j], gl, f, lr, mom,
+                              noshortcut)
                 if hidden_src:
                     el[j] = acc
         if max_w2 < 3.4e38:
             _max_w2(buf, wo, n_in, n_out, gl, max_w2, r2)
-        # biases: own gradient (H2O feeds the weights' mean g^2 to the bias ADADELTA: a quirk)
-        bo = boff[l]
-        for k in range(n_out):
-            gb = gl[k]
-            if gb == 0.0 and not noshortcut:
-                continue
-            b = buf[bo + k]
-            grad = gb + l2 * b
-            if l1 != 0.0:
-                grad += l1 * (1.0 if b > 0.0 else (-1.0 if b < 0.0 else 0.0))
-            if lam != 0.0:
-                grad += lam * (b - center[bo + k])
-            if opt == OPT_ADADELTA:
-                eg = rho * buf[s1 + bo + k] + (1.0 - rho) * grad * grad
-                edx = buf[s2 + bo + k]
-                eta = np.sqrt((edx + eps) / (eg + eps))
-                buf[s1 + bo + k] = eg
-                buf[s2 + bo + k] = rho * edx + (1.0 - rho) * eta * eta * grad * grad
-                buf[bo + k] = b - eta * grad
-            elif opt == OPT_MOMENTUM:
-                v = buf[s1 + bo + k]
-                if nesterov:
-                    v = mom * v - grad
-                    buf[bo + k] = b + lr * v
-                    buf[s1 + bo + k] = v
-                else:
-                    d = -lr * grad
-                    buf[bo + k] = b + d + mom * v
-                    buf[s1 + bo + k] = d
-            else:
-                buf[bo + k] = b - lr * grad
+        # biases: a row with source activation 1 (their own gradient; H2O feeds the weights'
+        # mean g^2 to the bias ADADELTA state, a quirk)
+        _update(buf, center, ea, opt, n_params, boff[l], n_out, one, gl, f, lr, mom, noshortcut)
         if hidden_src:
             # local gradient of the source hidden layer: g = e * act'(a)
             gp = g[zoff[l - 1]:zoff[l]]
@@ -375,7 +402,24 @@ def backward(buf, center, units, mult, woff, boff, act, opt, hp, lr_layer, mom,
                     gp[2 * j + 1 - win] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def typed_scalars(hp, buf):
+    """The update rules' scalars in ``buf``'s dtype (float32 arithmetic in the hot loops)."""
+    f = np.zeros(F_SIZE, dtype=buf.dtype)
+    f[F_RHO] = hp[HP_RHO]
+    f[F_ONE_RHO] = 1.0 - hp[HP_RHO]
+    f[F_EPS] = hp[HP_EPS]
+    f[F_L1] = hp[HP_L1]
+    f[F_L2] = hp[HP_L2]
+    f[F_LAM] = hp[HP_EA_LAMBDA]
+    f[F_ONE] = 1.0
+    f[F_NESTEROV] = hp[HP_NESTEROV]
+    f[F_FAST] = hp[HP_FAST_MODE]
+    f[F_MAXW2] = min(hp[HP_MAX_W2], 3.4028234e38)
+    return f
+
+
+@njit(cache=True, error_model="numpy")
 def _rates(hp, n_layers, processed, lr_layer):
     """Manual per-layer rates (annealed) and the ramped momentum at ``processed`` samples."""
     anneal = 1.0 + hp[HP_ANNEAL] * processed
@@ -390,7 +434,7 @@ def _rates(hp, n_layers, processed, lr_layer):
     return mom
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
                 nums, cats, y, order, start, stop, seed, stride):
     """Train rows ``order[start:stop]`` sequentially on the shared ``buf``; one Hogwild thread.
@@ -409,7 +453,10 @@ def train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, 
     keep = np.ones(aoff[nl + 1], dtype=np.uint8)
     nz = np.zeros(aoff[nl + 1], dtype=np.int64)
     nnz = np.zeros(nl + 1, dtype=np.int64)
-    lr_layer = np.zeros(nl, dtype=np.float64)
+    lr_layer = np.zeros(nl, dtype=dt)
+    rates = np.zeros(nl, dtype=np.float64)
+    mom = np.zeros(1, dtype=dt)
+    f = typed_scalars(hp, buf)
     state = np.empty(1, dtype=np.uint64)
     state[0] = seed_state(seed, 0)
     fast = hp[HP_FAST_MODE] != 0.0
@@ -417,23 +464,25 @@ def train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, 
     processed0 = hp[HP_PROCESSED]
     out_lo = aoff[nl]
     n_out = mult[nl - 1] * units[nl]
+    fpmode = denormals_off()
     for i in range(start, stop):
         row = order[i]
-        mom = 0.0
         if opt != OPT_ADADELTA:
-            mom = _rates(hp, nl, processed0 + (i - start) * stride, lr_layer)
+            mom[0] = _rates(hp, nl, processed0 + (i - start) * stride, rates)
+            lr_layer[:] = rates
         nnz[0] = set_input(a[0:aoff[1]], nz[0:aoff[1]], nums, cats, row, num_start, fast,
                            hp[HP_INPUT_DROPOUT], state)
         forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz, nnz,
                 aoff, zoff, fast, True, state)
         output_gradient(a[out_lo:out_lo + n_out], g[zoff[nl - 1]:zoff[nl]], n_out, out_kind,
                         loss, y[row], hp)
-        backward(buf, center, units, mult, woff, boff, act, opt, hp, lr_layer, mom,
+        backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom[0],
                  a, z, g, e, keep, nz, nnz, aoff, zoff, r2)
+    restore(fpmode)
     return stop - start
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def train_hogwild(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
                   nums, cats, y, order, nthreads, seeds):
     """Hogwild: ``nthreads`` threads each train a contiguous slice of ``order`` on shared ``buf``.

@@ -7,10 +7,11 @@ Test time means no dropout masks; hidden *WithDropout layers scale their activat
 import numpy as np
 from numba import njit, prange
 
+from .fpmode import denormals_off, restore
 from .online import forward, layer_offsets, set_input
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def predict_rows(buf, units, mult, woff, boff, act, out_kind, ratios, input_dropout,
                  num_start, nums, cats, nthreads):
     """Network outputs for every row: float64[n, units[-1]] (probabilities or link-space f).
@@ -32,6 +33,7 @@ def predict_rows(buf, units, mult, woff, boff, act, out_kind, ratios, input_drop
         nz = np.zeros(aoff[nl + 1], dtype=np.int64)
         nnz = np.zeros(nl + 1, dtype=np.int64)
         state = np.ones(1, dtype=np.uint64)
+        fpmode = denormals_off()
         for row in range(lo, hi):
             nnz[0] = set_input(a[0:aoff[1]], nz[0:aoff[1]], nums, cats, row, num_start, True,
                                0.0, state)
@@ -42,4 +44,5 @@ def predict_rows(buf, units, mult, woff, boff, act, out_kind, ratios, input_drop
                     aoff, zoff, True, False, state)
             for k in range(n_out):
                 out[row, k] = a[aoff[nl] + k]
+        restore(fpmode)
     return out
