@@ -1,0 +1,176 @@
+"""The online kernel's updates are exact gradient steps: checked against finite differences.
+
+With a manual rate r, no momentum and no annealing, one training row moves every parameter
+by -r * dE/dtheta (each layer updates with the upper layers' pre-update weights, as H2O), so
+(theta_before - theta_after) / r is the kernel's gradient.  It is compared, in float64, with
+central differences of the objective computed by the independent scoring path.
+"""
+
+import numpy as np
+import pytest
+
+from mpidl.kernels import codes as C
+from mpidl.kernels import online, scoring
+from mpidl.model.network import Layout, activation_code, init_buffer
+
+ACTIVATIONS = ["Tanh", "Rectifier", "Maxout"]
+CLASS_LOSSES = [C.LOSS_CROSSENTROPY, C.LOSS_QUADRATIC]
+REG_LOSSES = [C.LOSS_QUADRATIC, C.LOSS_ABSOLUTE, C.LOSS_HUBER, C.LOSS_QUANTILE,
+              C.LOSS_POISSON, C.LOSS_GAMMA, C.LOSS_TWEEDIE]
+
+
+def _objective(out, y, loss, classification, hp):
+    if classification:
+        t = np.eye(out.shape[0])[int(y)]
+        return -np.log(out[int(y)]) if loss == C.LOSS_CROSSENTROPY else 0.5 * ((out - t) ** 2).sum()
+    f = out[0]
+    if loss == C.LOSS_QUADRATIC:
+        return (f - y) ** 2
+    if loss == C.LOSS_ABSOLUTE:
+        return abs(f - y)
+    if loss == C.LOSS_HUBER:
+        d, r = hp[C.HP_HUBER_DELTA], abs(y - f)
+        return r * r if r <= d else 2 * d * r - d * d
+    if loss == C.LOSS_QUANTILE:
+        a = hp[C.HP_QUANTILE_ALPHA]
+        return a * (y - f) if y > f else (1 - a) * (f - y)
+    if loss == C.LOSS_POISSON:
+        return 2 * (np.exp(f) - y * f)
+    if loss == C.LOSS_GAMMA:
+        return 2 * (y * np.exp(-f) + f)
+    p = hp[C.HP_TWEEDIE_POWER]
+    return 2 * (-y * np.exp(f * (1 - p)) / (1 - p) + np.exp(f * (2 - p)) / (2 - p))
+
+
+def _setup(activation, classification, fast_mode, l1, l2):
+    n_out = 3 if classification else 1
+    lay = Layout(units=(5, 4, 3, n_out), activation=activation, classification=classification,
+                 slots=0)
+    buf = init_buffer(lay, "Normal", 0.5, 3, dtype=np.float64)
+    buf += np.random.default_rng(1).normal(0, 0.1, buf.shape)
+    hp = np.zeros(C.HP_SIZE)
+    hp[C.HP_RATE], hp[C.HP_DECAY] = 1e-6, 1.0
+    hp[C.HP_L1], hp[C.HP_L2] = l1, l2
+    hp[C.HP_MAX_W2] = 3.4028235e38
+    hp[C.HP_HUBER_DELTA], hp[C.HP_QUANTILE_ALPHA], hp[C.HP_TWEEDIE_POWER] = 0.5, 0.3, 1.5
+    hp[C.HP_NUM_START] = 2
+    hp[C.HP_FAST_MODE] = float(fast_mode)
+    return lay, buf, hp
+
+
+def _kernel_and_fd_gradients(activation, classification, loss, fast_mode=False, l1=1e-3,
+                             l2=1e-2):
+    lay, buf, hp = _setup(activation, classification, fast_mode, l1, l2)
+    woff, boff = lay.offsets()
+    units, mult = np.array(lay.units, dtype=np.int64), lay.mult
+    act = activation_code(activation)
+    out_kind = C.OUT_SOFTMAX if classification else C.OUT_LINEAR
+    ratios = np.zeros(2)
+    nums = np.array([[0.3, -1.2, 0.7]])
+    cats = np.array([[1]], dtype=np.int32)
+    y = np.array([2.0 if classification else 0.8])
+
+    def objective(b):
+        out = scoring.predict_rows(b, units, mult, woff, boff, act, out_kind, ratios, 0.0, 2,
+                                   nums, cats, 1)[0]
+        params = b[:lay.n_params]
+        return (_objective(out, y[0], loss, classification, hp) + l1 * np.abs(params).sum()
+                + 0.5 * l2 * (params * params).sum())
+
+    after = buf.copy()
+    online.train_chunk(after, np.zeros(1), units, mult, woff, boff, act, out_kind, loss,
+                       C.OPT_PLAIN, hp, ratios, nums, cats, y, np.array([0]), 0, 1, 7, 1)
+    g_kernel = (buf - after) / hp[C.HP_RATE]
+    g_fd = np.zeros(lay.n_params)
+    h = 1e-6
+    for i in range(lay.n_params):
+        up, down = buf.copy(), buf.copy()
+        up[i] += h
+        down[i] -= h
+        g_fd[i] = (objective(up) - objective(down)) / (2 * h)
+    return g_kernel, g_fd
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("loss", CLASS_LOSSES)
+def test_gradient_classification(activation, loss):
+    g_kernel, g_fd = _kernel_and_fd_gradients(activation, True, loss)
+    np.testing.assert_allclose(g_kernel, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("loss", REG_LOSSES)
+def test_gradient_regression(activation, loss):
+    g_kernel, g_fd = _kernel_and_fd_gradients(activation, False, loss)
+    np.testing.assert_allclose(g_kernel, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_fast_mode_changes_nothing_without_regularization(activation):
+    """fast_mode skips only updates whose gradient is exactly zero when l1 = l2 = 0."""
+    g_fast, _ = _kernel_and_fd_gradients(activation, True, C.LOSS_CROSSENTROPY, True, 0.0, 0.0)
+    g_full, g_fd = _kernel_and_fd_gradients(activation, True, C.LOSS_CROSSENTROPY, False, 0.0,
+                                            0.0)
+    np.testing.assert_allclose(g_fast, g_full, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g_fast, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
+
+
+def test_adadelta_matches_reference_formula():
+    """One ADADELTA step on a 1-hidden-unit net equals the spec's formula computed by hand."""
+    lay = Layout(units=(1, 1, 1), activation="Tanh", classification=False, slots=2)
+    buf = init_buffer(lay, "Uniform", 0.5, 11, dtype=np.float64)
+    p = lay.n_params
+    hp = np.zeros(C.HP_SIZE)
+    hp[C.HP_RHO], hp[C.HP_EPS], hp[C.HP_MAX_W2], hp[C.HP_FAST_MODE] = 0.99, 1e-8, 3.4e38, 1.0
+    woff, boff = lay.offsets()
+    w1, b1, w2, b2 = buf[woff[0]], buf[boff[0]], buf[woff[1]], buf[boff[1]]
+    x, y = 0.7, 0.2
+    h = np.tanh(w1 * x + b1)
+    f = w2 * h + b2
+    g_out = 2 * (f - y)
+    g_hidden = g_out * w2 * (1 - h * h)
+
+    def step(w, grad):
+        eg = 0.01 * grad * grad
+        return w - np.sqrt(1e-8 / (eg + 1e-8)) * grad
+
+    expected = {woff[1]: step(w2, g_out * h), boff[1]: step(b2, g_out),
+                woff[0]: step(w1, g_hidden * x), boff[0]: step(b1, g_hidden)}
+    online.train_chunk(buf, np.zeros(1), np.array(lay.units, dtype=np.int64), lay.mult, woff,
+                       boff, activation_code("Tanh"), C.OUT_LINEAR, C.LOSS_QUADRATIC,
+                       C.OPT_ADADELTA, hp, np.zeros(1), np.array([[x]]),
+                       np.zeros((1, 0), dtype=np.int32), np.array([y]), np.array([0]), 0, 1, 1, 1)
+    for idx, want in expected.items():
+        assert buf[idx] == pytest.approx(want, rel=1e-12)
+    assert np.all(buf[p:] > 0)  # both ADADELTA accumulators were fed
+
+
+def test_dropout_masks_drop_units_and_scoring_scales():
+    """RectifierWithDropout at ratio 0.5: about half the hidden units are dropped in training;
+    scoring scales hidden activations by 1 - ratio (H2O's test-time rule)."""
+    from mpidl.kernels.online import forward, layer_offsets
+    lay = Layout(units=(3, 400, 2), activation="RectifierWithDropout", classification=True,
+                 slots=0)
+    buf = init_buffer(lay, "UniformAdaptive", 1.0, 5)
+    units, mult = np.array(lay.units, dtype=np.int64), lay.mult
+    woff, boff = lay.offsets()
+    aoff, zoff = layer_offsets(units, mult)
+    a = np.zeros(aoff[-1], dtype=np.float32)
+    a[:3] = [1.0, -0.5, 0.25]
+    z = np.zeros(zoff[lay.n_layers], dtype=np.float32)
+    keep = np.ones(aoff[-1], dtype=np.uint8)
+    nz = np.zeros(aoff[-1], dtype=np.int64)
+    nz[:3] = [0, 1, 2]
+    nnz = np.array([3, 0])
+    state = np.array([12345], dtype=np.uint64)
+    forward(buf, units, mult, woff, boff, activation_code(lay.activation), C.OUT_SOFTMAX,
+            np.array([0.5]), a, z, keep, nz, nnz, aoff, zoff, True, True, state)
+    kept = keep[3:403].copy()
+    assert 150 < kept.sum() < 250
+    assert np.all(a[3:403][kept == 0] == 0)
+    trained = a[3:403].copy()
+    forward(buf, units, mult, woff, boff, activation_code(lay.activation), C.OUT_SOFTMAX,
+            np.array([0.5]), a, z, keep, nz, nnz, aoff, zoff, True, False, state)
+    full = np.maximum(z[:400], 0)
+    np.testing.assert_allclose(a[3:403], 0.5 * full, rtol=1e-6)
+    np.testing.assert_allclose(trained[kept == 1], full[kept == 1], rtol=1e-6)
