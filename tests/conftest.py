@@ -1,0 +1,59 @@
+"""Fixtures shared by the MPI tests (tests/mpi, run inside ``mpirun ... pytest --with-mpi``).
+
+They are only instantiated by tests that ask for them, so a plain serial ``pytest tests``
+never touches MPI here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def comm():
+    """The world communicator (MPIComm under mpirun, SerialComm otherwise)."""
+    from mpidl.comm import world
+    return world()
+
+
+@pytest.fixture
+def shared_dir(comm):
+    """A fresh folder every rank can see: rank 0 creates it and broadcasts its path.
+
+    (Not ``tmp_path``: each rank would make its own pytest base folder.)
+    """
+    path = tempfile.mkdtemp(prefix="mpidl-mpitest-") if comm.is_root else None
+    path = comm.bcast_obj(path)
+    yield Path(path)
+    comm.barrier()
+    if comm.is_root:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def everywhere(comm):
+    """``everywhere(body)`` runs ``body()`` on every rank and fails the test on EVERY rank if
+    it failed on ANY rank (the failing ranks' messages are shown), so one rank's assertion
+    never leaves the others hanging in the next collective or passing alone.
+
+    Returns ``body()``'s value.  It is a collective: every rank must call it.
+    """
+    def run(body):
+        out, msg = None, None
+        try:
+            out = body()
+        except (Exception, pytest.fail.Exception, pytest.skip.Exception) as e:  # noqa: BLE001
+            msg = "".join(traceback.format_exception(e)).rstrip()
+        flag = comm.allreduce_sum(np.array([0 if msg is None else 1], dtype=np.int64))
+        if flag[0]:
+            msgs = comm.allgather_obj(msg)
+            pytest.fail("\n".join(f"--- rank {r} of {comm.size}:\n{m}"
+                                  for r, m in enumerate(msgs) if m is not None), pytrace=False)
+        return out
+    return run

@@ -1,0 +1,134 @@
+"""Short training runs on the real communicator (prostate, a 10-unit net).
+
+Run inside MPI: ``mpirun -n N python -m pytest --with-mpi tests/mpi``; a plain ``pytest``
+skips these.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mpidl.checkpoint import read_model
+from mpidl.params import validate
+from mpidl.train.loop import CheckpointedOnSignal, Trainer, train
+
+pytestmark = pytest.mark.timeout(180, method="thread")
+
+PROSTATE = str(Path(__file__).resolve().parents[2] / "data" / "prostate.csv")
+BASE = dict(training_frame=PROSTATE, response_column="CAPSULE", ignored_columns=["ID"],
+            distribution="bernoulli", hidden=[10], epochs=2, reproducible=False,
+            replicate_training_data=False, train_samples_per_iteration=0, seed=7)
+
+
+def quiet(*args, **kw):
+    pass
+
+
+@pytest.mark.mpi
+def test_short_training_run(comm, shared_dir, everywhere):
+    out = str(shared_dir / "model.h5")
+
+    def body():
+        params = validate(BASE, "test")
+        model = train(params, comm, 1, out, "mpi_short", log=quiet)
+        if comm.is_root:
+            assert model is not None
+            assert model.training_rows == 380
+            assert model.nranks == comm.size
+            assert np.all(np.isfinite(model.buf))
+            assert model.epoch_counter >= 2
+            assert np.isfinite(model.training_metrics["logloss"])
+        else:
+            assert model is None
+        return True
+    assert everywhere(body)
+    comm.barrier()  # rank 0 wrote the file before leaving train()
+
+    def check_file():
+        m = read_model(out)
+        assert m.training_rows == 380 and m.nranks == comm.size
+        assert np.all(np.isfinite(m.buf))
+    everywhere(check_file)
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("elastic", [False, True])
+def test_every_rank_counts_all_rows_and_ends_with_the_same_model(comm, shared_dir, everywhere,
+                                                                 elastic):
+    out = str(shared_dir / "model.h5")
+
+    def body():
+        # no best-model restore, so rank 0's final buffer is the averaged one every rank has
+        params = validate({**BASE, "overwrite_with_best_model": False,
+                           "elastic_averaging": elastic}, "test")
+        t = Trainer(params, comm, 1, out, "mpi_same", log=quiet)
+        assert t.rows == 380 and t.model.training_rows == 380
+        assert t.shard.n == len(range(*_block(380, comm)))
+        t.run()
+        assert np.all(np.isfinite(t.model.buf))
+        assert len(set(comm.allgather_obj(t.model.buf.tobytes()))) == 1
+        assert len(set(comm.allgather_obj(t.model.iterations))) == 1
+    everywhere(body)
+
+
+def _block(n, comm):
+    from mpidl.data.hdf5 import block_range
+    return block_range(n, comm.size, comm.rank)
+
+
+def _in_training_loop(frame) -> bool:
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "run" and code.co_filename.endswith(os.path.join("train", "loop.py")):
+            return True
+        frame = frame.f_back
+    return False
+
+
+@pytest.mark.mpi
+def test_sigterm_on_the_last_rank_checkpoints_on_every_rank(comm, shared_dir, everywhere):
+    """SIGTERM reaches one rank while it trains: all ranks stop at the iteration's end,
+    rank 0 writes the model (stop_reason "signal"), every rank raises CheckpointedOnSignal."""
+    out = str(shared_dir / "signalled.h5")
+    victim = comm.size - 1
+    old_alarm = signal.getsignal(signal.SIGALRM)
+    old_term = signal.getsignal(signal.SIGTERM)
+    sent = []
+
+    def alarm(signum, frame):
+        # deliver SIGTERM only once the training loop (and its signal flag) is running
+        if _in_training_loop(frame):
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+        else:
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+
+    def body():
+        params = validate({**BASE, "epochs": 1e5, "score_interval": 0, "stopping_rounds": 0,
+                           "train_samples_per_iteration": 380}, "test")
+        if comm.rank == victim:
+            signal.signal(signal.SIGALRM, alarm)
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+        try:
+            with pytest.raises(CheckpointedOnSignal):
+                train(params, comm, 1, out, "mpi_signal", log=quiet)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_alarm)
+        assert sent == ([True] if comm.rank == victim else [])
+        assert signal.getsignal(signal.SIGTERM) == old_term  # handler restored
+    everywhere(body)
+    comm.barrier()
+
+    def check_file():
+        m = read_model(out)
+        assert m.stop_reason == "signal"
+        assert 0 < m.epoch_counter < 1e5
+        assert m.nranks == comm.size and m.training_rows == 380
+        assert np.all(np.isfinite(m.buf))
+    everywhere(check_file)
