@@ -129,6 +129,7 @@ class Trainer:
         tspi = m.tspi
         if self.comm.size > 1 and p.train_samples_per_iteration == -2 and m.iterations > 1:
             tspi = retune_tspi(tspi, self.t_comm, t_iter, p.target_ratio_comm_to_comp)
+            tspi = min(tspi, max(1, int(p.epochs * self.rows / 10)))  # keep ~10 iterations
         if not np.all(np.isfinite(m.params_view())):
             return Decision("diverged", tspi, "non-finite weights")
         now = time.perf_counter()
