@@ -89,21 +89,10 @@ def _cmd_import(args, comm) -> int:
     return EXIT_OK
 
 
-def _on_every_rank(comm, fn, *args):
-    """``fn(*args)`` on every rank; a UserError on any rank is raised, agreed, on all of them."""
-    err, out = None, None
-    try:
-        out = fn(*args)
-    except UserError as e:
-        err = e
-    comm.agree(err)
-    return out
-
-
 def _cmd_train(args, comm, threads: int) -> int:
     from .params import load_job
     from .train.loop import train
-    params = _on_every_rank(comm, load_job, args.job, args.overrides)
+    params = comm.call_agreed(load_job, args.job, args.overrides)
     model_id = params.model_id or os.path.splitext(os.path.basename(args.job))[0]
     out = args.output or f"{model_id}.h5"
     model = train(params, comm, threads, out, model_id, log=_log_root(comm))
@@ -119,7 +108,7 @@ def _cmd_train(args, comm, threads: int) -> int:
 def _cmd_predict(args, comm, threads: int) -> int:
     from .checkpoint import read_model
     from .predict import predict_to_csv
-    model = _on_every_rank(comm, read_model, args.model)
+    model = comm.call_agreed(read_model, args.model)
     n = predict_to_csv(model, args.data, args.output, comm, threads)
     if comm.is_root:
         print(f"wrote {n} predictions to {args.output}")

@@ -94,6 +94,16 @@ class SerialComm:
         err.agreed = True
         raise err
 
+    def call_agreed(self, fn, *args):
+        """``fn(*args)`` on every rank; a UserError on any rank is raised (agreed) on all ranks."""
+        err, out = None, None
+        try:
+            out = fn(*args)
+        except UserError as e:
+            err = e
+        self.agree(err)
+        return out
+
     def timed_allreduce(self, arr: np.ndarray) -> float:
         """Seconds one ``allreduce_sum`` of ``arr`` takes (max over ranks); ``arr`` is summed."""
         import time

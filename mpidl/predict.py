@@ -65,14 +65,11 @@ def _csv_name(s: str) -> str:
 
 def predict_to_csv(model, data_path: str, out_path: str, comm, threads: int) -> int:
     """Score ``data_path`` on all ranks; rank 0 writes ``out_path``.  Returns rows written."""
-    err, labels, probs = None, None, None
-    try:
+    def local():
         frame = Frame(data_path)
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
-        labels, probs = predictions(model, frame, lo, hi, threads)
-    except UserError as e:
-        err = e
-    comm.agree(err)
+        return predictions(model, frame, lo, hi, threads)
+    labels, probs = comm.call_agreed(local)
     parts = comm.gather_obj((labels, probs))
     if not comm.is_root:
         return 0

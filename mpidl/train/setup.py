@@ -36,17 +36,6 @@ class Shard:
         return int(self.y.shape[0])
 
 
-def _agreed(comm, fn, *args):
-    """Run ``fn`` on every rank; a UserError on any rank is raised on all of them."""
-    err, out = None, None
-    try:
-        out = fn(*args)
-    except UserError as e:
-        err = e
-    comm.agree(err)
-    return out
-
-
 def _needed_columns(info, params) -> list[str]:
     skip = set(params.ignored_columns)
     return [n for n in info.names if n not in skip]
@@ -61,7 +50,7 @@ def open_training(params, comm):
         lo, hi = (0, frame.nrows) if replicated else block_range(frame.nrows, comm.size,
                                                                     comm.rank)
         return frame, frame.read(_needed_columns(frame.info, params), lo, hi), lo
-    return _agreed(comm, read)
+    return comm.call_agreed(read)
 
 
 def _checkpoint_compatible(model: Model, info, source: str) -> None:
@@ -99,11 +88,12 @@ def build_model(params, frame, cols, comm, model_id: str, log):
             old.params = p
             return old, notes
         return None, []
-    model, notes = _agreed(comm, make)
+    model, notes = comm.call_agreed(make)
     if model is not None:
         return model, notes
-    dinfo = _agreed(comm, build_datainfo, frame, cols, params, comm, params.training_frame, log)
-    _agreed(comm, validate_for_data, params, dinfo.classification, dinfo.nclasses,
+    dinfo = comm.call_agreed(build_datainfo, frame, cols, params, comm, params.training_frame,
+                             log)
+    comm.call_agreed(validate_for_data, params, dinfo.classification, dinfo.nclasses,
             params.training_frame)
     p, notes = sanitize(params, dinfo.classification, dinfo.nclasses, comm.size)
     if p.seed == -1:
@@ -113,7 +103,7 @@ def build_model(params, frame, cols, comm, model_id: str, log):
 
 def make_shard(model: Model, frame, cols, first_row: int, comm) -> Shard:
     """Transform this rank's raw rows for training (rows with a missing response dropped)."""
-    nums, cats, y, w, _ = _agreed(comm, model.dinfo.transform, cols, frame.info,
+    nums, cats, y, w, _ = comm.call_agreed(model.dinfo.transform, cols, frame.info,
                                   model.params.training_frame, True)
     return Shard(nums, cats, y, w, first_row)
 
@@ -164,7 +154,7 @@ def validation_score_set(model: Model, comm) -> ScoreSet | None:
             raise UserError(f"{p.validation_frame}: no rows with a usable response")
         idx = sample_rows(y.size, p.score_validation_samples, y.size, p.seed + 1, 0)
         return ScoreSet(nums[idx], cats[idx], y[idx], w[idx])
-    return _agreed(comm, read)
+    return comm.call_agreed(read)
 
 
 def global_rows(shard: Shard, comm, replicated: bool) -> int:
