@@ -1,0 +1,236 @@
+"""Bad input at the command line: exit code 2, one line on stderr naming the culprit, no model.
+
+Every case runs ``python -m mpidl ...`` in a subprocess, as a user would, and checks the
+contract of design.md: exit status 2, exactly one non-empty line on stderr, no traceback, the
+line names the parameter / column / file at fault, and a failed ``train`` leaves no (partial)
+model file and no temporary file next to where the model would have gone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+
+
+def _prostate() -> Path:
+    """The prostate CSV: the shared copy, else the one bundled with the quickstart."""
+    for p in (DATA / "prostate" / "prostate.csv", REPO / "data" / "prostate.csv"):
+        if p.exists():
+            return p
+    pytest.skip("prostate.csv not found")
+
+
+def _mpidl(*args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mpidl", *map(str, args)], capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+def _fails(proc: subprocess.CompletedProcess, *culprits: str) -> str:
+    """Assert the bad-input contract; returns the error line."""
+    both = proc.stdout + proc.stderr
+    assert "Traceback" not in both, both
+    assert proc.returncode == 2, f"exit {proc.returncode}, stderr:\n{proc.stderr}"
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{proc.stderr}"
+    assert len(proc.stderr.splitlines()) == 1, repr(proc.stderr)
+    line = lines[0]
+    for c in culprits:
+        assert c in line, f"{c!r} not named in: {line}"
+    return line
+
+
+def _job(path: Path, **params) -> Path:
+    """A TOML job from keyword arguments (values are written as TOML literals)."""
+    def lit(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(lit(x) for x in v) + "]"
+        return repr(v)
+    path.write_text("".join(f"{k} = {lit(v)}\n" for k, v in params.items()))
+    return path
+
+
+def _prostate_job(path: Path, **extra) -> Path:
+    params = dict(training_frame=str(_prostate()), response_column="CAPSULE",
+                  ignored_columns=["ID"], distribution="bernoulli", hidden=[5], epochs=1,
+                  seed=1)
+    params.update(extra)
+    params = {k: v for k, v in params.items() if v is not None}
+    return _job(path, **params)
+
+
+def _train_fails(tmp_path: Path, job: Path, *culprits: str, sets=()) -> str:
+    """``train`` must fail with the contract and leave nothing in its (empty) output folder."""
+    outdir = tmp_path / "out"
+    outdir.mkdir(exist_ok=True)
+    out = outdir / "model.h5"
+    args = ["train", job, "--threads", "1", "-o", out]
+    for s in sets:
+        args += ["--set", s]
+    line = _fails(_mpidl(*args, cwd=tmp_path), *culprits)
+    assert not out.exists(), "a failed job left a model file"
+    assert list(outdir.iterdir()) == [], f"a failed job left files: {list(outdir.iterdir())}"
+    return line
+
+
+# ----------------------------------------------------------------------------- parameters
+
+def test_unknown_parameter_named_with_suggestion(tmp_path):
+    job = _prostate_job(tmp_path / "job.toml", epochz=3)
+    line = _train_fails(tmp_path, job, "epochz", "epochs", "job.toml")
+    assert "did you mean" in line
+
+
+def test_unknown_parameter_from_set(tmp_path):
+    job = _prostate_job(tmp_path / "job.toml")
+    _train_fails(tmp_path, job, "hiden", "hidden", sets=["hiden=[3]"])
+
+
+def test_wrong_type(tmp_path):
+    job = _prostate_job(tmp_path / "job.toml", epochs="ten")
+    _train_fails(tmp_path, job, "epochs", "ten")
+
+
+def test_out_of_range(tmp_path):
+    job = _prostate_job(tmp_path / "job.toml", input_dropout_ratio=1.5)
+    _train_fails(tmp_path, job, "input_dropout_ratio", "1.5")
+
+
+def test_out_of_range_from_set(tmp_path):
+    job = _prostate_job(tmp_path / "job.toml")
+    _train_fails(tmp_path, job, "input_dropout_ratio", sets=["input_dropout_ratio=1.5"])
+
+
+# ----------------------------------------------------------------------------------- data
+
+def test_missing_response_column(tmp_path):
+    job = _prostate_job(tmp_path / "job.toml", response_column="CAPSULEX")
+    _train_fails(tmp_path, job, "CAPSULEX")
+
+
+@pytest.mark.parametrize("distribution", ["bernoulli", "multinomial"])
+def test_response_with_one_level(tmp_path, distribution):
+    csv = tmp_path / "const.csv"
+    csv.write_text("a,b,y\n1,2,1\n3,4,1\n5,6,1\n7,9,1\n")
+    job = _job(tmp_path / "job.toml", training_frame=str(csv), response_column="y",
+               distribution=distribution, hidden=[5], epochs=1)
+    _train_fails(tmp_path, job, "'y'", "level")
+
+
+def test_empty_csv(tmp_path):
+    csv = tmp_path / "empty.csv"
+    csv.write_text("")
+    job = _job(tmp_path / "job.toml", training_frame=str(csv), response_column="y",
+               hidden=[5], epochs=1)
+    _train_fails(tmp_path, job, "empty.csv", "empty")
+
+
+def test_all_nan_predictor_kept(tmp_path):
+    csv = tmp_path / "nan.csv"
+    csv.write_text("a,b,y\n1,,1\n3,,0\n5,NA,1\n2,,0\n")
+    job = _job(tmp_path / "job.toml", training_frame=str(csv), response_column="y",
+               ignore_const_cols=False, hidden=[5], epochs=1)
+    _train_fails(tmp_path, job, "'b'", "nan.csv")
+
+
+def test_validation_frame_lacks_training_column(tmp_path):
+    src = _prostate().read_text().splitlines()
+    # drop AGE (3rd column) from the validation copy
+    valid = tmp_path / "noage.csv"
+    valid.write_text("\n".join(",".join(c for i, c in enumerate(ln.split(",")) if i != 2)
+                               for ln in src) + "\n")
+    job = _prostate_job(tmp_path / "job.toml", validation_frame=str(valid))
+    _train_fails(tmp_path, job, "AGE", "noage.csv")
+
+
+def test_unreadable_hdf5_training_frame(tmp_path):
+    fake = tmp_path / "x.h5"
+    fake.write_text("this is not HDF5\n")
+    job = _job(tmp_path / "job.toml", training_frame=str(fake), response_column="y",
+               hidden=[5], epochs=1)
+    _train_fails(tmp_path, job, "x.h5")
+
+
+def test_missing_training_file(tmp_path):
+    job = _job(tmp_path / "job.toml", training_frame=str(tmp_path / "nowhere.csv"),
+               response_column="y", hidden=[5], epochs=1)
+    _train_fails(tmp_path, job, "nowhere.csv")
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    """A tiny prostate model (hidden [5], 1 epoch)."""
+    d = tmp_path_factory.mktemp("ckpt")
+    job = _prostate_job(d / "tiny.toml")
+    proc = _mpidl("train", job, "--threads", "1", "-o", d / "tiny.h5", cwd=d)
+    assert proc.returncode == 0, proc.stderr
+    return d / "tiny.h5"
+
+
+def test_checkpoint_incompatible_hidden(tmp_path, checkpoint):
+    job = _prostate_job(tmp_path / "job.toml", hidden=[6], epochs=2)
+    _train_fails(tmp_path, job, "hidden", sets=[f"checkpoint={checkpoint}"])
+
+
+def test_checkpoint_epochs_not_larger(tmp_path, checkpoint):
+    for epochs in (1, 0.5):
+        job = _prostate_job(tmp_path / "job.toml", epochs=epochs)
+        _train_fails(tmp_path, job, "epochs", sets=[f"checkpoint={checkpoint}"])
+
+
+def test_checkpoint_continues_when_valid(tmp_path, checkpoint):
+    """Control for the two cases above: the same restart with more epochs works."""
+    job = _prostate_job(tmp_path / "job.toml", epochs=2)
+    out = tmp_path / "more.h5"
+    proc = _mpidl("train", job, "--threads", "1", "-o", out, "--set", f"checkpoint={checkpoint}",
+                  cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists()
+
+
+# ------------------------------------------------------------------- predict / inspect / import
+
+def test_predict_missing_model(tmp_path):
+    _fails(_mpidl("predict", tmp_path / "nope.h5", _prostate(), "-o", tmp_path / "p.csv",
+                  cwd=tmp_path), "nope.h5")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_predict_missing_data(tmp_path, checkpoint):
+    _fails(_mpidl("predict", checkpoint, tmp_path / "nodata.csv", "-o", tmp_path / "p.csv",
+                  cwd=tmp_path), "nodata.csv")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_inspect_text_file(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("not a model\n")
+    _fails(_mpidl("inspect", f, cwd=tmp_path), "notes.txt")
+
+
+def test_inspect_hdf5_table_is_not_a_model(tmp_path):
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,y\n1,0\n2,1\n")
+    assert _mpidl("import", csv, "-o", tmp_path / "t.h5", cwd=tmp_path).returncode == 0
+    _fails(_mpidl("inspect", tmp_path / "t.h5", "--json", cwd=tmp_path), "t.h5", "model")
+
+
+def test_import_missing_file(tmp_path):
+    _fails(_mpidl("import", tmp_path / "missing.csv", "-o", tmp_path / "m.h5", cwd=tmp_path),
+           "missing.csv")
+    assert not (tmp_path / "m.h5").exists()
+
+
+def test_usage_error_is_one_line(tmp_path):
+    _fails(_mpidl("train", cwd=tmp_path), "job")
