@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import numpy as np
 
+from .atomic import atomic_path
 from .data.datainfo import DataInfo
 from .errors import UserError
 from .model.network import Layout
@@ -39,15 +39,7 @@ def _json(obj) -> str:
 
 def write_model(path: str, model: Model) -> None:
     """Write ``model`` to ``path`` atomically (temp file + rename)."""
-    path = os.path.abspath(path)
-    d = os.path.dirname(path)
-    try:
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=d)
-        os.close(fd)
-    except OSError as e:
-        raise UserError(f"{path}: cannot write the model file ({e.strerror})") from None
-    try:
+    with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs["format"] = FORMAT
             f.attrs["version"] = VERSION
@@ -62,11 +54,6 @@ def write_model(path: str, model: Model) -> None:
             f.create_dataset("buf", data=model.buf)
             if model.best_buf is not None:
                 f.create_dataset("best_buf", data=model.best_buf)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def read_model(path: str) -> Model:

@@ -6,11 +6,9 @@ writes the CSV (temp file + rename).
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 
+from .atomic import atomic_path
 from .data.frame import Frame
 from .data.hdf5 import block_range
 from .errors import UserError
@@ -39,24 +37,15 @@ def predictions(model, frame: Frame, start: int, stop: int, threads: int):
 def write_csv(path: str, model, labels, probs) -> None:
     """H2O's prediction columns: ``predict`` then one probability column per class level."""
     d = model.dinfo
-    path = os.path.abspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp",
-                               dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            if probs is None:
-                f.write("predict\n")
-                np.savetxt(f, labels.reshape(-1, 1), fmt="%.10g")
-            else:
-                levels = np.array(d.response_domain, dtype=object)
-                f.write(",".join(["predict"] + [_csv_name(v) for v in d.response_domain]) + "\n")
-                for lab, row in zip(levels[labels], probs):
-                    f.write(_csv_name(lab) + "," + ",".join(f"{v:.8g}" for v in row) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        if probs is None:
+            f.write("predict\n")
+            np.savetxt(f, labels.reshape(-1, 1), fmt="%.10g")
+        else:
+            levels = np.array(d.response_domain, dtype=object)
+            f.write(",".join(["predict"] + [_csv_name(v) for v in d.response_domain]) + "\n")
+            for lab, row in zip(levels[labels], probs):
+                f.write(_csv_name(lab) + "," + ",".join(f"{v:.8g}" for v in row) + "\n")
 
 
 def _csv_name(s: str) -> str:
