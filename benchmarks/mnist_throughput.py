@@ -5,18 +5,16 @@
 Reads ../shared/data/mnist (or --train/--test), imports it to HDF5 once (cached in
 --workdir), trains with H2O's defaults plus the given options, prints one result line with
 samples/s measured as H2O does (training time excluding scoring) and appends it, with the
-command, to benchmarks/RESULTS.md when --record is given.
+command, to its own section of benchmarks/RESULTS.md when --record is given.
 """
 
 import argparse
 import os
-import platform
-import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "mnist"
+import common
+
+DATA = common.MNIST
 
 
 def main():
@@ -60,12 +58,10 @@ def main():
             f"{model.epoch_counter:.2f} | {speed:.0f} | {100 * err:.2f} % | {wall:.0f} s |")
     print(line)
     if a.record:
-        with open(HERE / "RESULTS.md", "a") as f:
-            f.write(f"\n`{' '.join([sys.executable.split('/')[-1]] + sys.argv)}` "
-                    f"({platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d')})\n\n"
-                    "| run | threads | epochs | samples/s | test error | wall |\n"
-                    "| --- | --- | --- | --- | --- | --- |\n" + line + "\n")
-
+        common.record(f"mnist_{a.hidden.replace(',', 'x')}_{a.threads}t",
+                      f"mpidl alone on MNIST [{a.hidden}], {a.threads} thread(s)",
+                      common.table(["run", "threads", "epochs", "samples/s", "test error",
+                                    "wall"], [line.strip("| ").split(" | ")]))
 
 if __name__ == "__main__":
     main()

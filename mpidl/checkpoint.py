@@ -29,8 +29,9 @@ import h5py  # noqa: E402
 FORMAT = "mpidl-model"
 VERSION = 1
 _STATE_FIELDS = ("model_id", "processed", "iterations", "training_rows", "epoch_counter",
-                 "train_seconds", "scoring_seconds", "tspi", "huber_delta", "best_loss",
-                 "training_metrics", "validation_metrics", "stop_reason", "nranks")
+                 "train_seconds", "scoring_seconds", "tspi", "comm_seconds", "huber_delta",
+                 "best_loss", "training_metrics", "validation_metrics", "stop_reason", "nranks",
+                 "memory")
 
 
 def _json(obj) -> str:

@@ -199,8 +199,9 @@ def _declare() -> tuple[Param, ...]:
     p("max_w2", "float", FLOAT_MAX, "Max. sum of squared incoming weights per unit (Float.MAX_VALUE = off).",
       Range(0, lo_open=True, allow_inf=True),
       note="as in H2O, Rectifier gets 1000 only if max_w2 = inf, so the limit is off by default")
-    p("mini_batch_size", "int", 1, "Rows per mini-batch.", Range(1),
-      note="mpidl extension: H2O forces 1 (with a warning); mpidl keeps and uses any value >= 1")
+    p("mini_batch_size", "int", 1, "Rows per mini-batch (1: online, one row at a time).", Range(1),
+      note="mpidl extension: H2O forces 1; mpidl trains batches (batch-mean gradient, "
+           "matrix-product kernels, Hogwild threads over batches)")
     p("fast_mode", "bool", True, "Skip the softmax-gradient terms of zero targets (minor approximation).")
     p("elastic_averaging", "bool", False, "Elastic averaging between ranks (EASGD).")
     p("elastic_averaging_moving_rate", "float", 0.9, "Elastic averaging moving rate.", _UNIT)
@@ -231,7 +232,8 @@ def _declare() -> tuple[Param, ...]:
 
     group = "Distribution over ranks"
     p("replicate_training_data", "bool", True, "Every rank holds all training rows (else a shard each).")
-    p("single_node_mode", "bool", False, "Train on rank 0 only.")
+    p("single_node_mode", "bool", False,
+      "With several ranks and replicated data, rank 0 alone trains (the others idle).")
     p("shuffle_training_data", "bool", False, "Shuffle the training rows on each rank.")
     p("force_load_balance", "bool", True, "Split rows evenly over threads.",
       note="accepted; mpidl always splits a rank's rows evenly over its threads")
@@ -693,7 +695,8 @@ def _toml_line(err: Exception) -> str:
     return f"line {m.group(1)}" if m else "somewhere"
 
 
-def _parse_override(item: str) -> tuple[str, Any]:
+def parse_override(item: str) -> tuple[str, Any]:
+    """``key=value`` as ``--set`` takes it: (parameter name, TOML value); UserError if bad."""
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -753,7 +756,7 @@ def load_job(path: str, overrides: Iterable[str] = ()) -> Params:
             raw[name] = _resolve_path(raw[name], jobdir, ".")
     origins: dict[str, str] = {}
     for item in overrides:
-        key, value = _parse_override(item)
+        key, value = parse_override(item)
         if key in _PATH_PARAMS:
             value = _resolve_path(value, ".", jobdir)
         raw[key] = value

@@ -113,8 +113,10 @@ class ScoringClock:
 
     Score if training stops this round (``final``), or ``score_each_iteration``, or
     ``since > score_interval`` and ``last_duration / since < score_duty_cycle``, where
-    ``since = now - last_start``. The first call always scores (H2O's timestamps start at 0,
-    so ``since`` is huge and the last duration is 0). Call ``record`` after every scoring.
+    ``since = now - last_start``. The first call scores unless the duty cycle is 0 (H2O's
+    timestamps start at 0, so ``since`` is huge and the last duration is 0, and 0 < 0 fails:
+    H2O's tuning guide relies on this to score only at the end). Call ``record`` after every
+    scoring.
     ``last_start`` / ``last_duration`` are plain attributes, for checkpoints.
     """
 
@@ -126,8 +128,10 @@ class ScoringClock:
 
     def should_score(self, now, final=False, score_each_iteration=False):
         """True if this iteration should score (``now``: seconds, any fixed origin)."""
-        if final or score_each_iteration or self.last_start is None:
+        if final or score_each_iteration:
             return True
+        if self.last_start is None:
+            return 0.0 < self.score_duty_cycle
         since = now - self.last_start
         if not since > self.score_interval:
             return False

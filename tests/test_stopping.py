@@ -120,9 +120,13 @@ def test_loss_for_best():
 
 # ---------------------------------------------------------------------------- scoring clock
 
-def test_first_call_always_scores():
-    clock = ScoringClock(score_interval=1e9, score_duty_cycle=0.0)
-    assert clock.should_score(0.0, final=False, score_each_iteration=False)
+def test_first_call_scores_unless_duty_cycle_is_zero():
+    """H2O's clock starts at 0: the first check passes the interval, and its duty test is
+    0 / since < duty_cycle, so with a duty cycle of 0 (the tuning guide's setting) H2O scores
+    only at the end, as seen with the real H2O."""
+    assert ScoringClock(score_interval=1e9, score_duty_cycle=0.1).should_score(0.0)
+    assert not ScoringClock(score_interval=1e9, score_duty_cycle=0.0).should_score(0.0)
+    assert ScoringClock(score_interval=1e9, score_duty_cycle=0.0).should_score(0.0, final=True)
 
 
 def test_interval_rule():

@@ -90,13 +90,15 @@ class DataInfo:
         name; unseen levels go to the NA slot).  ``training``: Skip mode drops rows with a
         missing predictor (scoring always imputes, as H2O).  Rows with a missing response or a
         zero / missing weight are dropped when the response / weights are present.
+        ``cols`` is consumed: each raw column leaves the dict as soon as it is converted, so a
+        large shard never holds all its raw and converted columns at once.
         """
         n = len(next(iter(cols.values()))) if cols else 0
         keep = np.ones(n, dtype=bool)
         offs = self.cat_offsets
         cats = np.full((n, len(self.cat_names)), -1, dtype=np.int32)
         for c, (name, dom) in enumerate(zip(self.cat_names, self.cat_domains)):
-            codes = _codes_in_domain(cols[name], info.column(name), dom, source)
+            codes = _codes_in_domain(cols.pop(name), info.column(name), dom, source)
             missing = codes < 0
             if training and self.skip_missing:
                 keep &= ~missing
@@ -106,28 +108,30 @@ class DataInfo:
                 slot = np.where(missing, offs[c] + len(dom) - 1,
                                 np.where(codes == 0, -1, offs[c] + codes - 1))
             cats[:, c] = slot
-        nums = np.empty((n, len(self.num_names)), dtype=np.float32)
+        # column-major while columns arrive (each raw column is freed as its converted column
+        # is written, page by page); made row-major for the kernels at the end
+        nums = np.empty((n, len(self.num_names)), dtype=np.float32, order="F")
         for i, name in enumerate(self.num_names):
             if info.column(name).kind != "numeric":
                 raise UserError(f"{source}: column '{name}' is categorical here but numeric in "
                                 "the training frame")
-            x = np.asarray(cols[name], dtype=np.float64)
+            x = np.asarray(cols.pop(name), dtype=np.float64)
             bad = np.isnan(x)
             if training and self.skip_missing:
                 keep &= ~bad
             nums[:, i] = np.where(bad, 0.0, (x - self.num_sub[i]) * self.num_mul[i])
         y = np.zeros(n)
         if self.response in cols:
-            y = self.response_values(cols[self.response], info.column(self.response), source)
+            y = self.response_values(cols.pop(self.response), info.column(self.response), source)
             keep &= ~np.isnan(y)
         w = np.ones(n)
         if self.weights_column and self.weights_column in cols:
-            w = np.asarray(cols[self.weights_column], dtype=np.float64)
+            w = np.asarray(cols.pop(self.weights_column), dtype=np.float64)
             keep &= ~np.isnan(w) & (w > 0)
         idx = np.flatnonzero(keep)
         if idx.size == n:
-            return nums, cats, y, w, idx
-        return nums[idx], cats[idx], y[idx], w[idx], idx
+            return np.ascontiguousarray(nums), cats, y, w, idx
+        return np.ascontiguousarray(nums[idx]), cats[idx], y[idx], w[idx], idx
 
     def response_values(self, raw, col, source: str) -> np.ndarray:
         """float64 response: class index (NaN if missing/unseen) or standardized value."""

@@ -19,6 +19,7 @@ _LOSS_CODES = {
     "CrossEntropy": K.LOSS_CROSSENTROPY, "Quadratic": K.LOSS_QUADRATIC,
     "Absolute": K.LOSS_ABSOLUTE, "Huber": K.LOSS_HUBER, "Quantile": K.LOSS_QUANTILE,
 }
+_DENSE_SCORING_PARAMS = 20000   # from this many weights up, score with matrix products
 _DEVIANCE_CODES = {"poisson": K.LOSS_POISSON, "gamma": K.LOSS_GAMMA, "tweedie": K.LOSS_TWEEDIE}
 
 
@@ -38,6 +39,7 @@ class Model:
     train_seconds: float = 0.0            # wall time of training, scoring included
     scoring_seconds: float = 0.0
     tspi: int = 0                         # global samples per iteration in force
+    comm_seconds: float = 0.0             # measured time of one model allreduce (0: one rank)
     huber_delta: float = 1.0              # in training (standardized) units
     history: list = field(default_factory=list)
     best_buf: np.ndarray | None = None
@@ -47,6 +49,7 @@ class Model:
     validation_metrics: dict = field(default_factory=dict)
     stop_reason: str = ""
     nranks: int = 1
+    memory: dict = field(default_factory=dict)   # per-rank peak RSS, data read, model (MB)
 
     @classmethod
     def create(cls, params, dinfo: DataInfo, model_id: str) -> "Model":
@@ -107,12 +110,14 @@ class Model:
     # -------------------------------------------------------------- prediction
     def raw_output(self, nums, cats, threads: int, buf=None) -> np.ndarray:
         """Network outputs float64[n, n_out] (softmax probabilities or link-space output)."""
-        from ..kernels.scoring import predict_rows
+        from ..kernels.scoring import predict_blocks, predict_rows
         units, mult, woff, boff, act, out_kind, ratios = self.net_args()
         b = self.buf if buf is None else buf
-        return predict_rows(b, units, mult, woff, boff, act, out_kind, ratios,
-                            float(self.params.input_dropout_ratio), self.dinfo.num_start,
-                            nums, cats, max(1, int(threads)))
+        # wide layers: dense matrix products; small nets: the row kernel (less per-call cost)
+        predict = predict_blocks if self.n_params >= _DENSE_SCORING_PARAMS else predict_rows
+        return predict(b, units, mult, woff, boff, act, out_kind, ratios,
+                       float(self.params.input_dropout_ratio), self.dinfo.num_start, nums, cats,
+                       max(1, int(threads)))
 
     def to_response_scale(self, f: np.ndarray) -> np.ndarray:
         """Regression: link-space output -> prediction in original response units."""

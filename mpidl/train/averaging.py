@@ -15,11 +15,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def iteration_counts(comm, n_local: int, signal: bool) -> tuple[int, int, bool]:
-    """(contributing ranks, rows processed on all ranks, any rank signalled): one small allreduce."""
-    v = np.array([1 if n_local > 0 else 0, n_local, 1 if signal else 0], dtype=np.int64)
+def iteration_counts(comm, n_local: int, signal: bool, compute_seconds: float
+                     ) -> tuple[int, int, bool, float]:
+    """One small allreduce after an iteration.
+
+    Returns (contributing ranks, rows processed on all ranks, whether any rank was signalled,
+    compute seconds summed over ranks).
+    """
+    v = np.array([1 if n_local > 0 else 0, n_local, 1 if signal else 0, compute_seconds],
+                 dtype=np.float64)
     comm.allreduce_sum(v)
-    return int(v[0]), int(v[1]), bool(v[2])
+    return int(v[0]), int(v[1]), bool(v[2]), float(v[3])
 
 
 def average_models(comm, buf: np.ndarray, n_local: int, contributors: int) -> None:

@@ -26,9 +26,9 @@ class ScoreSet:
         return int(self.y.shape[0])
 
 
-def score(model, data: ScoreSet, threads: int) -> dict:
-    """H2O's metrics of ``model`` on ``data`` (classification or regression, original units)."""
-    out = model.raw_output(data.nums, data.cats, threads)
+def score(model, data: ScoreSet, out: np.ndarray) -> dict:
+    """H2O's metrics of ``model`` on ``data`` (classification or regression, original units),
+    from the network outputs ``out = model.raw_output(data.nums, data.cats, threads)``."""
     if model.dinfo.classification:
         return classification_metrics(data.y.astype(np.int64), out, data.w)
     p = model.params
@@ -39,13 +39,14 @@ def score(model, data: ScoreSet, threads: int) -> dict:
                               quantile_alpha=p.quantile_alpha)
 
 
-def huber_delta(model, data: ScoreSet, threads: int) -> float:
-    """The huber_alpha quantile of |y - f| in training (standardized) units: the training delta.
+def huber_delta(model, data: ScoreSet, out: np.ndarray) -> float:
+    """The huber_alpha quantile of |y - f| in training (standardized) units: the training delta
+    (``out``: the network outputs on ``data``, as for ``score``).
 
     H2O always trains with delta = 1 (a quirk: its per-layer Distribution objects never see
     the updated value); mpidl follows the intent and uses the quantile from the last scoring.
     """
-    f = model.raw_output(data.nums, data.cats, threads)[:, 0]
+    f = out[:, 0]
     d = float(weighted_quantile(np.abs(data.y - f), data.w, model.params.huber_alpha))
     return d if d > 0 and math.isfinite(d) else 1.0
 

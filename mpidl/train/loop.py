@@ -17,12 +17,13 @@ import numpy as np
 
 from ..checkpoint import write_model
 from ..errors import UserError
+from ..memory import current_rss_bytes, peak_rss_bytes, return_freed_memory_promptly
 from ..params import resolve_stopping_metric
 from ..stopping import ScoringClock
 from . import evaluate
 from .averaging import average_models, elastic_average, iteration_counts
-from .schedule import (estimate_row_seconds, importance_weights, initial_tspi, iteration_order,
-                       local_fraction, retune_tspi)
+from .schedule import (AutoTuner, calibration_rows, importance_weights, initial_tspi,
+                       iteration_order, local_fraction)
 from .setup import (build_model, global_rows, make_shard, open_training, training_score_set,
                     validation_score_set)
 
@@ -70,12 +71,17 @@ def _thread_seeds(seed: int, iteration: int, rank: int, threads: int) -> np.ndar
 
 
 def _train_local(model, buf, center, shard, order, threads, seeds):
-    """Run the Hogwild kernel over ``order``; returns rows processed."""
+    """Run the Hogwild kernel (online, or mini-batch when mini_batch_size > 1) over ``order``;
+    returns rows processed."""
     from ..kernels.online import train_chunk, train_hogwild
     units, mult, woff, boff, act, out_kind, ratios = model.net_args()
     args = (buf, center, units, mult, woff, boff, act, out_kind, model.loss_code(),
             model.optimizer_code(), model.hyper(), ratios, shard.nums, shard.cats, shard.y,
             order)
+    batch = int(model.params.mini_batch_size)
+    if batch > 1:
+        from ..kernels.minibatch import train_minibatch
+        return int(train_minibatch(*args, batch, threads, seeds))
     if threads == 1:
         return int(train_chunk(*args, 0, order.shape[0], seeds[0], 1))
     return int(train_hogwild(*args, threads, seeds))
@@ -90,7 +96,10 @@ class Trainer:
         self.out_path = out_path
         self.log = log if comm.is_root else (lambda *a, **k: None)
         t0 = time.perf_counter()
+        return_freed_memory_promptly()
+        self.rss_start = current_rss_bytes()
         frame, cols, first = open_training(params, comm)
+        self.read_bytes = sum(np.asarray(v).nbytes for v in cols.values())
         self.model, notes = build_model(params, frame, cols, comm, model_id, self.log)
         for note in notes:
             self.log(f"note: {note}")
@@ -98,6 +107,7 @@ class Trainer:
         del cols
         p = self.model.params
         self.replicated = bool(p.replicate_training_data) and comm.size > 1
+        self.trainers = 1 if p.single_node_mode else comm.size   # ranks that train
         self.rows = global_rows(self.shard, comm, self.replicated)
         if self.rows == 0:
             raise UserError(f"{p.training_frame}: no training rows with a usable response")
@@ -107,29 +117,62 @@ class Trainer:
                                             self.replicated)
         self.valid_set = validation_score_set(self.model, comm)
         self.metric = resolve_stopping_metric(p, self.model.dinfo.classification)
-        self.t_comm = comm.timed_allreduce(np.zeros_like(self.model.buf)) if comm.size > 1 else 0.0
+        self.t_comm = self._measure_allreduce()
+        self.model.comm_seconds = self.t_comm
         self.setup_seconds = time.perf_counter() - t0
+
+    def _measure_allreduce(self) -> float:
+        """Seconds of one allreduce of the model buffer (best of 3, slowest rank); 0 on one rank."""
+        if self.comm.size == 1:
+            return 0.0
+        scratch = np.zeros_like(self.model.buf)
+        return min(self.comm.timed_allreduce(scratch) for _ in range(3))
+
+    def _calibrate(self) -> float:
+        """Measured seconds per training row on one rank (slowest rank), for -2's first guess.
+
+        Trains a few hundred rows on a throw-away copy of the model (after one row that only
+        warms the kernel up), so the model itself is untouched.
+        """
+        m, shard = self.model, self.shard
+        k = calibration_rows(m.layout.units, shard.n) if self._trains() else 0
+        per_row = 0.0
+        if k > 0:
+            scratch = m.buf.copy()
+            center = m.buf.copy() if m.params.elastic_averaging else np.zeros(1, m.buf.dtype)
+            seeds = _thread_seeds(m.params.seed, 0, self.comm.rank, self.threads)
+            _train_local(m, scratch, center, shard, np.zeros(1, np.int64), self.threads, seeds)
+            t0 = time.perf_counter()
+            _train_local(m, scratch, center, shard, np.arange(k, dtype=np.int64), self.threads,
+                         seeds)
+            per_row = (time.perf_counter() - t0) / k
+        return float(self.comm.allreduce_max(np.array([per_row]))[0])
+
+    def _trains(self) -> bool:
+        """Whether this rank trains (in single_node_mode only rank 0 does)."""
+        return self.comm.is_root or self.trainers > 1
 
     # ------------------------------------------------------------------ rank 0
     def _score(self, speed: float) -> tuple[dict, dict | None]:
         m = self.model
-        train_m = evaluate.score(m, self.train_set, self.threads)
-        valid_m = evaluate.score(m, self.valid_set, self.threads) if self.valid_set else None
+        sets = [s for s in (self.train_set, self.valid_set) if s is not None]
+        outs = [m.raw_output(s.nums, s.cats, self.threads) for s in sets]   # once per set
+        train_m = evaluate.score(m, sets[0], outs[0])
+        valid_m = evaluate.score(m, sets[1], outs[1]) if self.valid_set else None
         if m.params.loss == "Huber":
-            m.huber_delta = evaluate.huber_delta(m, self.valid_set or self.train_set, self.threads)
+            m.huber_delta = evaluate.huber_delta(m, sets[-1], outs[-1])
         m.training_metrics, m.validation_metrics = train_m, (valid_m or {})
         row = evaluate.history_row(m, train_m, valid_m, speed)
         m.history.append(row)
         self.log(evaluate.progress_line(row), flush=True)
         return train_m, valid_m
 
-    def _decide(self, clock: ScoringClock, t_start: float, t_iter: float, signalled: bool
-                ) -> Decision:
+    def _decide(self, clock: ScoringClock, t_start: float, signalled: bool) -> Decision:
         m, p = self.model, self.model.params
         tspi = m.tspi
-        if self.comm.size > 1 and p.train_samples_per_iteration == -2 and m.iterations > 1:
-            tspi = retune_tspi(tspi, self.t_comm, t_iter, p.target_ratio_comm_to_comp)
-            tspi = min(tspi, max(1, int(p.epochs * self.rows / 10)))  # keep ~10 iterations
+        self.scoring_dt = 0.0
+        if self.tuner:
+            tspi = self.tuner.tspi(tspi)
         if not np.all(np.isfinite(m.params_view())):
             return Decision("diverged", tspi, "non-finite weights")
         now = time.perf_counter()
@@ -145,7 +188,7 @@ class Trainer:
         if p.overwrite_with_best_model and loss < m.best_loss:
             m.best_loss = loss
             m.best_buf = m.buf.copy()
-        dt = time.perf_counter() - t0
+        dt = self.scoring_dt = time.perf_counter() - t0
         clock.record(t0, dt)
         m.scoring_seconds += dt
         if signalled:
@@ -155,6 +198,19 @@ class Trainer:
         if not reason and timed_out:
             reason = "max_runtime_secs"
         return Decision("stop" if reason else "continue", tspi, reason)
+
+    def _report_memory(self, per_rank) -> None:
+        """Keep and print each rank's peak RSS beside its data and the model's size (MB)."""
+        mb = lambda b: round(b / 2**20, 1)  # noqa: E731
+        m = self.model
+        m.memory = {"peak_rss_mb": [mb(r[0]) for r in per_rank],
+                    "data_read_mb": [mb(r[1]) for r in per_rank],
+                    "rss_at_start_mb": [mb(r[2]) for r in per_rank],
+                    "model_mb": mb(m.buf.nbytes)}
+        self.log("memory per rank (MB): peak RSS " + "/".join(
+            f"{x:.0f}" for x in m.memory["peak_rss_mb"]) + ", data read " + "/".join(
+            f"{x:.0f}" for x in m.memory["data_read_mb"]) + f", model {m.memory['model_mb']}, "
+            "at start " + "/".join(f"{x:.0f}" for x in m.memory["rss_at_start_mb"]), flush=True)
 
     def _finish(self) -> None:
         """Best-model restore (not after a timeout: H2O's rule), final scoring, write."""
@@ -174,13 +230,18 @@ class Trainer:
         from numba import set_num_threads
         set_num_threads(self.threads)
         comm, m, p, shard = self.comm, self.model, self.model.params, self.shard
-        t_row = estimate_row_seconds(m.layout.units, self.threads)
-        m.tspi = initial_tspi(p.train_samples_per_iteration, self.rows, comm.size,
+        t_row = self._calibrate() if p.train_samples_per_iteration == -2 else 0.0
+        m.tspi = initial_tspi(p.train_samples_per_iteration, self.rows, self.trainers,
                               self.replicated, p.epochs, t_row, self.t_comm,
                               p.target_ratio_comm_to_comp)
+        self.tuner = (AutoTuner(self.rows, self.trainers, p.epochs, self.t_comm,
+                                p.target_ratio_comm_to_comp)
+                      if p.train_samples_per_iteration == -2 else None)
         self.log(f"training {m.model_id}: {self.rows} rows, {m.layout.n_params} weights/biases, "
-                 f"{comm.size} rank(s) x {self.threads} thread(s), "
-                 f"{m.tspi} samples/iteration, stopping metric {self.metric}", flush=True)
+                 f"{comm.size} rank(s) x {self.threads} thread(s)"
+                 f"{' (rank 0 trains: single_node_mode)' if self.trainers == 1 < comm.size else ''}"
+                 f", {m.tspi} samples/iteration, model allreduce {1e3 * self.t_comm:.1f} ms, "
+                 f"stopping metric {self.metric}", flush=True)
         weights = importance_weights(shard.w)
         ea = bool(p.elastic_averaging)
         local = m.buf.copy() if ea else m.buf
@@ -194,12 +255,16 @@ class Trainer:
             while True:
                 m.iterations += 1
                 t_it = time.perf_counter()
-                frac = local_fraction(m.tspi, self.rows, comm.size, self.replicated)
+                frac = (local_fraction(m.tspi, self.rows, self.trainers, self.replicated)
+                        if self._trains() else 0.0)
                 rng = np.random.default_rng([p.seed & (2**63 - 1), m.iterations, comm.rank])
                 order = iteration_order(shard.n, frac, rng, p.shuffle_training_data, weights)
                 seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads)
+                t_c = time.perf_counter()
                 n_local = _train_local(m, local, center, shard, order, self.threads, seeds)
-                contributors, total, signalled = iteration_counts(comm, n_local, sig.raised)
+                t_compute = time.perf_counter() - t_c
+                contributors, total, signalled, compute = iteration_counts(
+                    comm, n_local, sig.raised, t_compute)
                 if ea:
                     elastic_average(comm, local, m.buf, n_local, contributors,
                                     p.elastic_averaging_moving_rate, first_ea, scratch)
@@ -208,10 +273,12 @@ class Trainer:
                     average_models(comm, m.buf, n_local, contributors)
                 m.processed += total
                 m.epoch_counter = m.processed / self.rows
-                t_iter = time.perf_counter() - t_it
-                d = (self._decide(clock, t_start, t_iter, signalled) if comm.is_root else None)
+                d = (self._decide(clock, t_start, signalled) if comm.is_root else None)
                 d = comm.bcast_obj(d)
                 m.tspi = d.tspi
+                if self.tuner and comm.is_root:
+                    self.tuner.observe(compute, total,
+                                       time.perf_counter() - t_it - t_compute - self.scoring_dt)
                 if d.action == "diverged":
                     raise TrainingDiverged(
                         f"training diverged after {m.epoch_counter:.3g} epochs (non-finite "
@@ -227,7 +294,9 @@ class Trainer:
                 if d.action == "stop":
                     m.stop_reason = d.reason
                     break
+        mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start))
         if comm.is_root:
+            self._report_memory(mem)
             self._finish()
             return m
         return None

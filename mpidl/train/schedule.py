@@ -12,79 +12,100 @@ import math
 import numpy as np
 
 
-def initial_tspi(user: int, rows: int, nranks: int, replicated: bool, epochs: float,
+def initial_tspi(user: int, rows: int, trainers: int, replicated: bool, epochs: float,
                  t_row: float, t_comm: float, target: float) -> int:
     """Global samples per iteration for the user value ``user`` (0, -1, -2 or k > 0).
 
-    rows: training rows R; t_row: estimated seconds per row on one rank (all its threads);
-    t_comm: seconds of one model allreduce; target: target_ratio_comm_to_comp.
+    rows: training rows R; trainers: ranks that train (1 in single_node_mode); t_row: measured
+    seconds per row on one rank (all its threads); t_comm: measured seconds of one model
+    allreduce; target: target_ratio_comm_to_comp.
     """
     if user == 0:
         return rows
     if user == -1:
-        return rows * nranks if replicated else rows
+        return rows * trainers if replicated else rows
     if user > 0:
         return int(max(1, min(user, epochs * rows)))
-    return autotune_tspi(rows, nranks, epochs, t_row, t_comm, target)
+    return autotune_tspi(rows, trainers, epochs, t_row, t_comm, target)
 
 
-def autotune_tspi(rows: int, nranks: int, epochs: float, t_row: float, t_comm: float,
+def autotune_tspi(rows: int, trainers: int, epochs: float, t_row: float, t_comm: float,
                   target: float) -> int:
     """-2: the iteration length whose communication share is ``target`` (spec 6.3).
 
-    With one rank there is nothing to communicate; H2O then aims at iterations of about 10 s
-    (its 1e4 us overhead at a 1e-3 share), which is what this gives with t_comm = 0.01.
+    Solves ``t_comm / (t_comm + tspi * t_row / trainers) = target`` for tspi with the
+    *measured* per-row compute time and allreduce time (H2O uses a Linpack estimate and a
+    network test, then corrects by at most 2x per iteration; measuring needs no correction).
+    With one training rank there is nothing to communicate; H2O then aims at iterations of
+    about 10 s (its 1e4 us overhead at a 1e-3 share), which is what t_comm = 0.01 gives.
     Clamps as H2O: at most 10 epochs' worth over all ranks, snap down to whole epochs when
     within 20 %, at least ~10 iterations per run, at most ~10 s per iteration on one rank.
     """
-    if nranks == 1:
+    if trainers == 1:
         t_comm, target = 0.01, 1e-3
-    t_row_global = max(t_row, 1e-9) / nranks
+    t_row_global = max(t_row, 1e-9) / trainers
     tspi = (t_comm / target - t_comm) / t_row_global
-    tspi = min(tspi, nranks * rows * 10)
+    tspi = min(tspi, trainers * rows * 10)
     if tspi > rows and (tspi % rows) / rows < 0.2:
         tspi -= tspi % rows
     tspi = min(tspi, math.floor(epochs * rows / 10))
-    if nranks == 1:
+    if trainers == 1:
         tspi = min(tspi, 10 * math.floor(1.0 / max(t_row, 1e-9)))
     tspi = max(1, tspi)
-    return int(min(tspi, 100000 * nranks))
+    return int(min(tspi, 100000 * trainers))
 
 
-def retune_tspi(tspi: int, t_comm: float, t_iter: float, target: float) -> int:
-    """H2O's online correction (spec 6.3): scale tspi by clip(target / ratio, 0.5, 2) when off by >20 %."""
-    if t_iter <= 0:
-        return tspi
-    ratio = t_comm / t_iter
-    corr = min(2.0, max(0.5, target / max(ratio, 1e-12)))
-    if corr < 0.8 or corr > 1.2:
-        return max(1, int(tspi * corr))
-    return tspi
+class AutoTuner:
+    """-2's running measurements and the iteration length they give (rank 0 uses it).
+
+    ``observe`` after every iteration: compute seconds and rows summed over ranks, and rank 0's
+    cost outside compute and scoring (allreduces, waiting for the slowest rank, Python),
+    smoothed.  ``tspi`` then solves ``autotune_tspi`` with the measured per-row time and the
+    larger of the measured model allreduce and that per-iteration cost.
+    """
+
+    def __init__(self, rows: int, trainers: int, epochs: float, t_comm: float, target: float):
+        self.rows, self.trainers, self.epochs = rows, trainers, epochs
+        self.t_comm, self.target = t_comm, target
+        self.compute_seconds, self.rows_timed, self.overhead = 0.0, 0, 0.0
+
+    def observe(self, compute_seconds: float, rows: int, overhead: float) -> None:
+        self.compute_seconds += compute_seconds
+        self.rows_timed += rows
+        self.overhead = 0.7 * self.overhead + 0.3 * overhead if self.overhead else overhead
+
+    def tspi(self, current: int) -> int:
+        """The next iteration's global samples (``current`` until a row has been timed)."""
+        if self.rows_timed == 0:
+            return current
+        return autotune_tspi(self.rows, self.trainers, self.epochs,
+                             self.compute_seconds / self.rows_timed,
+                             max(self.t_comm, self.overhead), self.target)
 
 
-def estimate_row_seconds(units, threads: int, flops_per_second: float = 2e9) -> float:
-    """First guess of seconds per training row before any measurement (per rank)."""
+def calibration_rows(units, n_local: int, seconds: float = 0.2) -> int:
+    """Rows to time before the first iteration: about ``seconds`` of work at 5 GFLOP/s."""
     weights = sum(units[i] * units[i + 1] for i in range(len(units) - 1))
-    return 6.0 * weights / (flops_per_second * max(1, threads))
+    return int(min(n_local, 2000, max(32, seconds * 5e9 / (6.0 * weights))))
 
 
-def local_fraction(tspi: int, rows: int, nranks: int, replicated: bool) -> float:
-    """Fraction of this rank's local rows to train per iteration."""
-    return tspi / rows / (nranks if replicated else 1)
+def local_fraction(tspi: int, rows: int, trainers: int, replicated: bool) -> float:
+    """Fraction of this rank's local rows to train per iteration (trainers: ranks that train)."""
+    return tspi / rows / (trainers if replicated else 1)
 
 
 def iteration_order(n_local: int, fraction: float, rng: np.random.Generator, shuffle: bool,
                     weights: np.ndarray | None) -> np.ndarray:
     """int64 row indices (into the local rows) for one iteration.
 
-    ``fraction`` of the local rows: whole passes (in file order, or shuffled when
+    ``fraction`` of the local rows (at least one row): whole passes (in file order, or shuffled when
     ``shuffle``), then a random subset for the fractional rest.  With observation weights
     (not constant, not 0/1) rows are drawn with replacement in proportion to their weight,
     H2O's importance sampling: weights change how often a row is seen, never the gradient.
     """
     if n_local == 0 or fraction <= 0:
         return np.zeros(0, dtype=np.int64)
-    total = int(round(fraction * n_local))
+    total = max(1, int(round(fraction * n_local)))   # a rank with rows always makes progress
     if weights is not None:
         p = weights / weights.sum()
         return rng.choice(n_local, size=total, replace=True, p=p).astype(np.int64)

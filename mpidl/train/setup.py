@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..checkpoint import read_model
-from ..data.datainfo import DataInfo, build_datainfo, check_columns
+from ..data.datainfo import build_datainfo, check_columns
 from ..data.frame import Frame
 from ..data.hdf5 import block_range
 from ..errors import UserError

@@ -28,6 +28,11 @@ def rank_buffer(rank: int, n: int = N, seed: int = 1000) -> np.ndarray:
     return np.random.default_rng([seed, rank]).standard_normal(n).astype(np.float32)
 
 
+def mean_buffer(ranks, seed: int = 1000) -> np.ndarray:
+    """float64 mean of the buffers of ``ranks`` (what averaging must produce)."""
+    return np.mean([rank_buffer(r, seed=seed).astype(np.float64) for r in ranks], axis=0)
+
+
 # ---------------------------------------------------------------------- comm basics
 @pytest.mark.mpi
 def test_reductions_and_broadcasts(comm, everywhere):
@@ -51,10 +56,10 @@ def test_reductions_and_broadcasts(comm, everywhere):
 def test_average_models_is_the_mean_of_all_ranks(comm, everywhere):
     def body():
         buf = rank_buffer(comm.rank)
-        contributors, total, _ = iteration_counts(comm, 7, False)
+        contributors, total, _, _ = iteration_counts(comm, 7, False, 0.0)
         assert (contributors, total) == (comm.size, 7 * comm.size)
         average_models(comm, buf, 7, contributors)
-        expected = np.mean([rank_buffer(r).astype(np.float64) for r in range(comm.size)], axis=0)
+        expected = mean_buffer(range(comm.size))
         np.testing.assert_allclose(buf, expected, rtol=1e-5, atol=1e-6)
         # the result is the same bits on every rank
         assert len(set(comm.allgather_obj(buf.tobytes()))) == 1
@@ -69,11 +74,10 @@ def test_average_models_excludes_a_rank_without_rows(comm, everywhere):
         buf = rank_buffer(comm.rank)
         if comm.rank == idle:
             buf[:] = 1e30                          # stale junk must not leak into the mean
-        contributors, total, _ = iteration_counts(comm, n_local, False)
+        contributors, total, _, _ = iteration_counts(comm, n_local, False, 0.0)
         assert contributors == comm.size - 1 and total == 5 * (comm.size - 1)
         average_models(comm, buf, n_local, contributors)
-        expected = np.mean([rank_buffer(r).astype(np.float64) for r in range(comm.size - 1)],
-                           axis=0)
+        expected = mean_buffer(range(comm.size - 1))
         np.testing.assert_allclose(buf, expected, rtol=1e-5, atol=1e-6)
     everywhere(body)
 
@@ -82,7 +86,7 @@ def test_average_models_excludes_a_rank_without_rows(comm, everywhere):
 def test_average_models_with_no_contributor_leaves_buffers_alone(comm, everywhere):
     def body():
         buf = rank_buffer(comm.rank)
-        contributors, total, _ = iteration_counts(comm, 0, False)
+        contributors, total, _, _ = iteration_counts(comm, 0, False, 0.0)
         assert (contributors, total) == (0, 0)
         average_models(comm, buf, 0, contributors)
         np.testing.assert_array_equal(buf, rank_buffer(comm.rank))
@@ -97,11 +101,10 @@ def test_elastic_average_follows_the_easgd_formula(comm, everywhere):
         idle = size - 1 if size > 1 else None      # a non-contributor when there is room
         n_local = 0 if comm.rank == idle else 3
         contrib = [r for r in range(size) if r != idle]
-        mean = lambda seed: np.mean([rank_buffer(r, seed=seed).astype(np.float64)  # noqa: E731
-                                     for r in contrib], axis=0)
+        mean = lambda seed: mean_buffer(contrib, seed)  # noqa: E731
         consensus = np.random.default_rng(5).standard_normal(N).astype(np.float32)
         scratch = np.empty_like(consensus)
-        c, _, _ = iteration_counts(comm, n_local, False)
+        c, _, _, _ = iteration_counts(comm, n_local, False, 0.0)
         assert c == len(contrib)
         # first call: the plain mean, whatever the previous consensus held
         local = rank_buffer(comm.rank, seed=1)
@@ -124,17 +127,18 @@ def test_elastic_average_follows_the_easgd_formula(comm, everywhere):
 
 
 @pytest.mark.mpi
-def test_iteration_counts_sums_rows_and_ors_signals(comm, everywhere):
+def test_iteration_counts_sums_rows_and_seconds_and_ors_signals(comm, everywhere):
     def body():
         size, r = comm.size, comm.rank
         # rank 0 trained no row; the last rank got a signal
-        c, total, sig = iteration_counts(comm, 3 * r, r == size - 1)
+        c, total, sig, secs = iteration_counts(comm, 3 * r, r == size - 1, 0.5 * r)
         assert c == size - 1
         assert total == 3 * size * (size - 1) // 2
         assert sig is True
-        c, total, sig = iteration_counts(comm, 2, False)
+        assert secs == pytest.approx(0.5 * size * (size - 1) / 2)
+        c, total, sig, _ = iteration_counts(comm, 2, False, 0.0)
         assert (c, total, sig) == (size, 2 * size, False)
-        c, total, sig = iteration_counts(comm, 1, r == 0)
+        c, total, sig, _ = iteration_counts(comm, 1, r == 0, 0.0)
         assert sig is True
     everywhere(body)
 

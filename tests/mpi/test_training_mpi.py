@@ -132,3 +132,41 @@ def test_sigterm_on_the_last_rank_checkpoints_on_every_rank(comm, shared_dir, ev
         assert m.nranks == comm.size and m.training_rows == 380
         assert np.all(np.isfinite(m.buf))
     everywhere(check_file)
+
+
+@pytest.mark.mpi(min_size=2)
+def test_single_node_mode_trains_on_rank_0_only(comm, shared_dir, everywhere):
+    """single_node_mode with replicated data: rank 0 alone trains, so the result is bit for bit
+    the 1-rank model (same seed, one thread); the other ranks contribute no rows."""
+    def body():
+        raw = {**BASE, "replicate_training_data": True, "single_node_mode": True,
+               "train_samples_per_iteration": -1, "overwrite_with_best_model": False}
+        t = Trainer(validate(raw, "test"), comm, 1, str(shared_dir / "snm.h5"), "snm", log=quiet)
+        assert t.model.params.single_node_mode and t.trainers == 1
+        t.run()
+        if comm.is_root:
+            from mpidl.comm import SerialComm
+            alone = train(validate(raw, "test"), SerialComm(), 1, str(shared_dir / "one.h5"),
+                          "one", log=quiet)
+            assert alone.params.single_node_mode is False   # one rank: sanitized away
+            assert t.model.processed == alone.processed == 2 * 380
+            assert np.array_equal(t.model.buf, alone.buf)
+    everywhere(body)
+
+
+@pytest.mark.mpi(min_size=2)
+def test_autotuned_iterations_measure_allreduce_and_bound_the_overshoot(comm, shared_dir,
+                                                                       everywhere):
+    """-2 with replicated data (H2O's defaults): the allreduce time is measured, every iteration
+    is at most a tenth of the run, so the run ends within ~10 % past the requested epochs."""
+    def body():
+        raw = {**BASE, "replicate_training_data": True, "train_samples_per_iteration": -2,
+               "epochs": 20}
+        model = train(validate(raw, "test"), comm, 1, str(shared_dir / "auto.h5"), "auto",
+                      log=quiet)
+        if comm.is_root:
+            assert model.comm_seconds > 0
+            assert 1 <= model.tspi <= 20 * 380 / 10
+            assert 20 <= model.epoch_counter <= 22.01
+            assert model.iterations >= 10
+    everywhere(body)

@@ -1,0 +1,387 @@
+"""mpidl's mini-batch training against PyTorch on CPU: same data, same threads, one run.
+
+    python benchmarks/vs_torch.py                       # [1024,1024], batch 128, 2 threads
+    python benchmarks/vs_torch.py --samples 2000 --max-epochs 0.2   # a quick trial
+    python benchmarks/vs_torch.py --record              # also write the table to RESULTS.md
+
+Two measurements per system, on MNIST (../shared/data/mnist, 60k train / 10k test):
+
+1. Throughput: samples/s of training only (no evaluation) over ``--samples`` samples of a
+   ``--hidden`` Rectifier MLP with mini-batches of ``--batch`` rows.
+2. Time to ``--target`` test error (default 2 %): the 10k test set is evaluated every
+   ``--eval-every`` epoch (default 0.25), evaluation time excluded from the clock; the
+   training seconds and epochs at the first evaluation with test error <= target, with a
+   cap of ``--max-epochs`` epochs.  Both systems stop at the target (or the cap).
+
+PyTorch: float32, inputs pixels/255, Adam (lr ``--lr``), CrossEntropyLoss, shuffled every
+epoch, ``torch.set_num_threads(--threads)`` and one inter-op thread.  Timed loops include
+the per-batch gather of shuffled rows, as mpidl's include its own shuffling.
+
+mpidl: its command line (benchmarks/common.py ``run_mpidl``), H2O parameter names, H2O's
+defaults (adaptive ADADELTA, inputs standardized by mpidl) plus ``hidden``, ``activation``,
+``mini_batch_size``.  Its figures come from the model's scoring history: a row's
+``training_speed`` is samples per second of training time excluding scoring, so the
+training seconds of a row are ``samples / training_speed`` (``duration`` includes the
+scorings before it).  For (2) each iteration is ``--eval-every`` epoch long and scored
+(``train_samples_per_iteration``, ``score_each_iteration``) on the whole test set
+(``validation_frame``, ``score_validation_samples = 0``); the run is sent SIGUSR1 once a
+progress line shows test error <= target, which makes mpidl finish the iteration under way,
+write the model with its history, and exit 75.  A tiny warm-up run first fills numba's
+compile cache, so no JIT compilation lands in the timed runs.
+
+Without torch installed the PyTorch rows are skipped with the command that installs it
+(``pip install torch==2.13.0``, a CPU build) and mpidl's rows are still measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import common
+from mpidl.errors import EXIT_REQUEUE, UserError
+from mpidl.params import parse_override
+
+TORCH_PIN = "torch==2.13.0"
+RESPONSE = "C785"
+
+
+# ---------------------------------------------------------------------------- data for torch
+def mnist_arrays(train_csv: str, test_csv: str) -> dict[str, np.ndarray]:
+    """MNIST as uint8 pixels [n, 784] and int64 labels, cached as .npy in common.WORKDIR.
+
+    One cache per source path; the CSV is read once with pandas (numpy without it).
+    """
+    common.WORKDIR.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, src in (("train", train_csv), ("test", test_csv)):
+        key = hashlib.sha1(os.path.abspath(src).encode()).hexdigest()[:8]
+        fx = common.WORKDIR / f"mnist_{name}_{key}_x.npy"
+        fy = common.WORKDIR / f"mnist_{name}_{key}_y.npy"
+        if not (fx.exists() and fy.exists()):
+            if not os.path.exists(src):
+                sys.exit(f"{src}: MNIST not found (pass --train/--test)")
+            try:
+                import pandas as pd
+                a = pd.read_csv(src, header=None, dtype=np.int64).to_numpy()
+            except ImportError:
+                a = np.loadtxt(src, delimiter=",", dtype=np.int64)
+            if a.shape[1] != 785:
+                sys.exit(f"{src}: expected 785 columns (784 pixels + label), got {a.shape[1]}")
+            np.save(fx, a[:, :784].astype(np.uint8))
+            np.save(fy, a[:, 784].astype(np.int64))
+        out[f"{name}_x"], out[f"{name}_y"] = np.load(fx), np.load(fy)
+    return out
+
+
+# ---------------------------------------------------------------------------- PyTorch
+class TorchBench:
+    """The PyTorch side: an MLP trained with Adam on pixels/255."""
+
+    def __init__(self, torch, data: dict, hidden: list[int], batch: int, lr: float, seed: int):
+        self.torch, self.hidden, self.batch, self.lr, self.seed = torch, hidden, batch, lr, seed
+        self.x = torch.from_numpy(data["train_x"].astype(np.float32) / 255.0)
+        self.y = torch.from_numpy(data["train_y"])
+        self.tx = torch.from_numpy(data["test_x"].astype(np.float32) / 255.0)
+        self.ty = torch.from_numpy(data["test_y"])
+        self.rows = self.x.shape[0]
+
+    def _fresh(self):
+        torch, nn = self.torch, self.torch.nn
+        torch.manual_seed(self.seed)
+        layers, n_in = [], self.x.shape[1]
+        for h in self.hidden:
+            layers += [nn.Linear(n_in, h), nn.ReLU()]
+            n_in = h
+        layers.append(nn.Linear(n_in, int(self.y.max()) + 1))
+        net = nn.Sequential(*layers)
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr)
+        gen = torch.Generator().manual_seed(self.seed)
+        return net, opt, gen, nn.CrossEntropyLoss()
+
+    def _sampler(self, gen):
+        """take(n): the next <= n shuffled row indices; reshuffled at every epoch start."""
+        state = {"perm": None, "pos": self.rows}
+
+        def take(n: int):
+            if state["pos"] >= self.rows:
+                state["perm"] = self.torch.randperm(self.rows, generator=gen)
+                state["pos"] = 0
+            i = state["pos"]
+            state["pos"] = min(self.rows, i + n)
+            return state["perm"][i:state["pos"]]
+        return take
+
+    @staticmethod
+    def _step(net, opt, loss_fn, xb, yb):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(net(xb), yb)
+        loss.backward()
+        opt.step()
+
+    def test_error(self, net) -> float:
+        torch = self.torch
+        net.eval()
+        with torch.no_grad():
+            wrong = 0
+            for i in range(0, self.tx.shape[0], 2500):
+                pred = net(self.tx[i:i + 2500]).argmax(1)
+                wrong += int((pred != self.ty[i:i + 2500]).sum())
+        net.train()
+        return wrong / self.tx.shape[0]
+
+    def throughput(self, samples: int, warmup_batches: int = 5) -> float:
+        """Samples/s over ``samples`` training samples (after a few untimed warm-up batches)."""
+        net, opt, gen, loss_fn = self._fresh()
+        take = self._sampler(gen)
+        for _ in range(warmup_batches):
+            idx = take(self.batch)
+            self._step(net, opt, loss_fn, self.x[idx], self.y[idx])
+        done, t0 = 0, time.perf_counter()
+        while done < samples:
+            idx = take(min(self.batch, samples - done))
+            self._step(net, opt, loss_fn, self.x[idx], self.y[idx])
+            done += idx.shape[0]
+        return done / (time.perf_counter() - t0)
+
+    def time_to_target(self, target: float, eval_rows: int, max_epochs: float, log) -> dict:
+        """Training seconds / epochs until test error <= target (evaluations not timed)."""
+        net, opt, gen, loss_fn = self._fresh()
+        take = self._sampler(gen)
+        cap = int(round(max_epochs * self.rows))
+        done, next_eval, train_s = 0, min(eval_rows, cap), 0.0
+        hit, err = None, float("nan")
+        while done < cap:
+            t0 = time.perf_counter()
+            while done < next_eval:
+                idx = take(min(self.batch, next_eval - done))
+                self._step(net, opt, loss_fn, self.x[idx], self.y[idx])
+                done += idx.shape[0]
+            train_s += time.perf_counter() - t0
+            err = self.test_error(net)
+            log(f"  torch: epochs {done / self.rows:6.3f}  train {train_s:7.1f}s  "
+                f"test err {100 * err:.2f} %")
+            if err <= target:
+                hit = {"seconds": train_s, "epochs": done / self.rows}
+                break
+            next_eval = min(next_eval + eval_rows, cap)
+        return {"hit": hit, "final_error": err, "epochs": done / self.rows,
+                "train_seconds": train_s}
+
+
+def import_torch(threads: int):
+    """torch with ``threads`` intra-op and one inter-op thread, or None when not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set (or parallel work already started)
+        pass
+    return torch
+
+
+# ---------------------------------------------------------------------------- mpidl
+def mpidl_until(params: dict, threads: int, target: float, tag: str, log,
+                timeout: float) -> dict:
+    """Train through the CLI, streaming its progress; SIGUSR1 once test error <= target.
+
+    Like common.run_mpidl (same job file, command and environment), but reads the progress
+    lines as they come; returns the model's ``inspect --json`` object plus ``wall``.
+    """
+    cmd, model, env = common.prepare_run(params, threads, 1, tag)
+    pat = re.compile(r"valid err ([0-9.eE+-]+)")
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         env=env, cwd=common.ROOT)
+    lines, signalled = [], False
+    try:
+        for line in p.stdout:
+            lines.append(line)
+            m = pat.search(line)
+            if m:
+                log("  mpidl: " + line.strip())
+                if not signalled and float(m.group(1)) <= target:
+                    p.send_signal(signal.SIGUSR1)
+                    signalled = True
+            if time.perf_counter() - t0 > timeout:
+                p.kill()
+                break
+        rc = p.wait()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    wall = time.perf_counter() - t0
+    if rc not in (0, EXIT_REQUEUE) or not model.exists():
+        raise RuntimeError(f"{shlex.join(cmd)} failed ({rc}): {''.join(lines).strip()[-800:]}")
+    info = common.inspect(str(model))
+    info["wall"] = wall
+    return info
+
+
+def train_seconds(row: dict) -> float:
+    """Training seconds (scoring excluded) up to a history row: samples / training_speed."""
+    return row["samples"] / row["training_speed"] if row["training_speed"] > 0 else float("nan")
+
+
+def mpidl_base(train_h5: str, hidden: list[int], batch: int, seed: int) -> dict:
+    return {"training_frame": train_h5, "response_column": RESPONSE, "hidden": hidden,
+            "activation": "Rectifier", "mini_batch_size": batch, "seed": seed,
+            "score_training_samples": 1000}
+
+
+# ---------------------------------------------------------------------------- main
+def fmt(x, spec: str, missing: str = "n/a") -> str:
+    return missing if x is None or (isinstance(x, float) and np.isnan(x)) else format(x, spec)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--hidden", default="1024,1024")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--samples", type=int, default=60000,
+                    help="training samples timed for throughput (default 60000 = 1 epoch)")
+    ap.add_argument("--target", type=float, default=0.02, help="test error to reach")
+    ap.add_argument("--max-epochs", type=float, default=10.0, help="cap for the target run")
+    ap.add_argument("--eval-every", type=float, default=0.25, help="epochs between evaluations")
+    ap.add_argument("--lr", type=float, default=1e-3, help="PyTorch Adam learning rate")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--systems", default="torch,mpidl", help="comma list of torch, mpidl")
+    ap.add_argument("--no-target", action="store_true", help="throughput only")
+    ap.add_argument("--set", dest="extra", action="append", default=[],
+                    help="extra mpidl job parameter key=value (TOML value), both mpidl runs")
+    ap.add_argument("--timeout", type=float, default=7200, help="seconds per mpidl run")
+    ap.add_argument("--train", default=str(common.MNIST / "train.csv.gz"))
+    ap.add_argument("--test", default=str(common.MNIST / "test.csv.gz"))
+    ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
+    a = ap.parse_args()
+    hidden = [int(h) for h in a.hidden.split(",")]
+    systems = {s.strip() for s in a.systems.split(",") if s.strip()}
+    if not systems <= {"torch", "mpidl"}:
+        sys.exit(f"--systems {a.systems}: choose from torch, mpidl")
+    try:
+        extra = dict(parse_override(item) for item in a.extra)
+    except UserError as e:
+        sys.exit(str(e))
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    rows, notes = [], []
+    torch_speed = None
+    if "torch" in systems:
+        torch = import_torch(a.threads)
+        if torch is None:
+            msg = (f"PyTorch is not installed: its rows are skipped. Install the CPU build "
+                   f"with: pip install {TORCH_PIN}")
+            print(msg)
+            notes.append(msg)
+        else:
+            data = mnist_arrays(a.train, a.test)
+            tb = TorchBench(torch, data, hidden, a.batch, a.lr, a.seed)
+            log(f"torch {torch.__version__}: throughput over {a.samples} samples ...")
+            torch_speed = tb.throughput(a.samples)
+            log(f"  torch: {torch_speed:.0f} samples/s")
+            res = None
+            if not a.no_target:
+                log(f"torch: time to {100 * a.target:g} % test error "
+                    f"(cap {a.max_epochs:g} epochs) ...")
+                res = tb.time_to_target(a.target, max(1, round(a.eval_every * tb.rows)),
+                                        a.max_epochs, log)
+            rows.append(table_row(f"PyTorch {torch.__version__} (Adam {a.lr:g}, x/255)",
+                                  a, torch_speed, torch_speed, res))
+
+    if "mpidl" in systems:
+        train_h5, test_h5 = common.mnist_h5(a.train, a.test)
+        base = mpidl_base(train_h5, hidden, a.batch, a.seed)
+        from mpidl.data.hdf5 import read_info
+        rows_train = read_info(train_h5).nrows
+        log("mpidl: warm-up (numba compile cache) ...")
+        warm = min(rows_train, 4 * a.batch)
+        common.run_mpidl({**base, "epochs": warm / rows_train,
+                          "train_samples_per_iteration": warm, **extra},
+                         a.threads, tag="vs_torch_warmup")
+        log(f"mpidl: throughput over {a.samples} samples ...")
+        thr = common.run_mpidl({**base, "epochs": a.samples / rows_train,
+                                "train_samples_per_iteration": a.samples,
+                                "score_duty_cycle": 0.0, **extra},
+                               a.threads, timeout=a.timeout, tag="vs_torch_speed")
+        speed = thr["speed"]
+        log(f"  mpidl: {speed:.0f} samples/s ({thr['scoring_history'][-1]['samples']} samples, "
+            f"{thr['wall']:.0f} s wall)")
+        res = None
+        if not a.no_target:
+            log(f"mpidl: time to {100 * a.target:g} % test error (cap {a.max_epochs:g} epochs) ...")
+            params = {**base, "validation_frame": test_h5, "score_validation_samples": 0,
+                      "epochs": a.max_epochs, "stopping_rounds": 0,
+                      "train_samples_per_iteration": max(1, round(a.eval_every * rows_train)),
+                      "score_each_iteration": True, **extra}
+            info = mpidl_until(params, a.threads, a.target, "vs_torch_target", log, a.timeout)
+            hist = info["scoring_history"]
+            first = next((r for r in hist if r.get("validation_classification_error", 1.0)
+                          <= a.target), None)
+            last = hist[-1]
+            res = {"hit": first and {"seconds": train_seconds(first), "epochs": first["epochs"],
+                                     "duration": first["duration"]},
+                   "final_error": last.get("validation_classification_error", float("nan")),
+                   "epochs": last["epochs"], "train_seconds": train_seconds(last)}
+            if first:
+                notes.append(f"mpidl reached the target at history row duration "
+                             f"{first['duration']:.1f} s (scoring included); the table gives "
+                             f"samples / training_speed = {train_seconds(first):.1f} s.")
+        name = "mpidl (ADADELTA, standardized)"
+        if extra:
+            name += " " + " ".join(f"{k}={common.toml_value(v)}" for k, v in extra.items())
+        rows.append(table_row(name, a, speed, torch_speed, res))
+
+    header = ["system", "batch", "threads", "samples/s", "ratio mpidl/torch",
+              f"seconds to {100 * a.target:g} % test error", f"epochs at {100 * a.target:g} %",
+              "final test error"]
+    body = common.table(header, rows)
+    body += (f"\nThroughput over {a.samples} training samples, MLP {hidden} Rectifier, "
+             f"evaluation excluded.")
+    if not a.no_target:
+        body += (f" Target run: test set evaluated every {a.eval_every:g} epoch, evaluation "
+                 f"time excluded, cap {a.max_epochs:g} epochs; final test error is at the stop "
+                 f"(mpidl finishes the iteration under way when signalled, one more "
+                 f"{a.eval_every:g} epoch).")
+    body += "\n"
+    for n in notes:
+        body += f"\n{n}\n"
+    print()
+    print(body)
+    if a.record:
+        common.record("vs_torch", f"mpidl vs PyTorch on CPU (MNIST {hidden}, batch {a.batch}, "
+                      f"{a.threads} threads)", body)
+    return 0
+
+
+def table_row(name: str, a, speed: float, torch_speed: float | None, res: dict | None) -> list:
+    ratio = fmt(speed / torch_speed if torch_speed else None, ".3g")
+    if res is None:
+        hit_s = hit_e = final = "not run"
+    else:
+        hit = res["hit"]
+        hit_s = fmt(hit and hit["seconds"], ".1f",
+                    f"not reached ({res['epochs']:.2f} ep, {res['train_seconds']:.0f} s)")
+        hit_e = fmt(hit and hit["epochs"], ".2f", "-")
+        final = f"{100 * res['final_error']:.2f} %"
+    return [name, a.batch, a.threads, f"{speed:.0f}", ratio, hit_s, hit_e, final]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

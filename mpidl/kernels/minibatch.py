@@ -1,0 +1,333 @@
+"""Mini-batch Hogwild training (``mini_batch_size`` B > 1): BLAS-3 forward and backward passes.
+
+Each of T threads trains its contiguous slice of ``order`` in batches of B rows, on the shared
+buffer, without locks (Hogwild).  Per batch and weight layer l (W_l in-major, ``units[l] x
+n_out_l``, so ``Z = A W`` needs no transpose):
+
+    forward    Z_l = A_l W_l + b_l              (sgemm)  then activation and dropout mask
+    backward   E_l = G_l W_l^T                  (sgemm, pre-update weights, as the online path)
+               dW_l = A_l^T G_l,  db_l = sum_b G_l  (sgemm; G holds dE/dz divided by B)
+               update W_l, b_l at once (ADADELTA / momentum / plain, l1, l2, elastic term)
+               max_w2 rescaling;  G_{l-1} = E_l * act'(Z_{l-1}) * keep
+
+The matrix products are numpy's (its BLAS releases the GIL; the caller keeps BLAS at one
+thread per Hogwild thread); the element-wise steps are numba functions compiled ``nogil``,
+so T Python threads run in parallel.  Per batch the Python work is a few dozen calls, small
+next to the O(B * weights) arithmetic.
+
+Semantics against the online path: the gradient is the batch mean of the per-row gradients;
+l1, l2 and the elastic-averaging pull apply once per batch; every weight is updated every
+batch (fast_mode's skipping of zero activations has nothing to skip in a dense product);
+input and hidden dropout draw one mask per row, as online.  Annealing and momentum ramps
+count samples, as online.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit
+
+from .codes import (ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV,
+                    F_ONE_RHO, F_RHO, F_ZERO, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
+                    OPT_ADADELTA, OPT_MOMENTUM, OPT_PLAIN, OUT_SOFTMAX)
+from .fpmode import denormals_off, restore
+from .online import _max_w2, _rates, output_gradient, typed_scalars
+from .rng import next_float, seed_state
+
+_FM = {"nsz", "arcp", "contract", "afn", "reassoc"}
+_OPTS = dict(cache=True, nogil=True, error_model="numpy")
+
+
+@njit(fastmath=_FM, **_OPTS)
+def assemble_input(x, nums, cats, order, lo, num_start, dropout, state):
+    """x[b, units0] <- the input rows ``order[lo:lo+b]`` (one-hot slots, numerics), with input
+    dropout (each non-zero input dropped with probability ``dropout``, no rescaling)."""
+    x[:, :] = 0.0
+    for i in range(x.shape[0]):
+        row = order[lo + i]
+        for c in range(cats.shape[1]):
+            s = cats[row, c]
+            if s >= 0:
+                x[i, s] = 1.0
+        for j in range(nums.shape[1]):
+            x[i, num_start + j] = nums[row, j]
+        if dropout > 0.0:
+            for j in range(x.shape[1]):
+                if x[i, j] != 0.0 and next_float(state) < dropout:
+                    x[i, j] = 0.0
+
+
+@njit(fastmath=_FM, **_OPTS)
+def add_bias_activate(z, bias, a, keep, act, ratio, train, state):
+    """z += bias (per column); a <- activation of z.  Training draws a dropout mask into
+    ``keep`` (a dropped unit's activation is 0); scoring scales by ``1 - ratio`` instead.
+
+    Maxout: z has 2 columns per unit (channels 2k, 2k+1) and a[:, k] is their max.
+    """
+    b, n_z = z.shape
+    for i in range(b):
+        for k in range(n_z):
+            z[i, k] += bias[k]
+    n_a = a.shape[1]
+    for i in range(b):
+        if act == ACT_RELU:
+            for k in range(n_a):
+                a[i, k] = max(z[i, k], 0.0)
+        elif act == ACT_TANH:
+            for k in range(n_a):
+                a[i, k] = np.tanh(z[i, k])
+        else:
+            for k in range(n_a):
+                a[i, k] = max(z[i, 2 * k], z[i, 2 * k + 1])
+        if ratio > 0.0 and train:
+            for k in range(n_a):
+                kept = next_float(state) >= ratio
+                keep[i, k] = 1 if kept else 0
+                if not kept:
+                    a[i, k] = 0.0
+        elif ratio > 0.0:
+            for k in range(n_a):
+                a[i, k] *= 1.0 - ratio
+
+
+@njit(fastmath=_FM, **_OPTS)
+def output_activation(z, bias, out, out_kind):
+    """out <- softmax(z + bias) per row, or the linear output z + bias."""
+    b, n = z.shape
+    for i in range(b):
+        if out_kind == OUT_SOFTMAX:
+            m = z[i, 0] + bias[0]
+            for k in range(n):
+                z[i, k] += bias[k]
+                m = max(m, z[i, k])
+            s = 0.0
+            for k in range(n):
+                out[i, k] = np.exp(z[i, k] - m)
+                s += out[i, k]
+            for k in range(n):
+                out[i, k] /= s
+        else:
+            out[i, 0] = z[i, 0] + bias[0]
+
+
+@njit(fastmath=_FM, **_OPTS)
+def output_layer(z, bias, out, g, out_kind, loss, y, order, lo, hp):
+    """Output activations into ``out`` and dE/dz / b into ``g`` (per row as
+    ``online.output_gradient``); b = rows in the batch."""
+    output_activation(z, bias, out, out_kind)
+    b, n = z.shape
+    scale = 1.0 / b
+    for i in range(b):
+        output_gradient(out[i], g[i], n, out_kind, loss, y[order[lo + i]], hp)
+        for k in range(n):
+            g[i, k] *= scale
+
+
+@njit(fastmath=_FM, **_OPTS)
+def hidden_gradient(e, a, z, keep, g, act, dropout):
+    """g = dE/dz of a hidden layer from the back-propagated error ``e`` (dE/da)."""
+    b, n = e.shape
+    for i in range(b):
+        for k in range(n):
+            ek = e[i, k] if (dropout == 0.0 or keep[i, k] != 0) else 0.0
+            if act == ACT_RELU:
+                g[i, k] = ek if a[i, k] > 0.0 else 0.0
+            elif act == ACT_TANH:
+                g[i, k] = ek * (1.0 - a[i, k] * a[i, k])
+            else:
+                win = 0 if z[i, 2 * k] >= z[i, 2 * k + 1] else 1
+                g[i, 2 * k + win] = ek
+                g[i, 2 * k + 1 - win] = 0.0
+
+
+@njit(fastmath=_FM, **_OPTS)
+def column_sums(g, out):
+    """out[k] = sum_i g[i, k]."""
+    out[:] = 0.0
+    for i in range(g.shape[0]):
+        for k in range(g.shape[1]):
+            out[k] += g[i, k]
+
+
+@njit(inline="always", fastmath=_FM, error_model="numpy")
+def _reg(gk, wk, l1, l2, zero):
+    """Batch gradient plus l1 sign(w) + l2 w."""
+    return gk + l2 * wk + (l1 if wk > zero else (-l1 if wk < zero else zero))
+
+
+@njit(inline="always", fastmath=_FM, error_model="numpy")
+def _adadelta(w, s1, s2, k, gk, rho, one_rho, eps):
+    eg2 = rho * s1[k] + one_rho * gk * gk
+    dx = np.sqrt((s2[k] + eps) / (eg2 + eps)) * gk
+    s1[k] = eg2
+    s2[k] = rho * s2[k] + one_rho * dx * dx
+    w[k] -= dx
+
+
+@njit(inline="always", fastmath=_FM, error_model="numpy")
+def _momentum(w, v, k, gk, lr, mom, nesterov):
+    if nesterov:
+        v1 = mom * v[k] - gk
+        w[k] += lr * v1
+    else:
+        v1 = -lr * gk
+        w[k] += v1 + mom * v[k]
+    v[k] = v1
+
+
+@njit(fastmath=_FM, **_OPTS)
+def _step(w, s1, s2, c, grad, opt, f, lr, mom, ea):
+    """One fused pass of the optimizer over a flat parameter block (views of one buffer).
+
+    The elastic term sits in its own loops so the common loops vectorize without it.
+    """
+    l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
+    n = w.shape[0]
+    if opt == OPT_ADADELTA:
+        rho, one_rho, eps = f[F_RHO], f[F_ONE_RHO], f[F_EPS]
+        if ea:
+            for k in range(n):
+                gk = _reg(grad[k], w[k], l1, l2, zero) + lam * (w[k] - c[k])
+                _adadelta(w, s1, s2, k, gk, rho, one_rho, eps)
+        else:
+            for k in range(n):
+                _adadelta(w, s1, s2, k, _reg(grad[k], w[k], l1, l2, zero), rho, one_rho, eps)
+    elif opt == OPT_MOMENTUM:
+        nesterov = f[F_NESTEROV] != zero
+        if ea:
+            for k in range(n):
+                gk = _reg(grad[k], w[k], l1, l2, zero) + lam * (w[k] - c[k])
+                _momentum(w, s1, k, gk, lr, mom, nesterov)
+        else:
+            for k in range(n):
+                _momentum(w, s1, k, _reg(grad[k], w[k], l1, l2, zero), lr, mom, nesterov)
+    else:
+        if ea:
+            for k in range(n):
+                w[k] -= lr * (_reg(grad[k], w[k], l1, l2, zero) + lam * (w[k] - c[k]))
+        else:
+            for k in range(n):
+                w[k] -= lr * _reg(grad[k], w[k], l1, l2, zero)
+
+
+@njit(**_OPTS)
+def apply_update(buf, center, base, grad, opt, f, lr, mom):
+    """Update ``buf[base:base+n]`` with the batch gradient ``grad[n]`` (flat, contiguous).
+
+    The gradient gets l1 sign(w) + l2 w (+ lambda (w - c) under elastic averaging, ``center``
+    holding the consensus; a 1-element dummy otherwise), then the optimizer step as online,
+    in one pass over memory.  ``lr``, ``mom``: manual rate and momentum in buf's dtype (unused
+    by ADADELTA).
+    """
+    n = grad.shape[0]
+    p = buf.shape[0] // (3 if opt == OPT_ADADELTA else (2 if opt == OPT_MOMENTUM else 1))
+    w = buf[base:base + n]
+    s1 = buf[p + base:p + base + n] if opt != OPT_PLAIN else w
+    s2 = buf[2 * p + base:2 * p + base + n] if opt == OPT_ADADELTA else w
+    ea = center.shape[0] > 1
+    c = center[base:base + n] if ea else w
+    _step(w, s1, s2, c, grad, opt, f, lr, mom, ea)
+
+
+def layer_views(buf, units, mult, woff, boff):
+    """([W_l as units[l] x n_out_l matrices], [b_l vectors]): views into ``buf``."""
+    n_z = [int(mult[l] * units[l + 1]) for l in range(len(units) - 1)]
+    weights = [buf[woff[l]:woff[l] + units[l] * n].reshape(int(units[l]), n)
+               for l, n in enumerate(n_z)]
+    return weights, [buf[boff[l]:boff[l] + n] for l, n in enumerate(n_z)]
+
+
+class _Workspace:
+    """One thread's batch arrays: activations, pre-activations, errors, gradients, dW."""
+
+    def __init__(self, units, n_z, batch, dt):
+        nl = len(units) - 1
+        self.a = [np.zeros((batch, int(u)), dt) for u in units]
+        self.z = [np.zeros((batch, n), dt) for n in n_z]
+        self.g = [np.zeros((batch, n), dt) for n in n_z]
+        self.e = [np.zeros((batch, int(units[l])), dt) for l in range(nl)]
+        self.keep = [np.ones((batch, int(u)), np.uint8) for u in units]
+        self.dw = [np.zeros(int(units[l]) * n_z[l], dt) for l in range(nl)]
+        self.db = [np.zeros(n, dt) for n in n_z]
+        self.r2 = np.zeros(max(n_z), dt)
+        self.ones = np.ones(max(n_z), dt)     # max_w2: every unit was updated in the batch
+
+
+def _train_slice(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
+                 nums, cats, y, order, lo, hi, batch, seed, stride):
+    """One Hogwild thread: rows ``order[lo:hi]`` in batches of ``batch``; returns rows done."""
+    nl = len(units) - 1
+    weights, biases = layer_views(buf, units, mult, woff, boff)
+    n_z = [w.shape[1] for w in weights]
+    ws = _Workspace(units, n_z, batch, buf.dtype)
+    f = typed_scalars(hp, buf)
+    state = np.array([seed_state(seed, 0)], dtype=np.uint64)
+    rates = np.zeros(nl)
+    lr, mom = np.zeros(nl, buf.dtype), buf.dtype.type(0)
+    num_start, in_drop = int(hp[HP_NUM_START]), hp[HP_INPUT_DROPOUT]
+    max_w2 = float(f[F_MAXW2])
+    mode = denormals_off()
+    try:
+        for s in range(lo, hi, batch):
+            b = min(batch, hi - s)
+            if opt != OPT_ADADELTA:
+                mom = buf.dtype.type(_rates(hp, nl, hp[HP_PROCESSED] + (s - lo) * stride, rates))
+                lr = rates.astype(buf.dtype)
+            a0 = ws.a[0][:b]
+            assemble_input(a0, nums, cats, order, s, num_start, in_drop, state)
+            for l in range(nl):
+                z = ws.z[l][:b]
+                np.matmul(ws.a[l][:b], weights[l], out=z)
+                if l < nl - 1:
+                    add_bias_activate(z, biases[l], ws.a[l + 1][:b], ws.keep[l + 1][:b], act,
+                                      ratios[l], True, state)
+                else:
+                    output_layer(z, biases[l], ws.a[nl][:b], ws.g[l][:b], out_kind, loss, y,
+                                 order, s, hp)
+            for l in range(nl - 1, -1, -1):
+                g = ws.g[l][:b]
+                if l > 0:
+                    np.matmul(g, weights[l].T, out=ws.e[l][:b])
+                np.matmul(ws.a[l][:b].T, g, out=ws.dw[l].reshape(weights[l].shape))
+                column_sums(g, ws.db[l])
+                apply_update(buf, center, woff[l], ws.dw[l], opt, f, lr[l], mom)
+                if max_w2 < 3.4e38:
+                    _max_w2(buf, woff[l], int(units[l]), n_z[l], ws.ones, f[F_MAXW2], ws.r2)
+                apply_update(buf, center, boff[l], ws.db[l], opt, f, lr[l], mom)
+                if l > 0:
+                    hidden_gradient(ws.e[l][:b], ws.a[l][:b], ws.z[l - 1][:b],
+                                    ws.keep[l][:b], ws.g[l - 1][:b], act, ratios[l - 1])
+    finally:
+        restore(mode)
+    return hi - lo
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def thread_pool(nthreads: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``nthreads`` kernel threads (made once, reused)."""
+    pool = _POOLS.get(nthreads)
+    if pool is None:
+        pool = _POOLS[nthreads] = ThreadPoolExecutor(nthreads, thread_name_prefix="mpidl-kernel")
+    return pool
+
+
+def train_minibatch(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
+                    nums, cats, y, order, batch, nthreads, seeds):
+    """Hogwild over mini-batches: ``nthreads`` threads, each a contiguous slice of ``order``.
+
+    Arguments as ``online.train_hogwild`` plus ``batch`` (rows per mini-batch); ``units``,
+    ``woff``, ``boff``: int64 arrays; ``seeds``: int64[nthreads].  Returns rows processed.
+    """
+    units = [int(u) for u in units]
+    n = order.shape[0]
+    args = (buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios, nums,
+            cats, y, order)
+    bounds = [(n * t // nthreads, n * (t + 1) // nthreads) for t in range(nthreads)]
+    if nthreads == 1:
+        return _train_slice(*args, 0, n, batch, int(seeds[0]), 1)
+    pool = thread_pool(nthreads)
+    futures = [pool.submit(_train_slice, *args, lo, hi, batch, int(seeds[t]), nthreads)
+               for t, (lo, hi) in enumerate(bounds)]
+    return sum(fu.result() for fu in futures)
