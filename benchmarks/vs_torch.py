@@ -19,7 +19,9 @@ the per-batch gather of shuffled rows, as mpidl's include its own shuffling.
 
 mpidl: its command line (benchmarks/common.py ``run_mpidl``), H2O parameter names, H2O's
 defaults (adaptive ADADELTA, inputs standardized by mpidl) plus ``hidden``, ``activation``,
-``mini_batch_size``.  Its figures come from the model's scoring history: a row's
+``mini_batch_size``; ``--set`` adds job parameters (e.g. ``adaptive_rate_method="Adam"``,
+``rate=0.001``).  ``--inputs x255`` gives mpidl PyTorch's inputs instead: pixels / 255 in a
+frame of their own, with ``standardize = false``.  Its figures come from the model's scoring history: a row's
 ``training_speed`` is samples per second of training time excluding scoring, so the
 training seconds of a row are ``samples / training_speed`` (``duration`` includes the
 scorings before it).  For (2) each iteration is ``--eval-every`` epoch long and scored
@@ -81,6 +83,22 @@ def mnist_arrays(train_csv: str, test_csv: str) -> dict[str, np.ndarray]:
             np.save(fy, a[:, 784].astype(np.int64))
         out[f"{name}_x"], out[f"{name}_y"] = np.load(fx), np.load(fy)
     return out
+
+
+def mnist_x255_h5(data: dict[str, np.ndarray]) -> tuple[str, str]:
+    """(train.h5, test.h5) of pixels / 255 (C1..C784) and the digit (C785, categorical),
+    written once into common.WORKDIR from ``mnist_arrays``."""
+    from mpidl.data.hdf5 import write_table
+    out = []
+    for name in ("train", "test"):
+        path = common.WORKDIR / f"mnist_x255_{name}.h5"
+        if not path.exists():
+            x = data[f"{name}_x"]
+            cols = {f"C{j + 1}": x[:, j] / 255.0 for j in range(x.shape[1])}
+            cols["C785"] = data[f"{name}_y"]
+            write_table(path, cols, {"C785": [str(d) for d in range(10)]})
+        out.append(str(path))
+    return out[0], out[1]
 
 
 # ---------------------------------------------------------------------------- PyTorch
@@ -264,10 +282,15 @@ def main() -> int:
     ap.add_argument("--no-target", action="store_true", help="throughput only")
     ap.add_argument("--set", dest="extra", action="append", default=[],
                     help="extra mpidl job parameter key=value (TOML value), both mpidl runs")
+    ap.add_argument("--inputs", choices=("standardized", "x255"), default="standardized",
+                    help="mpidl's inputs: standardized by mpidl (H2O's default), or pixels/255 "
+                         "as PyTorch gets them (standardize = false)")
     ap.add_argument("--timeout", type=float, default=7200, help="seconds per mpidl run")
     ap.add_argument("--train", default=str(common.MNIST / "train.csv.gz"))
     ap.add_argument("--test", default=str(common.MNIST / "test.csv.gz"))
     ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
+    ap.add_argument("--record-as", default="vs_torch",
+                    help="RESULTS.md section key (one section per key; default vs_torch)")
     a = ap.parse_args()
     hidden = [int(h) for h in a.hidden.split(",")]
     systems = {s.strip() for s in a.systems.split(",") if s.strip()}
@@ -306,7 +329,11 @@ def main() -> int:
                                   a, torch_speed, torch_speed, res))
 
     if "mpidl" in systems:
-        train_h5, test_h5 = common.mnist_h5(a.train, a.test)
+        if a.inputs == "x255":
+            train_h5, test_h5 = mnist_x255_h5(mnist_arrays(a.train, a.test))
+            extra = {"standardize": False, **extra}
+        else:
+            train_h5, test_h5 = common.mnist_h5(a.train, a.test)
         base = mpidl_base(train_h5, hidden, a.batch, a.seed)
         from mpidl.data.hdf5 import read_info
         rows_train = read_info(train_h5).nrows
@@ -343,9 +370,12 @@ def main() -> int:
                 notes.append(f"mpidl reached the target at history row duration "
                              f"{first['duration']:.1f} s (scoring included); the table gives "
                              f"samples / training_speed = {train_seconds(first):.1f} s.")
-        name = "mpidl (ADADELTA, standardized)"
-        if extra:
-            name += " " + " ".join(f"{k}={common.toml_value(v)}" for k, v in extra.items())
+        method = extra.get("adaptive_rate_method", "ADADELTA")
+        name = (f"mpidl ({method if extra.get('adaptive_rate', True) else 'manual rate'}, "
+                f"{'x/255' if a.inputs == 'x255' else 'standardized'})")
+        shown = {k: v for k, v in extra.items() if k != "standardize"}
+        if shown:
+            name += " " + " ".join(f"{k}={common.toml_value(v)}" for k, v in shown.items())
         rows.append(table_row(name, a, speed, torch_speed, res))
 
     header = ["system", "batch", "threads", "samples/s", "ratio mpidl/torch",
@@ -365,7 +395,7 @@ def main() -> int:
     print()
     print(body)
     if a.record:
-        common.record("vs_torch", f"mpidl vs PyTorch on CPU (MNIST {hidden}, batch {a.batch}, "
+        common.record(a.record_as, f"mpidl vs PyTorch on CPU (MNIST {hidden}, batch {a.batch}, "
                       f"{a.threads} threads)", body)
     return 0
 

@@ -92,7 +92,7 @@ _FIXED_ON_RESTART = frozenset("""
     epsilon sparse sparsity_beta col_major rate rate_annealing rate_decay momentum_start
     momentum_ramp momentum_stable nesterov_accelerated_gradient ignore_const_cols
     max_categorical_features nfolds distribution quantile_alpha huber_alpha tweedie_power
-    hidden ignored_columns categorical_encoding""".split())
+    hidden ignored_columns categorical_encoding adaptive_rate_method adam_beta1 adam_beta2""".split())
 
 ACTIVATIONS = ("Tanh", "TanhWithDropout", "Rectifier", "RectifierWithDropout", "Maxout", "MaxoutWithDropout")
 DROPOUT_ACTIVATIONS = frozenset(a for a in ACTIVATIONS if a.endswith("WithDropout"))
@@ -102,6 +102,7 @@ DISTRIBUTIONS = ("AUTO", "bernoulli", "multinomial", "gaussian", "poisson", "gam
 STOPPING_METRICS = ("AUTO", "deviance", "logloss", "MSE", "RMSE", "MAE", "RMSLE", "AUC", "AUCPR",
                     "misclassification", "mean_per_class_error")
 CLASSIFICATION_METRICS = frozenset({"logloss", "AUC", "AUCPR", "misclassification", "mean_per_class_error"})
+ADAPTIVE_RATE_METHODS = ("ADADELTA", "Adam")
 CATEGORICAL_ENCODINGS = ("AUTO", "OneHotInternal", "Binary", "Eigen", "LabelEncoder", "SortByResponse",
                          "EnumLimited")
 # Enum values H2O accepts that mpidl does not implement yet: (parameter, value).
@@ -184,10 +185,17 @@ def _declare() -> tuple[Param, ...]:
       Range(-2))
     p("target_ratio_comm_to_comp", "float", 0.05, "Target communication/computation ratio for auto-tuning (-2).", _GT0)
     p("seed", "int", -1, "Random seed; -1 draws one.")
-    p("adaptive_rate", "bool", True, "ADADELTA adaptive learning rate.")
+    p("adaptive_rate", "bool", True, "Adaptive learning rate (ADADELTA, or Adam by `adaptive_rate_method`).")
+    p("adaptive_rate_method", "enum", "ADADELTA", "The adaptive rule when adaptive_rate = true.",
+      ADAPTIVE_RATE_METHODS, note="mpidl extension (H2O has ADADELTA only). `Adam` (Kingma & Ba) takes "
+      "its step size from `rate` (annealed by `rate_annealing`, per layer by `rate_decay`), "
+      "`adam_beta1`, `adam_beta2` and `epsilon`; it suits `mini_batch_size` > 1, e.g. rate = 0.001")
+    p("adam_beta1", "float", 0.9, "Adam decay of the mean gradient.", _UNIT_OPEN, note="mpidl extension")
+    p("adam_beta2", "float", 0.999, "Adam decay of the mean squared gradient.", _UNIT_OPEN,
+      note="mpidl extension")
     p("rho", "float", 0.99, "ADADELTA decay (adaptive_rate).", _UNIT_OPEN)
-    p("epsilon", "float", 1e-8, "ADADELTA smoothing (adaptive_rate).", _GT0)
-    p("rate", "float", 0.005, "Learning rate (adaptive_rate = false).", _GT0)
+    p("epsilon", "float", 1e-8, "ADADELTA (and Adam) smoothing (adaptive_rate).", _GT0)
+    p("rate", "float", 0.005, "Learning rate (adaptive_rate = false; Adam's step size).", _GT0)
     p("rate_annealing", "float", 1e-6, "Learning rate annealing: rate / (1 + rate_annealing * samples).", _GE0)
     p("rate_decay", "float", 1.0, "Per-layer learning rate factor: layer k uses rate * rate_decay^(k-1).", _GE0)
     p("momentum_start", "float", 0.0, "Initial momentum (adaptive_rate = false).", _UNIT_OPEN)
@@ -611,12 +619,19 @@ def sanitize(p: Params, is_classification: bool, nclasses: int, nranks: int) -> 
         set_("overwrite_with_best_model", False, "cross-validation")
     if v["categorical_encoding"] == "AUTO":
         set_("categorical_encoding", "OneHotInternal", "AUTO")
+    adam = v["adaptive_rate"] and v["adaptive_rate_method"] == "Adam"
     if v["adaptive_rate"]:
-        for name in ("rate", "rate_decay", "rate_annealing", "momentum_start", "momentum_ramp", "momentum_stable"):
-            set_(name, 0.0, "unused with adaptive_rate")
+        unused = _MOMENTUM_ONLY if adam else _MANUAL_ONLY
+        for name in unused:
+            set_(name, 0.0, "unused with Adam" if adam else "unused with adaptive_rate")
     else:
         set_("rho", 0.0, "unused without adaptive_rate")
         set_("epsilon", 0.0, "unused without adaptive_rate")
+    if adam:
+        set_("rho", 0.0, "unused with Adam")
+    else:
+        set_("adam_beta1", 0.0, "Adam only")
+        set_("adam_beta2", 0.0, "Adam only")
     if v["activation"] in ("Rectifier", "RectifierWithDropout") and v["max_w2"] == math.inf:
         set_("max_w2", 1000.0, "keeps an unbounded Rectifier in check")
     if v["autoencoder"] and v["stopping_metric"] == "AUTO":
@@ -645,7 +660,9 @@ def sanitize(p: Params, is_classification: bool, nclasses: int, nranks: int) -> 
 # checkpoint restart (H2O Sanity.checkpoint / Sanity.update)
 
 _ADAPTIVE_ONLY = ("rho", "epsilon")
-_MANUAL_ONLY = ("rate", "rate_annealing", "rate_decay", "momentum_start", "momentum_ramp", "momentum_stable")
+_MOMENTUM_ONLY = ("momentum_start", "momentum_ramp", "momentum_stable")
+_MANUAL_ONLY = ("rate", "rate_annealing", "rate_decay") + _MOMENTUM_ONLY
+_ADAM_ONLY = ("adam_beta1", "adam_beta2")
 
 
 def check_restart(old: Params, new: Params, source: str) -> None:
@@ -664,11 +681,16 @@ def check_restart(old: Params, new: Params, source: str) -> None:
                         "the job must match")
     skip: set[str] = set()
     if old.adaptive_rate == new.adaptive_rate:
-        skip.update(_MANUAL_ONLY if old.adaptive_rate else _ADAPTIVE_ONLY)
+        if not old.adaptive_rate:
+            skip.update(_ADAPTIVE_ONLY + _ADAM_ONLY + ("adaptive_rate_method",))
+        elif old.adaptive_rate_method == new.adaptive_rate_method == "Adam":
+            skip.update(_MOMENTUM_ONLY + ("rho",))
+        elif old.adaptive_rate_method == new.adaptive_rate_method:
+            skip.update(_MANUAL_ONLY + _ADAM_ONLY)
     if "AUTO" in (old.distribution, new.distribution):
         skip.add("distribution")
     norm = {"categorical_encoding": lambda x: "OneHotInternal" if x == "AUTO" else x}
-    order = ["response_column", "hidden", "ignored_columns", "adaptive_rate"]
+    order = ["response_column", "hidden", "ignored_columns", "adaptive_rate", "adaptive_rate_method"]
     order += [q.name for q in PARAMS if not q.modifiable_on_checkpoint and q.name not in order]
     for name in order:
         if name in skip:
@@ -811,7 +833,9 @@ def describe_markdown() -> str:
         "- One rank: `replicate_training_data = false`; `single_node_mode` needs several ranks and replication.",
         "- `categorical_encoding = AUTO` becomes `OneHotInternal`.",
         "- `adaptive_rate = true`: `rate`, `rate_annealing`, `rate_decay`, `momentum_*` are set to 0;",
-        "  otherwise `rho` and `epsilon` are set to 0.",
+        "  otherwise `rho` and `epsilon` are set to 0. With `adaptive_rate_method = Adam` (an mpidl",
+        "  extension) `rate`, `rate_annealing`, `rate_decay` and `epsilon` stay (Adam uses them) and",
+        "  `rho`, `momentum_*` are set to 0; without Adam, `adam_beta1` and `adam_beta2` are set to 0.",
         "- `max_w2` becomes 1000 for Rectifier activations only if it is `inf`. The default is Float.MAX_VALUE,",
         "  not `inf`, so the limit stays off by default (H2O's behaviour, kept on purpose).",
         "- `distribution = AUTO`: 2 classes -> `bernoulli`, more -> `multinomial`; regression by loss:",

@@ -111,13 +111,11 @@ def test_fast_mode_changes_nothing_without_regularization(activation):
     np.testing.assert_allclose(g_fast, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
 
 
-def test_adadelta_matches_reference_formula():
-    """One ADADELTA step on a 1-hidden-unit net equals the spec's formula computed by hand."""
+def _one_step_against_formula(opt, hp, step):
+    """One online step of ``opt`` on a 1-hidden-unit Tanh net equals ``step(w, grad)``, the
+    update rule computed by hand, for each of the four parameters; returns the buffer."""
     lay = Layout(units=(1, 1, 1), activation="Tanh", classification=False, slots=2)
     buf = init_buffer(lay, "Uniform", 0.5, 11, dtype=np.float64)
-    p = lay.n_params
-    hp = np.zeros(C.HP_SIZE)
-    hp[C.HP_RHO], hp[C.HP_EPS], hp[C.HP_MAX_W2], hp[C.HP_FAST_MODE] = 0.99, 1e-8, 3.4e38, 1.0
     woff, boff = lay.offsets()
     w1, b1, w2, b2 = buf[woff[0]], buf[boff[0]], buf[woff[1]], buf[boff[1]]
     x, y = 0.7, 0.2
@@ -125,20 +123,44 @@ def test_adadelta_matches_reference_formula():
     f = w2 * h + b2
     g_out = 2 * (f - y)
     g_hidden = g_out * w2 * (1 - h * h)
+    expected = {woff[1]: step(w2, g_out * h), boff[1]: step(b2, g_out),
+                woff[0]: step(w1, g_hidden * x), boff[0]: step(b1, g_hidden)}
+    online.train_chunk(buf, np.zeros(1), np.array(lay.units, dtype=np.int64), lay.mult, woff,
+                       boff, activation_code("Tanh"), C.OUT_LINEAR, C.LOSS_QUADRATIC,
+                       opt, hp, np.zeros(1), np.array([[x]]),
+                       np.zeros((1, 0), dtype=np.int32), np.array([y]), np.array([0]), 0, 1, 1, 1)
+    for idx, want in expected.items():
+        assert buf[idx] == pytest.approx(want, rel=1e-12)
+    return buf[lay.n_params:]
+
+
+def test_adadelta_matches_reference_formula():
+    """One ADADELTA step (spec 4.1) equals the formula computed by hand."""
+    hp = np.zeros(C.HP_SIZE)
+    hp[C.HP_RHO], hp[C.HP_EPS], hp[C.HP_MAX_W2], hp[C.HP_FAST_MODE] = 0.99, 1e-8, 3.4e38, 1.0
 
     def step(w, grad):
         eg = 0.01 * grad * grad
         return w - np.sqrt(1e-8 / (eg + 1e-8)) * grad
 
-    expected = {woff[1]: step(w2, g_out * h), boff[1]: step(b2, g_out),
-                woff[0]: step(w1, g_hidden * x), boff[0]: step(b1, g_hidden)}
-    online.train_chunk(buf, np.zeros(1), np.array(lay.units, dtype=np.int64), lay.mult, woff,
-                       boff, activation_code("Tanh"), C.OUT_LINEAR, C.LOSS_QUADRATIC,
-                       C.OPT_ADADELTA, hp, np.zeros(1), np.array([[x]]),
-                       np.zeros((1, 0), dtype=np.int32), np.array([y]), np.array([0]), 0, 1, 1, 1)
-    for idx, want in expected.items():
-        assert buf[idx] == pytest.approx(want, rel=1e-12)
-    assert np.all(buf[p:] > 0)  # both ADADELTA accumulators were fed
+    state = _one_step_against_formula(C.OPT_ADADELTA, hp, step)
+    assert np.all(state > 0)  # both ADADELTA accumulators were fed
+
+
+def test_adam_matches_reference_formula():
+    """One Adam step (adaptive_rate_method = Adam) with bias correction at t = 1:
+    m = (1-b1) g, v = (1-b2) g^2, w -= rate sqrt(1-b2)/(1-b1) m / (sqrt(v) + eps)."""
+    rate, b1, b2, eps = 0.01, 0.8, 0.99, 1e-3
+    hp = np.zeros(C.HP_SIZE)
+    hp[C.HP_RATE], hp[C.HP_DECAY], hp[C.HP_BETA1], hp[C.HP_BETA2] = rate, 1.0, b1, b2
+    hp[C.HP_EPS], hp[C.HP_MAX_W2], hp[C.HP_FAST_MODE] = eps, 3.4e38, 1.0
+
+    def step(w, grad):
+        m, v = (1 - b1) * grad, (1 - b2) * grad * grad
+        return w - rate * np.sqrt(1 - b2) / (1 - b1) * m / (np.sqrt(v) + eps)
+
+    state = _one_step_against_formula(C.OPT_ADAM, hp, step)
+    assert np.all(state != 0)  # both moments were fed
 
 
 def test_dropout_masks_drop_units_and_scoring_scales():
@@ -200,10 +222,10 @@ def test_gradient(kernel, activation, classification, loss):
     np.testing.assert_allclose(g_kernel, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
 
 
-@pytest.mark.parametrize("opt,slots", [(C.OPT_ADADELTA, 2), (C.OPT_MOMENTUM, 1)])
+@pytest.mark.parametrize("opt,slots", [(C.OPT_ADADELTA, 2), (C.OPT_MOMENTUM, 1), (C.OPT_ADAM, 2)])
 def test_minibatch_optimizer_state_matches_online_on_a_batch_of_one(opt, slots):
     """A batch of one row is an online step without fast_mode: same weights, same optimizer
-    state (ADADELTA accumulators, momentum), whichever path ran it."""
+    state (ADADELTA accumulators, momentum, Adam moments), whichever path ran it."""
     lay = Layout(units=(5, 4, 3), activation="Rectifier", classification=True, slots=slots)
     buf = init_buffer(lay, "Normal", 0.5, 3, dtype=np.float64)
     woff, boff = lay.offsets()
@@ -212,7 +234,7 @@ def test_minibatch_optimizer_state_matches_online_on_a_batch_of_one(opt, slots):
     hp[C.HP_RHO], hp[C.HP_EPS] = 0.99, 1e-8
     hp[C.HP_RATE], hp[C.HP_DECAY], hp[C.HP_MOM_START], hp[C.HP_MOM_RAMP] = 0.01, 1.0, 0.5, 1e6
     hp[C.HP_MOM_STABLE], hp[C.HP_NESTEROV], hp[C.HP_L2] = 0.9, 1.0, 1e-3
-    hp[C.HP_MAX_W2], hp[C.HP_NUM_START] = 3.4028235e38, 2
+    hp[C.HP_MAX_W2], hp[C.HP_NUM_START], hp[C.HP_BETA1], hp[C.HP_BETA2] = 3.4028235e38, 2, 0.9, 0.999
     nums, cats, y = np.array([[0.3, -1.2, 0.7]]), np.array([[1]], dtype=np.int32), np.array([2.0])
     args = (units, mult, woff, boff, C.ACT_RELU, C.OUT_SOFTMAX, C.LOSS_CROSSENTROPY, opt, hp,
             np.zeros(1), nums, cats, y, np.array([0]))

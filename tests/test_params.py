@@ -41,6 +41,7 @@ def test_defaults_equal_h2o():
     assert p.seed == -1
     assert p.adaptive_rate is True
     assert (p.rho, p.epsilon) == (0.99, 1e-8)
+    assert p.adaptive_rate_method == "ADADELTA"  # mpidl extension; H2O has ADADELTA only
     assert (p.rate, p.rate_annealing, p.rate_decay) == (0.005, 1e-6, 1.0)
     assert (p.momentum_start, p.momentum_ramp, p.momentum_stable) == (0, 1e6, 0)
     assert p.nesterov_accelerated_gradient is True
@@ -222,6 +223,20 @@ def test_sanitize_dropout_and_adaptive():
     s, _ = sanitize(ok(adaptive_rate=False, rate=0.01, mini_batch_size=8), False, 1, 1)
     assert (s.rho, s.epsilon, s.rate, s.mini_batch_size) == (0, 0, 0.01, 8)
     assert s.replicate_training_data is False
+    assert (s.adam_beta1, s.adam_beta2) == (0, 0)
+
+
+def test_sanitize_adam_keeps_its_rate_and_betas():
+    """adaptive_rate_method = Adam (extension): rate, annealing, decay, epsilon and the betas
+    are used; rho and momentum are not."""
+    s, notes = sanitize(ok(adaptive_rate_method="Adam", rate=1e-3, momentum_stable=0.5), True, 10, 1)
+    assert (s.rate, s.rate_annealing, s.rate_decay, s.epsilon) == (1e-3, 1e-6, 1.0, 1e-8)
+    assert (s.adam_beta1, s.adam_beta2) == (0.9, 0.999)
+    assert (s.rho, s.momentum_start, s.momentum_stable) == (0, 0, 0)
+    assert any("unused with Adam" in n for n in notes)
+    assert sanitize(s, True, 10, 1) == (s, [])
+    s, _ = sanitize(ok(adaptive_rate=False, adaptive_rate_method="Adam", rate=0.01), True, 10, 1)
+    assert (s.adam_beta1, s.rho, s.rate) == (0, 0, 0.01)  # manual rate: the method is moot
 
 
 @pytest.mark.parametrize("is_cls,ncls,loss,dist,want_dist,want_loss", [
@@ -268,6 +283,16 @@ def test_check_restart():
         check_restart(old, old.replace(rho=0.9), "m.h5")
     with pytest.raises(UserError, match="validation"):
         check_restart(old, old.replace(validation_frame="v.h5"), "m.h5")
+    with pytest.raises(UserError, match="parameter 'adaptive_rate_method' differs"):
+        check_restart(old, old.replace(adaptive_rate_method="Adam"), "m.h5")
+    adam = ok(adaptive_rate_method="Adam", rate=1e-3)
+    check_restart(sanitize(adam, True, 2, 1)[0], adam.replace(epochs=50), "m.h5")
+    with pytest.raises(UserError, match="parameter 'adam_beta2' differs"):
+        check_restart(adam, adam.replace(adam_beta2=0.99), "m.h5")
+    with pytest.raises(UserError, match="parameter 'rate' differs"):
+        check_restart(adam, adam.replace(rate=1e-2), "m.h5")
+    manual = ok(adaptive_rate=False)
+    check_restart(manual, manual.replace(adaptive_rate_method="Adam", adam_beta1=0.5), "m.h5")
     merged = P.restart_params(old.replace(l1=0.5), old.replace(epochs=99, rho=0.5))
     assert merged.epochs == 99 and merged.rho == 0.99 and merged.l1 == 0
 

@@ -97,6 +97,23 @@ def test_mnist_default_network_one_epoch(work, mnist):
 
 
 @pytest.mark.slow
+def test_mnist_adam_minibatches(work, mnist):
+    """jobs/mnist.toml with mini-batches of 32 and Adam (adaptive_rate_method, an mpidl
+    extension) at rate 0.001 for 1 epoch on 2 threads, H2O's standardized inputs and init:
+    measured 0.056-0.059 (Adam without bias correction, or with a wrong sign, is far off).
+    The recipe that beats PyTorch's time to 2 % is in benchmarks/RESULTS.md."""
+    train_h5, test_h5 = mnist
+    m = _train(JOBS / "mnist.toml", work / "adam.h5", f"training_frame={train_h5}",
+               f"validation_frame={test_h5}", 'adaptive_rate_method="Adam"', "rate=0.001",
+               "mini_batch_size=32")
+    p = m["parameters"]
+    assert p["adaptive_rate_method"] == "Adam" and p["rate"] == 0.001 and p["rho"] == 0
+    err = m["validation_metrics"]["classification_error"]
+    print(f"MNIST Adam test classification error {err:.4f}")
+    assert err <= 0.065, f"MNIST Adam test error {err:.4f} > 0.065"
+
+
+@pytest.mark.slow
 def test_mnist_world_record_settings_learn(work, mnist):
     """jobs/world_record.toml (hidden [1024,1024,2048], RectifierWithDropout, input dropout 0.2,
     l1 1e-5, max_w2 10) for 0.1 epoch in iterations of 2000 rows, scored on 1000 sampled rows

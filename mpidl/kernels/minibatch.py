@@ -7,7 +7,7 @@ n_out_l``, so ``Z = A W`` needs no transpose):
     forward    Z_l = A_l W_l + b_l              (sgemm)  then activation and dropout mask
     backward   E_l = G_l W_l^T                  (sgemm, pre-update weights, as the online path)
                dW_l = A_l^T G_l,  db_l = sum_b G_l  (sgemm; G holds dE/dz divided by B)
-               update W_l, b_l at once (ADADELTA / momentum / plain, l1, l2, elastic term)
+               update W_l, b_l at once (ADADELTA / Adam / momentum / plain, l1, l2, elastic)
                max_w2 rescaling;  G_{l-1} = E_l * act'(Z_{l-1}) * keep
 
 The matrix products are numpy's (its BLAS releases the GIL; the caller keeps BLAS at one
@@ -29,9 +29,10 @@ from numba import njit
 
 from .codes import (ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV,
                     F_ONE_RHO, F_RHO, F_ZERO, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
-                    OPT_ADADELTA, OPT_MOMENTUM, OPT_PLAIN, OUT_SOFTMAX)
+                    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_SOFTMAX, F_BETA1, F_ONE_BETA1,
+                    F_BETA2, F_ONE_BETA2)
 from .fpmode import denormals_off, restore
-from .online import _max_w2, _rates, output_gradient, typed_scalars
+from .online import _adam, _max_w2, optimizer_width, output_gradient, step_rates, typed_scalars
 from .rng import next_float, seed_state
 
 _FM = {"nsz", "arcp", "contract", "afn", "reassoc"}
@@ -192,6 +193,19 @@ def _step(w, s1, s2, c, grad, opt, f, lr, mom, ea):
         else:
             for k in range(n):
                 _adadelta(w, s1, s2, k, _reg(grad[k], w[k], l1, l2, zero), rho, one_rho, eps)
+    elif opt == OPT_ADAM:
+        b1, one_b1, b2, one_b2 = f[F_BETA1], f[F_ONE_BETA1], f[F_BETA2], f[F_ONE_BETA2]
+        eps = f[F_EPS]
+        if ea:
+            for k in range(n):
+                gk = _reg(grad[k], w[k], l1, l2, zero) + lam * (w[k] - c[k])
+                s1[k], s2[k], w[k] = _adam(w[k], gk, s1[k], s2[k], lr, b1, one_b1, b2, one_b2,
+                                           eps)
+        else:
+            for k in range(n):
+                gk = _reg(grad[k], w[k], l1, l2, zero)
+                s1[k], s2[k], w[k] = _adam(w[k], gk, s1[k], s2[k], lr, b1, one_b1, b2, one_b2,
+                                           eps)
     elif opt == OPT_MOMENTUM:
         nesterov = f[F_NESTEROV] != zero
         if ea:
@@ -220,10 +234,11 @@ def apply_update(buf, center, base, grad, opt, f, lr, mom):
     by ADADELTA).
     """
     n = grad.shape[0]
-    p = buf.shape[0] // (3 if opt == OPT_ADADELTA else (2 if opt == OPT_MOMENTUM else 1))
+    width = optimizer_width(opt)
+    p = buf.shape[0] // width
     w = buf[base:base + n]
-    s1 = buf[p + base:p + base + n] if opt != OPT_PLAIN else w
-    s2 = buf[2 * p + base:2 * p + base + n] if opt == OPT_ADADELTA else w
+    s1 = buf[p + base:p + base + n] if width > 1 else w
+    s2 = buf[2 * p + base:2 * p + base + n] if width > 2 else w
     ea = center.shape[0] > 1
     c = center[base:base + n] if ea else w
     _step(w, s1, s2, c, grad, opt, f, lr, mom, ea)
@@ -271,7 +286,8 @@ def _train_slice(buf, center, units, mult, woff, boff, act, out_kind, loss, opt,
         for s in range(lo, hi, batch):
             b = min(batch, hi - s)
             if opt != OPT_ADADELTA:
-                mom = buf.dtype.type(_rates(hp, nl, hp[HP_PROCESSED] + (s - lo) * stride, rates))
+                mom = buf.dtype.type(step_rates(hp, opt, nl, hp[HP_PROCESSED] + (s - lo) * stride,
+                                                float(batch), rates))
                 lr = rates.astype(buf.dtype)
             a0 = ws.a[0][:b]
             assemble_input(a0, nums, cats, order, s, num_start, in_drop, state)

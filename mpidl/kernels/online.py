@@ -27,7 +27,8 @@ from .codes import (
     HP_HUBER_DELTA, HP_INPUT_DROPOUT, HP_L1, HP_L2, HP_MAX_W2, HP_MOM_RAMP, HP_MOM_STABLE,
     HP_MOM_START, HP_NESTEROV, HP_NUM_START, HP_PROCESSED, HP_QUANTILE_ALPHA, HP_RATE, HP_RHO,
     HP_TWEEDIE_POWER, LOSS_ABSOLUTE, LOSS_CROSSENTROPY, LOSS_GAMMA, LOSS_HUBER, LOSS_POISSON,
-    LOSS_QUADRATIC, LOSS_QUANTILE, LOSS_TWEEDIE, OPT_ADADELTA, OPT_MOMENTUM, OPT_PLAIN, OUT_SOFTMAX,
+    LOSS_QUADRATIC, LOSS_QUANTILE, LOSS_TWEEDIE, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN,
+    OUT_SOFTMAX, F_BETA1, F_ONE_BETA1, F_BETA2, F_ONE_BETA2, HP_BETA1, HP_BETA2,
 )
 from .fpmode import denormals_off, restore
 from .rng import next_float, seed_state
@@ -213,6 +214,14 @@ def _adadelta(wk, grad, e0, d0, rho, one_rho, eps):
     return eg2, rho * d0 + one_rho * dx * dx, wk - dx
 
 
+@njit(inline="always", fastmath=_FM, error_model="numpy")
+def _adam(wk, grad, m0, v0, lr, b1, one_b1, b2, one_b2, eps):
+    """One Adam step with the bias correction folded into ``lr``: returns (m, v, w) after it."""
+    m1 = b1 * m0 + one_b1 * grad
+    v1 = b2 * v0 + one_b2 * grad * grad
+    return m1, v1, wk - lr * m1 / (np.sqrt(v1) + eps)
+
+
 @njit(cache=True, fastmath=_FM, error_model="numpy")
 def _row_adadelta(w, eg, edx, c, g, aj, f, noshortcut, ea):
     """ADADELTA on one row of weights ``w`` (views); returns sum_k g_k * w_k before the update.
@@ -268,6 +277,25 @@ def _row_momentum(w, v, c, g, aj, f, lr, mom, noshortcut, ea):
 
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
+def _row_adam(w, m, v, c, g, aj, f, lr, noshortcut, ea):
+    """Adam (extension, ``adaptive_rate_method = "Adam"``) on one row of weights, as
+    ``_row_adadelta``; ``lr``: this layer's step size times the bias correction."""
+    b1, one_b1, b2, one_b2, eps = f[F_BETA1], f[F_ONE_BETA1], f[F_BETA2], f[F_ONE_BETA2], f[F_EPS]
+    l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
+    acc = zero
+    for k in range(w.shape[0]):
+        wk, gk, m0, v0 = w[k], g[k], m[k], v[k]
+        acc += gk * wk
+        grad = _grad(wk, gk, aj, l1, l2, zero)
+        if ea:
+            grad += lam * (wk - c[k])
+        m1, v1, w1 = _adam(wk, grad, m0, v0, lr, b1, one_b1, b2, one_b2, eps)
+        upd = (gk != zero) | noshortcut
+        m[k], v[k], w[k] = (m1, v1, w1) if upd else (m0, v0, wk)
+    return acc
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _row_plain(w, c, g, aj, f, lr, noshortcut, ea):
     """Manual rate, no momentum: w -= lr * grad."""
     l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
@@ -296,6 +324,9 @@ def _update(buf, center, ea, opt, p, base, n, aj, g, f, lr, mom, noshortcut):
                              c, g, aj, f, noshortcut, ea)
     if opt == OPT_MOMENTUM:
         return _row_momentum(w, buf[p + base:p + base + n], c, g, aj, f, lr, mom, noshortcut, ea)
+    if opt == OPT_ADAM:
+        return _row_adam(w, buf[p + base:p + base + n], buf[2 * p + base:2 * p + base + n], c,
+                         g, aj, f, lr, noshortcut, ea)
     return _row_plain(w, c, g, aj, f, lr, noshortcut, ea)
 
 
@@ -332,7 +363,7 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
     a 1-element dummy.
     """
     nl = units.shape[0] - 1
-    n_params = buf.shape[0] // (3 if opt == OPT_ADADELTA else (2 if opt == OPT_MOMENTUM else 1))
+    n_params = buf.shape[0] // optimizer_width(opt)
     ea = center.shape[0] > 1
     fast = f[F_FAST] != f[F_ZERO]
     noshortcut = not (fast or (opt == OPT_PLAIN and f[F_L1] == f[F_ZERO]
@@ -403,6 +434,12 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
 
 
 @njit(cache=True, error_model="numpy")
+def optimizer_width(opt):
+    """1 + optimizer slots per parameter: the buffer holds this many blocks of n_params."""
+    return 3 if (opt == OPT_ADADELTA or opt == OPT_ADAM) else (2 if opt == OPT_MOMENTUM else 1)
+
+
+@njit(cache=True, error_model="numpy")
 def typed_scalars(hp, buf):
     """The update rules' scalars in ``buf``'s dtype (float32 arithmetic in the hot loops)."""
     f = np.zeros(F_SIZE, dtype=buf.dtype)
@@ -416,7 +453,25 @@ def typed_scalars(hp, buf):
     f[F_NESTEROV] = hp[HP_NESTEROV]
     f[F_FAST] = hp[HP_FAST_MODE]
     f[F_MAXW2] = min(hp[HP_MAX_W2], 3.4028234e38)
+    f[F_BETA1] = hp[HP_BETA1]
+    f[F_ONE_BETA1] = 1.0 - hp[HP_BETA1]
+    f[F_BETA2] = hp[HP_BETA2]
+    f[F_ONE_BETA2] = 1.0 - hp[HP_BETA2]
     return f
+
+
+@njit(cache=True, error_model="numpy")
+def step_rates(hp, opt, n_layers, processed, batch, lr_layer):
+    """Per-layer step sizes and momentum for the update after ``processed`` samples, taken in
+    mini-batches of ``batch`` rows (1 online): ``_rates``, times Adam's bias correction
+    sqrt(1 - beta2^t) / (1 - beta1^t) at step t = processed / batch + 1 under Adam."""
+    mom = _rates(hp, n_layers, processed, lr_layer)
+    if opt == OPT_ADAM:
+        t = processed / batch + 1.0
+        corr = np.sqrt(1.0 - hp[HP_BETA2] ** t) / (1.0 - hp[HP_BETA1] ** t)
+        for l in range(n_layers):
+            lr_layer[l] *= corr
+    return mom
 
 
 @njit(cache=True, error_model="numpy")
@@ -468,7 +523,7 @@ def train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, 
     for i in range(start, stop):
         row = order[i]
         if opt != OPT_ADADELTA:
-            mom[0] = _rates(hp, nl, processed0 + (i - start) * stride, rates)
+            mom[0] = step_rates(hp, opt, nl, processed0 + (i - start) * stride, 1.0, rates)
             lr_layer[:] = rates
         nnz[0] = set_input(a[0:aoff[1]], nz[0:aoff[1]], nums, cats, row, num_start, fast,
                            hp[HP_INPUT_DROPOUT], state)

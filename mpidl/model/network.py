@@ -16,7 +16,8 @@ update a contiguous SIMD loop over destination units (see ``kernels/online.py``)
 Maxout hidden layers have ``mult = 2``: destination column ``2*k + c`` is channel ``c`` of
 unit ``k``.  ``b_l`` has ``mult[l] * units[l+1]`` entries.
 
-Optimizer slots: ADADELTA keeps ``E[g^2]`` (slot 1) and ``E[dx^2]`` (slot 2); manual rate
+Optimizer slots: ADADELTA keeps ``E[g^2]`` (slot 1) and ``E[dx^2]`` (slot 2), Adam the mean
+gradient (slot 1) and mean squared gradient (slot 2); manual rate
 with momentum keeps the momentum/velocity (slot 1); plain manual rate keeps none.
 """
 
@@ -48,7 +49,8 @@ def activation_code(name: str) -> int:
 
 
 def optimizer_slots(adaptive_rate: bool, momentum_start: float, momentum_stable: float) -> int:
-    """Number of per-parameter optimizer slots: 2 for ADADELTA, 1 with momentum, else 0."""
+    """Number of per-parameter optimizer slots: 2 adaptive (ADADELTA, Adam), 1 with momentum,
+    else 0."""
     if adaptive_rate:
         return 2
     return 1 if (momentum_start != 0 or momentum_stable != 0) else 0

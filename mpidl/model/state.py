@@ -86,7 +86,9 @@ class Model:
         return _LOSS_CODES[p.loss]
 
     def optimizer_code(self) -> int:
-        return {2: K.OPT_ADADELTA, 1: K.OPT_MOMENTUM, 0: K.OPT_PLAIN}[self.layout.slots]
+        if self.layout.slots == 2:
+            return K.OPT_ADAM if self.params.adaptive_rate_method == "Adam" else K.OPT_ADADELTA
+        return {1: K.OPT_MOMENTUM, 0: K.OPT_PLAIN}[self.layout.slots]
 
     def hyper(self) -> np.ndarray:
         """float64[HP_SIZE] hyper-parameter vector for the training kernels."""
@@ -105,6 +107,7 @@ class Model:
         hp[K.HP_PROCESSED] = self.processed
         hp[K.HP_FAST_MODE] = float(p.fast_mode)
         hp[K.HP_NUM_START] = self.dinfo.num_start
+        hp[K.HP_BETA1], hp[K.HP_BETA2] = p.adam_beta1, p.adam_beta2
         return hp
 
     # -------------------------------------------------------------- prediction
