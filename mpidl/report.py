@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .kernels.codes import OPT_ADADELTA
 from .metrics import confusion_matrix_table
 
 
@@ -23,16 +24,13 @@ def layer_rows(model) -> list[dict]:
         row = {"layer": l + 2, "units": lay.units[l + 1], "type": lay.layer_type(l, dropout_act),
                "dropout": 100.0 * hdr[l] if hidden and l < len(hdr) else (0.0 if hidden else None),
                "l1": p.l1, "l2": p.l2}
-        if lay.slots == 2 and p.adaptive_rate_method == "Adam":
-            rate = p.rate * p.rate_decay ** l / (1 + p.rate_annealing * model.processed)
-            row.update(mean_rate=float(rate), rate_rms=0.0, momentum=0.0)
-        elif lay.slots == 2:
+        if model.optimizer_code() == OPT_ADADELTA:
             eg = lay.weights(lay.slot(buf, 1), l)
             edx = lay.weights(lay.slot(buf, 2), l)
             rate = np.sqrt(edx.astype(np.float64) + p.epsilon) / np.sqrt(eg.astype(np.float64)
                                                                           + p.epsilon)
             row.update(mean_rate=float(rate.mean()), rate_rms=float(rate.std()), momentum=0.0)
-        else:
+        else:  # manual rate, or Adam's step size (its momentum parameters are 0)
             n = model.processed
             ramp = p.momentum_ramp
             mom = p.momentum_start + (p.momentum_stable - p.momentum_start) * (

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.codes import ACT_MAXOUT, ACT_RELU, ACT_TANH
+from ..kernels.codes import (ACT_MAXOUT, ACT_RELU, ACT_TANH, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM,
+                             OPT_PLAIN)
 
 _ACTIVATIONS = {
     "Tanh": ACT_TANH, "TanhWithDropout": ACT_TANH,
@@ -48,12 +49,15 @@ def activation_code(name: str) -> int:
     return _ACTIVATIONS[name]
 
 
-def optimizer_slots(adaptive_rate: bool, momentum_start: float, momentum_stable: float) -> int:
-    """Number of per-parameter optimizer slots: 2 adaptive (ADADELTA, Adam), 1 with momentum,
-    else 0."""
-    if adaptive_rate:
-        return 2
-    return 1 if (momentum_start != 0 or momentum_stable != 0) else 0
+def optimizer_code(params) -> int:
+    """The update rule ``params`` ask for (a ``kernels.codes`` OPT_* value)."""
+    if params.adaptive_rate:
+        return OPT_ADAM if params.adaptive_rate_method == "Adam" else OPT_ADADELTA
+    return OPT_MOMENTUM if (params.momentum_start != 0 or params.momentum_stable != 0) else OPT_PLAIN
+
+
+# Per-parameter optimizer slots of each rule.
+OPTIMIZER_SLOTS = {OPT_ADADELTA: 2, OPT_ADAM: 2, OPT_MOMENTUM: 1, OPT_PLAIN: 0}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..data.datainfo import DataInfo
 from ..kernels import codes as K
-from .network import Layout, activation_code, init_buffer, optimizer_slots
+from .network import OPTIMIZER_SLOTS, Layout, activation_code, init_buffer, optimizer_code
 
 _LOSS_CODES = {
     "CrossEntropy": K.LOSS_CROSSENTROPY, "Quadratic": K.LOSS_QUADRATIC,
@@ -57,8 +57,7 @@ class Model:
         n_out = dinfo.nclasses if dinfo.classification else 1
         layout = Layout(units=(dinfo.full_n, *params.hidden, n_out),
                         activation=params.activation, classification=dinfo.classification,
-                        slots=optimizer_slots(params.adaptive_rate, params.momentum_start,
-                                              params.momentum_stable))
+                        slots=OPTIMIZER_SLOTS[optimizer_code(params)])
         buf = init_buffer(layout, params.initial_weight_distribution,
                           params.initial_weight_scale, params.seed)
         return cls(params=params, dinfo=dinfo, layout=layout, buf=buf, model_id=model_id)
@@ -86,9 +85,7 @@ class Model:
         return _LOSS_CODES[p.loss]
 
     def optimizer_code(self) -> int:
-        if self.layout.slots == 2:
-            return K.OPT_ADAM if self.params.adaptive_rate_method == "Adam" else K.OPT_ADADELTA
-        return {1: K.OPT_MOMENTUM, 0: K.OPT_PLAIN}[self.layout.slots]
+        return optimizer_code(self.params)
 
     def hyper(self) -> np.ndarray:
         """float64[HP_SIZE] hyper-parameter vector for the training kernels."""
