@@ -223,46 +223,92 @@ def _rank_pids(mpirun_pid: int) -> dict[int, int]:
     return ranks
 
 
-def test_sigterm_to_one_rank_checkpoints_and_resumes(tmp_path):
-    job = _job(tmp_path, LONG_JOB)
-    model = tmp_path / "m.h5"
-    proc = subprocess.Popen([MPIRUN, "-n", "2", PY, "-m", "mpidl", "train", str(job),
-                             "--threads", "1", "-o", str(model)],
-                            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    lines, errs = [], []
-    progress = threading.Event()
+class _LongJob:
+    """``mpirun -n 2 ... train LONG_JOB`` in the background, its output drained by threads;
+    ``ranks()`` waits for the first progress line and returns {rank: pid}."""
 
-    def drain(stream, sink, watch):
+    def __init__(self, tmp_path, model):
+        job = _job(tmp_path, LONG_JOB)
+        self.proc = subprocess.Popen([MPIRUN, "-n", "2", PY, "-m", "mpidl", "train", str(job),
+                                      "--threads", "1", "-o", str(model)],
+                                     cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.lines, self.errs = [], []
+        self._progress = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self.lines, True),
+                             daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.errs, False),
+                             daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def _drain(self, stream, sink, watch):
         for line in stream:
             sink.append(line)
             if watch and line.startswith("iter"):
-                progress.set()
+                self._progress.set()
 
-    threads = [threading.Thread(target=drain, args=(proc.stdout, lines, True), daemon=True),
-               threading.Thread(target=drain, args=(proc.stderr, errs, False), daemon=True)]
-    for t in threads:
-        t.start()
-    try:
-        assert progress.wait(90), f"no progress line\n{''.join(lines)}{''.join(errs)}"
+    def ranks(self) -> dict[int, int]:
+        assert self._progress.wait(90), f"no progress line\n{self.out}{self.err}"
         ranks = {}
         for _ in range(50):
-            ranks = _rank_pids(proc.pid)
+            ranks = _rank_pids(self.proc.pid)
             if len(ranks) == 2:
                 break
             time.sleep(0.1)
         assert sorted(ranks) == [0, 1], ranks
+        return ranks
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for t in self._threads:
+            t.join(5)
+
+    @property
+    def out(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def err(self) -> str:
+        return "".join(self.errs)
+
+
+def test_sigkill_of_one_rank_ends_the_job(tmp_path):
+    """A rank killed outright (OOM killer, node failure) ends the whole job promptly, non-zero:
+    the surviving rank must not wait forever in its next collective."""
+    job = _LongJob(tmp_path, tmp_path / "m.h5")
+    try:
+        ranks = job.ranks()
         t0 = time.monotonic()
-        os.kill(ranks[1], signal.SIGTERM)
-        rc = proc.wait(timeout=30)
+        os.kill(ranks[1], signal.SIGKILL)
+        rc = job.proc.wait(timeout=30)
         elapsed = time.monotonic() - t0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for t in threads:
-            t.join(5)
-    out, err = "".join(lines), "".join(errs)
+        job.close()
+    assert rc != 0
+    assert elapsed < 10, elapsed
+    for _ in range(50):  # and the surviving rank is gone too, not left spinning
+        if not Path(f"/proc/{ranks[0]}").exists():
+            break
+        time.sleep(0.1)
+    assert not Path(f"/proc/{ranks[0]}").exists(), "rank 0 outlived the job"
+
+
+def test_sigterm_to_one_rank_checkpoints_and_resumes(tmp_path):
+    model = tmp_path / "m.h5"
+    job = _LongJob(tmp_path, model)
+    try:
+        ranks = job.ranks()
+        t0 = time.monotonic()
+        os.kill(ranks[1], signal.SIGTERM)
+        rc = job.proc.wait(timeout=30)
+        elapsed = time.monotonic() - t0
+    finally:
+        job.close()
+    out, err = job.out, job.err
     assert "Traceback" not in err, err
     assert rc == 75, f"mpirun exited {rc}\n{err}"
     assert elapsed < 30
@@ -274,17 +320,44 @@ def test_sigterm_to_one_rank_checkpoints_and_resumes(tmp_path):
     ckpt_epochs, ckpt_iters = d["epochs"], d["iterations"]
     assert 0 < ckpt_epochs < 100000
 
-    # resume: fewer epochs than the job's 100000 but more than the checkpoint's
+    # resume, on the same and on a different number of ranks: fewer epochs than the job's
+    # 100000 but more than the checkpoint's
     target = math.floor(ckpt_epochs) + 2
-    resumed = tmp_path / "m2.h5"
-    r = _mpirun([PY, "-m", "mpidl", "train", str(job), "--threads", "1",
-                 "--set", f"checkpoint={model}", "--set", f"epochs={target}",
-                 "-o", str(resumed)], tmp_path, timeout=120)
+    for n in (2, 1):
+        resumed = tmp_path / f"m2_n{n}.h5"
+        r = _mpirun([PY, "-m", "mpidl", "train", str(tmp_path / "job.toml"), "--threads", "1",
+                     "--set", f"checkpoint={model}", "--set", f"epochs={target}",
+                     "-o", str(resumed)], tmp_path, n=n, timeout=120)
+        assert r.returncode == 0, r.stderr
+        _no_traceback(r)
+        d2 = _inspect(resumed, tmp_path)
+        assert d2["stop_reason"] != "signal"
+        assert d2["epochs"] >= target
+        assert d2["iterations"] > ckpt_iters
+        assert d2["nranks"] == n
+        assert math.isfinite(d2["training_metrics"]["logloss"])
+
+
+# ---------------------------------------------------------------------- predict
+def test_predict_under_mpirun_equals_one_rank(tmp_path):
+    """Each rank scores its block of rows; rank 0 writes one file in row order, the same bytes
+    as a one-rank predict."""
+    job = _job(tmp_path, BASE_JOB + "epochs = 2\n")
+    model = tmp_path / "m.h5"
+    r = subprocess.run([PY, "-m", "mpidl", "train", str(job), "--threads", "1", "-o", str(model)],
+                       cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    _no_traceback(r)
-    d2 = _inspect(resumed, tmp_path)
-    assert d2["stop_reason"] != "signal"
-    assert d2["epochs"] >= target
-    assert d2["iterations"] > ckpt_iters
-    assert d2["nranks"] == 2
-    assert math.isfinite(d2["training_metrics"]["logloss"])
+    serial = tmp_path / "p1.csv"
+    r = subprocess.run([PY, "-m", "mpidl", "predict", str(model), PROSTATE, "-o", str(serial)],
+                       cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    for n in (2, 3):
+        par = tmp_path / f"p{n}.csv"
+        r = _mpirun([PY, "-m", "mpidl", "predict", str(model), PROSTATE, "-o", str(par)],
+                    tmp_path, n=n)
+        assert r.returncode == 0, r.stderr
+        _no_traceback(r)
+        assert par.read_bytes() == serial.read_bytes()
+        assert len(par.read_text().splitlines()) == 381
+    assert sorted(q.name for q in tmp_path.iterdir() if q.suffix == ".csv") == [
+        "p1.csv", "p2.csv", "p3.csv"]  # no temporary file left behind

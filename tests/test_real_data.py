@@ -99,8 +99,9 @@ def test_mnist_default_network_one_epoch(work, mnist):
 @pytest.mark.slow
 def test_mnist_adam_minibatches(work, mnist):
     """jobs/mnist.toml with mini-batches of 32 and Adam (adaptive_rate_method, an mpidl
-    extension) at rate 0.001 for 1 epoch on 2 threads, H2O's standardized inputs and init:
-    measured 0.056-0.059 (Adam without bias correction, or with a wrong sign, is far off).
+    extension) at rate 0.001 for 1 epoch on 2 threads, H2O's standardized inputs and init.
+    Hogwild threads make it vary from run to run: measured 0.053-0.065 over eight runs on two
+    machines (Adam without bias correction, or with a wrong sign, is far off).
     The recipe that beats PyTorch's time to 2 % is in benchmarks/RESULTS.md."""
     train_h5, test_h5 = mnist
     m = _train(JOBS / "mnist.toml", work / "adam.h5", f"training_frame={train_h5}",
@@ -110,7 +111,7 @@ def test_mnist_adam_minibatches(work, mnist):
     assert p["adaptive_rate_method"] == "Adam" and p["rate"] == 0.001 and p["rho"] == 0
     err = m["validation_metrics"]["classification_error"]
     print(f"MNIST Adam test classification error {err:.4f}")
-    assert err <= 0.065, f"MNIST Adam test error {err:.4f} > 0.065"
+    assert err <= 0.075, f"MNIST Adam test error {err:.4f} > 0.075"
 
 
 @pytest.mark.slow
