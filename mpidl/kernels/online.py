@@ -49,6 +49,16 @@ def layer_offsets(units, mult):
     return aoff, zoff
 
 
+@njit(inline="always", error_model="numpy")
+def matrix(buf, off, n_in, n_out):
+    """The (n_in x n_out) in-major matrix stored at ``buf[off:]``, as a 2-D view.
+
+    The hot loops index such per-layer views (``w[j, k]``) rather than slicing one row view
+    per source unit: every view holds a reference on ``buf``, and a reference count that
+    Hogwild threads update per row is an atomic on one shared cache line."""
+    return buf[off:off + n_in * n_out].reshape((n_in, n_out))
+
+
 @njit(cache=True, fastmath=_FM, error_model="numpy")
 def set_input(a0, nz0, nums, cats, row, num_start, fast_mode, dropout, state):
     """Fill the input activations ``a0[units0]`` for ``row``; return the count of ``nz0``.
@@ -77,15 +87,15 @@ def set_input(a0, nz0, nums, cats, row, num_start, fast_mode, dropout, state):
 
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
-def _forward_layer(buf, wo, bo, n_out, a_src, nz_src, nnz, z):
-    """z[n_out] = b + sum over non-zero sources j of a_src[j] * W[j, :] (in-major W)."""
-    z[:] = buf[bo:bo + n_out]
+def _forward_layer(w, b, a_src, nz_src, nnz, z):
+    """z[n_out] = b + sum over non-zero sources j of a_src[j] * w[j, :] (``w``: the in-major
+    weight matrix, units_in x n_out)."""
+    z[:] = b
     for i in range(nnz):
         j = nz_src[i]
         v = a_src[j]
-        row = buf[wo + j * n_out:wo + (j + 1) * n_out]
-        for k in range(n_out):
-            z[k] += v * row[k]
+        for k in range(w.shape[1]):
+            z[k] += v * w[j, k]
 
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
@@ -145,8 +155,8 @@ def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz,
     for l in range(nl):
         n_out = mult[l] * units[l + 1]
         zl = z[zoff[l]:zoff[l] + n_out]
-        _forward_layer(buf, woff[l], boff[l], n_out, a[aoff[l]:aoff[l + 1]],
-                       nz[aoff[l]:aoff[l + 1]], nnz[l], zl)
+        _forward_layer(matrix(buf, woff[l], units[l], n_out), buf[boff[l]:boff[l] + n_out],
+                       a[aoff[l]:aoff[l + 1]], nz[aoff[l]:aoff[l + 1]], nnz[l], zl)
         if l < nl - 1:
             nnz[l + 1] = _activate(zl, a[aoff[l + 1]:aoff[l + 2]], keep[aoff[l + 1]:aoff[l + 2]],
                                    nz[aoff[l + 1]:aoff[l + 2]], units[l + 1], act, ratios[l],
@@ -222,122 +232,122 @@ def _adam(wk, grad, m0, v0, lr, b1, one_b1, b2, one_b2, eps):
     return m1, v1, wk - lr * m1 / (np.sqrt(v1) + eps)
 
 
-@njit(cache=True, fastmath=_FM, error_model="numpy")
-def _row_adadelta(w, eg, edx, c, g, aj, f, noshortcut, ea):
-    """ADADELTA on one row of weights ``w`` (views); returns sum_k g_k * w_k before the update.
+@njit(inline="always", fastmath=_FM, error_model="numpy")
+def _momentum(wk, grad, v0, lr, mom, nesterov):
+    """Manual rate with momentum (spec 4.2): returns (v, w) after the step; Nesterov-style
+    accumulating velocity, or H2O's one-step form."""
+    if nesterov:
+        v1 = mom * v0 - grad
+        return v1, wk + lr * v1
+    v1 = -lr * grad
+    return v1, wk + v1 + mom * v0
 
-    grad_k = g_k * aj + l1 sign(w_k) + l2 w_k (+ lambda (w_k - c_k) under elastic averaging,
-    ``c`` being the consensus row).  Entries with g_k == 0 keep their values when the
-    shortcut applies.  The two loops differ only in the elastic term, so each vectorizes
-    without aliasing checks between ``w`` and ``c``.
+
+# How _update_rows picks its rows: the listed non-zero sources, every source, or the bias.
+ROWS_LISTED, ROWS_ALL, ROWS_BIAS = 0, 1, 2
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src, g, f, opt, lr,
+                 mom, noshortcut, ea, fast):
+    """Update the rows of one layer's parameter matrix ``w`` (n_in x n_out; the bias vector is
+    a 1 x n_out matrix) for the destination gradient ``g[n_out]``, with the optimizer ``opt``.
+
+    ``s1``, ``s2``: its optimizer state, ``c``: the consensus (elastic averaging), all views of
+    ``w``'s shape (unused ones may be ``w`` itself).  ``mode``: ROWS_LISTED updates the sources
+    ``rows[:count]`` (non-zero activations ``a_src[j]``); ROWS_ALL visits every source j <
+    ``count``, updating those with a non-zero activation (or all, when not ``fast``) and only
+    propagating the error through the others; ROWS_BIAS updates row 0 with activation 1.  When
+    ``hidden_src``, ``e_src[j]`` receives sum_k g_k w[j, k] with the pre-update weights (0 for
+    a dropped unit, ``keep[j] == 0``).
+
+    One call per layer and row, and no call inside: numba updates the reference count of every
+    array passed to a function (inlined ones too), an atomic on a cache line that Hogwild
+    threads share, which per weight row cost more than the update itself on small layers.
     """
     rho, one_rho, eps = f[F_RHO], f[F_ONE_RHO], f[F_EPS]
-    l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
-    acc = zero
-    if ea:
-        for k in range(w.shape[0]):
-            wk, gk, e0, d0 = w[k], g[k], eg[k], edx[k]
-            acc += gk * wk
-            grad = _grad(wk, gk, aj, l1, l2, zero) + lam * (wk - c[k])
-            eg2, d2, w2 = _adadelta(wk, grad, e0, d0, rho, one_rho, eps)
-            upd = (gk != zero) | noshortcut
-            eg[k], edx[k], w[k] = (eg2, d2, w2) if upd else (e0, d0, wk)
-    else:
-        for k in range(w.shape[0]):
-            wk, gk, e0, d0 = w[k], g[k], eg[k], edx[k]
-            acc += gk * wk
-            grad = _grad(wk, gk, aj, l1, l2, zero)
-            eg2, d2, w2 = _adadelta(wk, grad, e0, d0, rho, one_rho, eps)
-            upd = (gk != zero) | noshortcut
-            eg[k], edx[k], w[k] = (eg2, d2, w2) if upd else (e0, d0, wk)
-    return acc
-
-
-@njit(cache=True, fastmath=_FM, error_model="numpy")
-def _row_momentum(w, v, c, g, aj, f, lr, mom, noshortcut, ea):
-    """Manual rate with momentum (Nesterov-style accumulating velocity, or H2O's one-step form)."""
+    b1, one_b1, b2, one_b2 = f[F_BETA1], f[F_ONE_BETA1], f[F_BETA2], f[F_ONE_BETA2]
     l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
     nesterov = f[F_NESTEROV] != zero
-    acc = zero
-    for k in range(w.shape[0]):
-        wk, gk, v0 = w[k], g[k], v[k]
-        acc += gk * wk
-        grad = _grad(wk, gk, aj, l1, l2, zero)
-        if ea:
-            grad += lam * (wk - c[k])
-        if nesterov:
-            v1 = mom * v0 - grad
-            w1 = wk + lr * v1
+    n = w.shape[1]
+    for i in range(count):
+        j = rows[i] if mode == ROWS_LISTED else (0 if mode == ROWS_BIAS else i)
+        aj = f[F_ONE] if mode == ROWS_BIAS else a_src[j]
+        acc = zero
+        if aj == zero and fast:
+            # not updated (fast_mode); only the error passes through
+            if hidden_src and keep[j] != 0:
+                for k in range(n):
+                    acc += g[k] * w[j, k]
+        elif opt == OPT_ADADELTA and not ea:
+            # the default: its own loop, free of the elastic term, so that it vectorizes
+            for k in range(n):
+                wk, gk, e0, d0 = w[j, k], g[k], s1[j, k], s2[j, k]
+                acc += gk * wk
+                grad = _grad(wk, gk, aj, l1, l2, zero)
+                eg2, d2, w2 = _adadelta(wk, grad, e0, d0, rho, one_rho, eps)
+                upd = (gk != zero) | noshortcut
+                s1[j, k], s2[j, k], w[j, k] = (eg2, d2, w2) if upd else (e0, d0, wk)
+        elif opt == OPT_ADADELTA:
+            for k in range(n):
+                wk, gk, e0, d0 = w[j, k], g[k], s1[j, k], s2[j, k]
+                acc += gk * wk
+                grad = _grad(wk, gk, aj, l1, l2, zero) + lam * (wk - c[j, k])
+                eg2, d2, w2 = _adadelta(wk, grad, e0, d0, rho, one_rho, eps)
+                upd = (gk != zero) | noshortcut
+                s1[j, k], s2[j, k], w[j, k] = (eg2, d2, w2) if upd else (e0, d0, wk)
+        elif opt == OPT_ADAM:
+            for k in range(n):
+                wk, gk, m0, v0 = w[j, k], g[k], s1[j, k], s2[j, k]
+                acc += gk * wk
+                grad = _grad(wk, gk, aj, l1, l2, zero)
+                if ea:
+                    grad += lam * (wk - c[j, k])
+                m1, v1, w1 = _adam(wk, grad, m0, v0, lr, b1, one_b1, b2, one_b2, eps)
+                upd = (gk != zero) | noshortcut
+                s1[j, k], s2[j, k], w[j, k] = (m1, v1, w1) if upd else (m0, v0, wk)
+        elif opt == OPT_MOMENTUM:
+            for k in range(n):
+                wk, gk, v0 = w[j, k], g[k], s1[j, k]
+                acc += gk * wk
+                grad = _grad(wk, gk, aj, l1, l2, zero)
+                if ea:
+                    grad += lam * (wk - c[j, k])
+                v1, w1 = _momentum(wk, grad, v0, lr, mom, nesterov)
+                upd = (gk != zero) | noshortcut
+                s1[j, k], w[j, k] = (v1, w1) if upd else (v0, wk)
         else:
-            v1 = -lr * grad
-            w1 = wk + v1 + mom * v0
-        upd = (gk != zero) | noshortcut
-        v[k], w[k] = (v1, w1) if upd else (v0, wk)
-    return acc
+            for k in range(n):
+                wk, gk = w[j, k], g[k]
+                acc += gk * wk
+                grad = _grad(wk, gk, aj, l1, l2, zero)
+                if ea:
+                    grad += lam * (wk - c[j, k])
+                upd = (gk != zero) | noshortcut
+                w[j, k] = (wk - lr * grad) if upd else wk
+        if hidden_src:
+            e_src[j] = acc if keep[j] != 0 else zero
 
 
-@njit(cache=True, fastmath=_FM, error_model="numpy")
-def _row_adam(w, m, v, c, g, aj, f, lr, noshortcut, ea):
-    """Adam (extension, ``adaptive_rate_method = "Adam"``) on one row of weights, as
-    ``_row_adadelta``; ``lr``: this layer's step size times the bias correction."""
-    b1, one_b1, b2, one_b2, eps = f[F_BETA1], f[F_ONE_BETA1], f[F_BETA2], f[F_ONE_BETA2], f[F_EPS]
-    l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
-    acc = zero
-    for k in range(w.shape[0]):
-        wk, gk, m0, v0 = w[k], g[k], m[k], v[k]
-        acc += gk * wk
-        grad = _grad(wk, gk, aj, l1, l2, zero)
-        if ea:
-            grad += lam * (wk - c[k])
-        m1, v1, w1 = _adam(wk, grad, m0, v0, lr, b1, one_b1, b2, one_b2, eps)
-        upd = (gk != zero) | noshortcut
-        m[k], v[k], w[k] = (m1, v1, w1) if upd else (m0, v0, wk)
-    return acc
-
-
-@njit(cache=True, fastmath=_FM, error_model="numpy")
-def _row_plain(w, c, g, aj, f, lr, noshortcut, ea):
-    """Manual rate, no momentum: w -= lr * grad."""
-    l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
-    acc = zero
-    for k in range(w.shape[0]):
-        wk, gk = w[k], g[k]
-        acc += gk * wk
-        grad = _grad(wk, gk, aj, l1, l2, zero)
-        if ea:
-            grad += lam * (wk - c[k])
-        upd = (gk != zero) | noshortcut
-        w[k] = (wk - lr * grad) if upd else wk
-    return acc
-
-
-@njit(cache=True, error_model="numpy")
-def _update(buf, center, ea, opt, p, base, n, aj, g, f, lr, mom, noshortcut):
-    """Update the ``n`` parameters at ``buf[base:base+n]`` (a weight row or a bias vector).
-
-    ``p``: number of parameters (offset of the optimizer slots in ``buf``).
-    """
-    w = buf[base:base + n]
-    c = center[base:base + n] if ea else center[0:1]
-    if opt == OPT_ADADELTA:
-        return _row_adadelta(w, buf[p + base:p + base + n], buf[2 * p + base:2 * p + base + n],
-                             c, g, aj, f, noshortcut, ea)
-    if opt == OPT_MOMENTUM:
-        return _row_momentum(w, buf[p + base:p + base + n], c, g, aj, f, lr, mom, noshortcut, ea)
-    if opt == OPT_ADAM:
-        return _row_adam(w, buf[p + base:p + base + n], buf[2 * p + base:2 * p + base + n], c,
-                         g, aj, f, lr, noshortcut, ea)
-    return _row_plain(w, c, g, aj, f, lr, noshortcut, ea)
+@njit(inline="always", error_model="numpy")
+def _slots(buf, center, ea, width, p, off, n_in, n_out):
+    """(w, s1, s2, c): the (n_in x n_out) matrix at ``off`` in the parameter block of ``buf``,
+    in its optimizer slots (``width`` blocks of ``p``) and in ``center``; absent ones are ``w``."""
+    w = matrix(buf, off, n_in, n_out)
+    s1 = matrix(buf, p + off, n_in, n_out) if width > 1 else w
+    s2 = matrix(buf, 2 * p + off, n_in, n_out) if width > 2 else w
+    c = matrix(center, off, n_in, n_out) if ea else w
+    return w, s1, s2, c
 
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
 def _max_w2(buf, wo, n_in, n_out, gl, max_w2, r2):
     """Rescale each updated destination unit whose incoming squared norm exceeds max_w2 (spec 4.6)."""
+    w = matrix(buf, wo, n_in, n_out)
     r2[:n_out] = 0.0
     for j in range(n_in):
-        row = buf[wo + j * n_out:wo + (j + 1) * n_out]
         for k in range(n_out):
-            r2[k] += row[k] * row[k]
+            r2[k] += w[j, k] * w[j, k]
     any_big = False
     for k in range(n_out):
         if gl[k] != 0.0 and r2[k] > max_w2:
@@ -347,12 +357,11 @@ def _max_w2(buf, wo, n_in, n_out, gl, max_w2, r2):
             r2[k] = 1.0
     if any_big:
         for j in range(n_in):
-            row = buf[wo + j * n_out:wo + (j + 1) * n_out]
             for k in range(n_out):
-                row[k] *= r2[k]
+                w[j, k] *= r2[k]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
              a, z, g, e, keep, nz, nnz, aoff, zoff, r2):
     """Backprop and update every layer, output first (spec 3.2-4.6).
@@ -363,12 +372,12 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
     a 1-element dummy.
     """
     nl = units.shape[0] - 1
-    n_params = buf.shape[0] // optimizer_width(opt)
+    width = optimizer_width(opt)
+    n_params = buf.shape[0] // width
     ea = center.shape[0] > 1
     fast = f[F_FAST] != f[F_ZERO]
     noshortcut = not (fast or (opt == OPT_PLAIN and f[F_L1] == f[F_ZERO]
                                and f[F_L2] == f[F_ZERO]))
-    one = f[F_ONE]
     max_w2 = f[F_MAXW2]
     for l in range(nl - 1, -1, -1):
         n_in = units[l]
@@ -379,39 +388,25 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
         kl = keep[aoff[l]:aoff[l + 1]]
         wo = woff[l]
         lr = lr_layer[l]
+        w, s1, s2, c = _slots(buf, center, ea, width, n_params, wo, n_in, n_out)
         hidden_src = l > 0
+        nzl = nz[aoff[l]:aoff[l + 1]]
         # the error is needed for every kept source unit whose derivative can be non-zero at a = 0
-        dense = (not fast) or (hidden_src and act != ACT_RELU)
-        if dense:
-            for j in range(n_in):
-                dropped = hidden_src and kl[j] == 0
-                if al[j] != 0.0 or not fast:
-                    acc = _update(buf, center, ea, opt, n_params, wo + j * n_out, n_out, al[j], gl, f, lr,
-                                  mom, noshortcut)
-                elif hidden_src and not dropped:
-                    row = buf[wo + j * n_out:wo + (j + 1) * n_out]
-                    acc = f[F_ZERO]
-                    for k in range(n_out):
-                        acc += gl[k] * row[k]
-                else:
-                    acc = f[F_ZERO]
-                if hidden_src:
-                    el[j] = 0.0 if dropped else acc
+        if (not fast) or (hidden_src and act != ACT_RELU):
+            _update_rows(w, s1, s2, c, ROWS_ALL, nzl, n_in, al, kl, el, hidden_src, gl, f, opt,
+                         lr, mom, noshortcut, ea, fast)
         else:
             if hidden_src:
                 el[:] = 0.0
-            nzl = nz[aoff[l]:aoff[l + 1]]
-            for i in range(nnz[l]):
-                j = nzl[i]
-                acc = _update(buf, center, ea, opt, n_params, wo + j * n_out, n_out, al[j], gl, f, lr, mom,
-                              noshortcut)
-                if hidden_src:
-                    el[j] = acc
+            _update_rows(w, s1, s2, c, ROWS_LISTED, nzl, nnz[l], al, kl, el, hidden_src, gl, f,
+                         opt, lr, mom, noshortcut, ea, fast)
         if max_w2 < 3.4e38:
             _max_w2(buf, wo, n_in, n_out, gl, max_w2, r2)
         # biases: a row with source activation 1 (their own gradient; H2O feeds the weights'
         # mean g^2 to the bias ADADELTA state, a quirk)
-        _update(buf, center, ea, opt, n_params, boff[l], n_out, one, gl, f, lr, mom, noshortcut)
+        bw, bs1, bs2, bc = _slots(buf, center, ea, width, n_params, boff[l], 1, n_out)
+        _update_rows(bw, bs1, bs2, bc, ROWS_BIAS, nzl, 1, al, kl, el, False, gl, f, opt, lr, mom,
+                     noshortcut, ea, fast)
         if hidden_src:
             # local gradient of the source hidden layer: g = e * act'(a)
             gp = g[zoff[l - 1]:zoff[l]]
