@@ -89,8 +89,9 @@ RATES = [
      {"adaptive_rate": False, "rate": 1e-3, "momentum_start": 0.5, "momentum_ramp": 1e5,
       "momentum_stable": 0.99}),
 ]
-# accuracy at equal samples needs longer runs than the speed study: H2O's default net, 1 epoch
-ACCURACY = [("acc-200x200", [200, 200], 1.0)]
+# accuracy at equal samples needs longer runs than the speed study: H2O's default net for 1
+# epoch, and the speed study's [1024,1024] for 0.1 epoch (the guide's sample count)
+ACCURACY = [("acc-200x200", [200, 200], 1.0), ("acc-1024x1024", [1024, 1024], 0.1)]
 QUICK = ["t64", "t256x256", "rate-manual"]
 COMMON = {"score_training_samples": 100, "score_duty_cycle": 0.0, "seed": 1,
           "reproducible": False, "overwrite_with_best_model": False}
@@ -189,7 +190,7 @@ class H2OSide:
         """Train one model; speed, samples, epochs, guide-clock speed and test error."""
         import warnings
         from h2o.estimators import H2ODeepLearningEstimator
-        m = H2ODeepLearningEstimator(epochs=epochs, **COMMON, **params)
+        m = H2ODeepLearningEstimator(epochs=epochs, **{**COMMON, **params})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # "Dropping bad and constant columns" every time
             m.train(x=self.x, y="C785", training_frame=self.train)
@@ -242,13 +243,21 @@ def mpidl_run(params: dict, epochs: float, threads: int, train_h5: str, test_h5:
 
 
 # ------------------------------------------------------------------------------------ report
+def mean_result(results: list[dict]) -> dict | None:
+    """The mean speed, samples and test error of repeated runs (None for no run)."""
+    if not results:
+        return None
+    return {k: sum(r[k] for r in results) / len(results)
+            for k in ("speed", "samples", "test_error")}
+
+
 def table_row(row: dict, epochs: float, h: dict | None, m: dict | None,
               h_none: str = "n/a") -> list:
     """One table row; ``h_none`` fills H2O's cells when it has no result (n/a or failed)."""
     ratio = f"{m['speed'] / h['speed']:.2f}" if h and m and h["speed"] > 0 else "n/a"
-    hc = ([f"{h['samples']:,}", f"{h['speed']:.0f}", f"{100 * h['test_error']:.2f} %"]
+    hc = ([f"{h['samples']:,.0f}", f"{h['speed']:.0f}", f"{100 * h['test_error']:.2f} %"]
           if h else [h_none] * 3)
-    mc = ([f"{m['samples']:,}", f"{m['speed']:.0f}", f"{100 * m['test_error']:.2f} %"]
+    mc = ([f"{m['samples']:,.0f}", f"{m['speed']:.0f}", f"{100 * m['test_error']:.2f} %"]
           if m else ["failed"] * 3)
     return [row["label"], f"{epochs:g}", hc[0], mc[0], hc[1], mc[1], ratio, hc[2], mc[2]]
 
@@ -281,6 +290,9 @@ def main() -> int:
     ap.add_argument("--train", default=str(common.MNIST / "train.csv.gz"))
     ap.add_argument("--test", default=str(common.MNIST / "test.csv.gz"))
     ap.add_argument("--no-h2o", action="store_true", help="run mpidl's column only")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="accuracy rows: train each system this many times (seeds 1..N) and "
+                    "report the means (Hogwild runs differ by a point or so)")
     ap.add_argument("--no-warmup", action="store_true",
                     help="skip the unreported warm-up model of each system")
     ap.add_argument("--list", action="store_true", help="print the row keys and exit")
@@ -316,28 +328,36 @@ def main() -> int:
         out = []
         for row in rows:
             epochs = epochs_for(row, scale)
-            h, h_none = None, "n/a"
-            if side:
+            accuracy = row["group"] == "accuracy"
+            hs, ms, h_none = [], [], "n/a"
+            for rep in range(a.repeats if accuracy else 1):
+                params = {**row["params"], "seed": 1 + rep}
+                h = None
+                if side:
+                    try:
+                        h = side.run(params, epochs)
+                    except Exception as e:   # one failed H2O model must not lose the other rows
+                        log(f"H2O   {row['label']}: {type(e).__name__}: {str(e)[-400:]}")
+                        h_none = "failed"
+                if h:
+                    hs.append(h)
+                    log(f"H2O   {row['label']}: {h['samples']} samples "
+                        f"({h['epochs']:.4g} epochs), {h['speed']:.0f}/s (guide clock "
+                        f"{h['guide_speed']:.0f}/s over {h['run_time']:.1f} s), "
+                        f"test error {100 * h['test_error']:.2f} %")
+                # accuracy rows: mpidl trains the samples H2O actually trained (H2O overshoots
+                # the asked epochs by up to an iteration), so both errors are at equal samples
+                m_epochs = h["epochs"] if (h and accuracy) else epochs
                 try:
-                    h = side.run(row["params"], epochs)
-                except Exception as e:   # one failed H2O model must not lose the other rows
-                    log(f"H2O   {row['label']}: {type(e).__name__}: {str(e)[-400:]}")
-                    h_none = "failed"
-            if h:
-                log(f"H2O   {row['label']}: {h['samples']} samples ({h['epochs']:.4g} epochs), "
-                    f"{h['speed']:.0f}/s "
-                    f"(guide clock {h['guide_speed']:.0f}/s over {h['run_time']:.1f} s), "
-                    f"test error {100 * h['test_error']:.2f} %")
-            try:
-                m = mpidl_run(row["params"], epochs, a.threads, train_h5, test_h5,
-                              f"vs_h2o_{row['key']}")
-                log(f"mpidl {row['label']}: {m['samples']} samples ({m['epochs']:.4g} epochs), "
-                    f"{m['speed']:.0f}/s "
-                    f"(wall {m['wall']:.1f} s), test error {100 * m['test_error']:.2f} %")
-            except RuntimeError as e:
-                log(f"mpidl {row['label']}: {e}")
-                m = None
-            out.append(table_row(row, epochs, h, m, h_none))
+                    m = mpidl_run(params, m_epochs, a.threads, train_h5, test_h5,
+                                  f"vs_h2o_{row['key']}")
+                    ms.append(m)
+                    log(f"mpidl {row['label']}: {m['samples']} samples "
+                        f"({m['epochs']:.4g} epochs), {m['speed']:.0f}/s "
+                        f"(wall {m['wall']:.1f} s), test error {100 * m['test_error']:.2f} %")
+                except RuntimeError as e:
+                    log(f"mpidl {row['label']}: {e}")
+            out.append(table_row(row, epochs, mean_result(hs), mean_result(ms), h_none))
     finally:
         if side:
             side.close()
@@ -349,7 +369,10 @@ def main() -> int:
              "scoring-history training_speed of both (training time excluding scoring and "
              "setup); samples: actually trained (epochs x 60,000); test error: full "
              "10,000-row test set after training. "
-             "score_training_samples=100, score_duty_cycle=0, seed=1, Hogwild.\n")
+             "score_training_samples=100, score_duty_cycle=0, seed=1, Hogwild. Accuracy rows: "
+             "mpidl trains the samples H2O trained"
+             + (f"; means of {a.repeats} runs of each system (seeds 1..{a.repeats})"
+                if a.repeats > 1 else "") + ".\n")
     print(body + notes)
     if a.record:
         key = "vs_h2o" if a.rows is None else "vs_h2o_" + a.rows.replace(",", "_")

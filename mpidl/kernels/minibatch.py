@@ -31,6 +31,7 @@ from .codes import (ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_MAXW2, F_NES
                     F_ONE_RHO, F_RHO, F_ZERO, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
                     OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_SOFTMAX, F_BETA1, F_ONE_BETA1,
                     F_BETA2, F_ONE_BETA2)
+from .approx import approx_sqrt
 from .fpmode import denormals_off, restore
 from .online import _adam, _max_w2, optimizer_width, output_gradient, step_rates, typed_scalars
 from .rng import next_float, seed_state
@@ -159,7 +160,7 @@ def _reg(gk, wk, l1, l2, zero):
 @njit(inline="always", fastmath=_FM, error_model="numpy")
 def _adadelta(w, s1, s2, k, gk, rho, one_rho, eps):
     eg2 = rho * s1[k] + one_rho * gk * gk
-    dx = np.sqrt((s2[k] + eps) / (eg2 + eps)) * gk
+    dx = approx_sqrt((s2[k] + eps) / (eg2 + eps)) * gk
     s1[k] = eg2
     s2[k] = rho * s2[k] + one_rho * dx * dx
     w[k] -= dx

@@ -30,6 +30,7 @@ from .codes import (
     LOSS_QUADRATIC, LOSS_QUANTILE, LOSS_TWEEDIE, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN,
     OUT_SOFTMAX, F_BETA1, F_ONE_BETA1, F_BETA2, F_ONE_BETA2, HP_BETA1, HP_BETA2,
 )
+from .approx import approx_sqrt
 from .fpmode import denormals_off, restore
 from .rng import next_float, seed_state
 
@@ -220,7 +221,7 @@ def _grad(wk, gk, aj, l1, l2, zero):
 def _adadelta(wk, grad, e0, d0, rho, one_rho, eps):
     """One ADADELTA step (spec 4.1): returns (E[g^2], E[dx^2], w) after the update."""
     eg2 = rho * e0 + one_rho * grad * grad
-    dx = np.sqrt((d0 + eps) / (eg2 + eps)) * grad
+    dx = approx_sqrt((d0 + eps) / (eg2 + eps)) * grad
     return eg2, rho * d0 + one_rho * dx * dx, wk - dx
 
 
@@ -254,7 +255,7 @@ def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src
     a 1 x n_out matrix) for the destination gradient ``g[n_out]``, with the optimizer ``opt``.
 
     ``s1``, ``s2``: its optimizer state, ``c``: the consensus (elastic averaging), all views of
-    ``w``'s shape (unused ones may be ``w`` itself).  ``mode``: ROWS_LISTED updates the sources
+    ``w``'s shape (unused slots may be ``w`` itself; ``c`` is read only when ``ea``).  ``mode``: ROWS_LISTED updates the sources
     ``rows[:count]`` (non-zero activations ``a_src[j]``); ROWS_ALL visits every source j <
     ``count``, updating those with a non-zero activation (or all, when not ``fast``) and only
     propagating the error through the others; ROWS_BIAS updates row 0 with activation 1.  When
@@ -332,11 +333,14 @@ def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src
 @njit(inline="always", error_model="numpy")
 def _slots(buf, center, ea, width, p, off, n_in, n_out):
     """(w, s1, s2, c): the (n_in x n_out) matrix at ``off`` in the parameter block of ``buf``,
-    in its optimizer slots (``width`` blocks of ``p``) and in ``center``; absent ones are ``w``."""
+    in its optimizer slots (``width`` blocks of ``p``; absent slots are ``w``) and in
+    ``center``."""
     w = matrix(buf, off, n_in, n_out)
     s1 = matrix(buf, p + off, n_in, n_out) if width > 1 else w
     s2 = matrix(buf, 2 * p + off, n_in, n_out) if width > 2 else w
-    c = matrix(center, off, n_in, n_out) if ea else w
+    # without elastic averaging ``center`` is a 1-element dummy, never read; a view of its
+    # own memory keeps the loops free of a failing overlap check between ``w`` and ``c``
+    c = matrix(center, off, n_in, n_out) if ea else matrix(center, 0, 1, 1)
     return w, s1, s2, c
 
 
