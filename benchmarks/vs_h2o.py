@@ -346,10 +346,14 @@ def main() -> int:
                         f"{h['guide_speed']:.0f}/s over {h['run_time']:.1f} s), "
                         f"test error {100 * h['test_error']:.2f} %")
                 # accuracy rows: mpidl trains the samples H2O actually trained (H2O overshoots
-                # the asked epochs by up to an iteration), so both errors are at equal samples
-                m_epochs = h["epochs"] if (h and accuracy) else epochs
+                # the asked epochs by up to an iteration), in 10 iterations that end on that
+                # count, so both errors are at equal samples
+                m_epochs, m_params = epochs, params
+                if h and accuracy:
+                    m_epochs = h["samples"] / N_TRAIN
+                    m_params = {**params, "train_samples_per_iteration": -(-h["samples"] // 10)}
                 try:
-                    m = mpidl_run(params, m_epochs, a.threads, train_h5, test_h5,
+                    m = mpidl_run(m_params, m_epochs, a.threads, train_h5, test_h5,
                                   f"vs_h2o_{row['key']}")
                     ms.append(m)
                     log(f"mpidl {row['label']}: {m['samples']} samples "
