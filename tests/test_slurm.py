@@ -173,12 +173,13 @@ def test_sbatch_quickstart_trains_on_two_ranks(submit, tmp_path):
     assert d["stop_reason"] != "signal"
 
 
-EPOCHS = 600   # about 15 s of training on 2 ranks of a 2-core machine, plus 4 s of start-up
+EPOCHS = 12000   # 10-20 s of training on 2 ranks of a 2-core machine, plus 4 s of start-up
 
 
 def test_sbatch_usr1_checkpoints_requeues_and_resumes(submit, tmp_path):
     model = tmp_path / "long.h5"
-    jid, out = submit("--set", f"epochs={EPOCHS}", "--set", "hidden=[50,50]", "-o", model)
+    jid, out = submit("--set", f"epochs={EPOCHS}", "--set", "hidden=[50,50]",
+                      "--set", "stopping_rounds=0", "--set", "classification_stop=-1", "-o", model)
     # signal once training is under way (the handlers are set; some scoring history exists)
     iters = re.compile(r"^iter\s+\d+\s+epochs\s+([0-9.]+)", re.M)
     end = time.monotonic() + 90

@@ -46,7 +46,12 @@ class Decision:
 
 
 class _SignalFlag:
-    """Records SIGTERM / SIGUSR1 so training can stop cleanly at the end of the iteration."""
+    """Records SIGTERM / SIGUSR1 so training can stop cleanly at the end of the iteration.
+
+    On leaving, SIGTERM gets its old handler back; SIGUSR1 (SLURM's warning before the time
+    limit) is ignored from then on unless something else had claimed it: once training is
+    over there is nothing left to checkpoint, and its default action would kill the rank
+    while it writes the final model."""
 
     def __init__(self):
         self.raised = False
@@ -62,7 +67,8 @@ class _SignalFlag:
 
     def __exit__(self, *exc):
         for s, h in self._old.items():
-            signal.signal(s, h)
+            ignore = s == signal.SIGUSR1 and h in (signal.SIG_DFL, None)
+            signal.signal(s, signal.SIG_IGN if ignore else h)
 
 
 def _thread_seeds(seed: int, iteration: int, rank: int, threads: int) -> np.ndarray:
