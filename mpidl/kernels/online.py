@@ -255,12 +255,12 @@ def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src
     a 1 x n_out matrix) for the destination gradient ``g[n_out]``, with the optimizer ``opt``.
 
     ``s1``, ``s2``: its optimizer state, ``c``: the consensus (elastic averaging), all views of
-    ``w``'s shape (unused slots may be ``w`` itself; ``c`` is read only when ``ea``).  ``mode``: ROWS_LISTED updates the sources
-    ``rows[:count]`` (non-zero activations ``a_src[j]``); ROWS_ALL visits every source j <
-    ``count``, updating those with a non-zero activation (or all, when not ``fast``) and only
-    propagating the error through the others; ROWS_BIAS updates row 0 with activation 1.  When
-    ``hidden_src``, ``e_src[j]`` receives sum_k g_k w[j, k] with the pre-update weights (0 for
-    a dropped unit, ``keep[j] == 0``).
+    ``w``'s shape (unused slots may be ``w`` itself; ``c`` is read only when ``ea``).
+    ``mode``: ROWS_LISTED updates the sources ``rows[:count]`` (non-zero activations
+    ``a_src[j]``); ROWS_ALL visits every source j < ``count``, updating those with a non-zero
+    activation (or all, when not ``fast``) and only propagating the error through the others;
+    ROWS_BIAS updates row 0 with activation 1.  When ``hidden_src``, ``e_src[j]`` receives
+    sum_k g_k w[j, k] with the pre-update weights (0 for a dropped unit, ``keep[j] == 0``).
 
     One call per layer and row, and no call inside: numba updates the reference count of every
     array passed to a function (inlined ones too), an atomic on a cache line that Hogwild
