@@ -111,10 +111,12 @@ def test_fast_mode_changes_nothing_without_regularization(activation):
     np.testing.assert_allclose(g_fast, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
 
 
-def _one_step_against_formula(opt, hp, step):
-    """One online step of ``opt`` on a 1-hidden-unit Tanh net equals ``step(w, grad)``, the
-    update rule computed by hand, for each of the four parameters; returns the buffer."""
-    lay = Layout(units=(1, 1, 1), activation="Tanh", classification=False, slots=2)
+def _one_step_against_formula(opt, hp, step, slots=2, center_shift=None):
+    """One online step of ``opt`` on a 1-hidden-unit Tanh net equals ``step(w, grad, layer)``,
+    the update rule computed by hand, for each of the four parameters; returns the optimizer
+    state (``slots`` blocks).  ``center_shift``: elastic averaging on, with the consensus at
+    the parameters minus ``center_shift``; ``grad`` then holds the elastic pull."""
+    lay = Layout(units=(1, 1, 1), activation="Tanh", classification=False, slots=slots)
     buf = init_buffer(lay, "Uniform", 0.5, 11, dtype=np.float64)
     woff, boff = lay.offsets()
     w1, b1, w2, b2 = buf[woff[0]], buf[boff[0]], buf[woff[1]], buf[boff[1]]
@@ -123,9 +125,14 @@ def _one_step_against_formula(opt, hp, step):
     f = w2 * h + b2
     g_out = 2 * (f - y)
     g_hidden = g_out * w2 * (1 - h * h)
-    expected = {woff[1]: step(w2, g_out * h), boff[1]: step(b2, g_out),
-                woff[0]: step(w1, g_hidden * x), boff[0]: step(b1, g_hidden)}
-    online.train_chunk(buf, np.zeros(1), np.array(lay.units, dtype=np.int64), lay.mult, woff,
+    center, pull = np.zeros(1), 0.0
+    if center_shift is not None:
+        center = buf.copy()
+        center[:lay.n_params] -= center_shift
+        pull = hp[C.HP_EA_LAMBDA] * center_shift
+    expected = {woff[1]: step(w2, g_out * h + pull, 1), boff[1]: step(b2, g_out + pull, 1),
+                woff[0]: step(w1, g_hidden * x + pull, 0), boff[0]: step(b1, g_hidden + pull, 0)}
+    online.train_chunk(buf, center, np.array(lay.units, dtype=np.int64), lay.mult, woff,
                        boff, activation_code("Tanh"), C.OUT_LINEAR, C.LOSS_QUADRATIC,
                        opt, hp, np.zeros(1), np.array([[x]]),
                        np.zeros((1, 0), dtype=np.int32), np.array([y]), np.array([0]), 0, 1, 1, 1)
@@ -171,12 +178,64 @@ def test_adadelta_matches_reference_formula():
     hp = np.zeros(C.HP_SIZE)
     hp[C.HP_RHO], hp[C.HP_EPS], hp[C.HP_MAX_W2], hp[C.HP_FAST_MODE] = 0.99, 1e-8, 3.4e38, 1.0
 
-    def step(w, grad):
+    def step(w, grad, layer):
         eg = 0.01 * grad * grad
         return w - _h2o_approx_sqrt(np.float64(1e-8 / (eg + 1e-8))) * grad
 
     state = _one_step_against_formula(C.OPT_ADADELTA, hp, step)
     assert np.all(state > 0)  # both ADADELTA accumulators were fed
+
+
+def test_elastic_averaging_pull_enters_the_gradient():
+    """With elastic averaging the gradient of every parameter gains lambda (w - center)
+    (spec 3.3 step 5), here under ADADELTA."""
+    hp = np.zeros(C.HP_SIZE)
+    hp[C.HP_RHO], hp[C.HP_EPS], hp[C.HP_MAX_W2], hp[C.HP_FAST_MODE] = 0.99, 1e-8, 3.4e38, 1.0
+    hp[C.HP_EA_LAMBDA] = 0.3
+
+    def step(w, grad, layer):
+        eg = 0.01 * grad * grad
+        return w - _h2o_approx_sqrt(np.float64(1e-8 / (eg + 1e-8))) * grad
+
+    _one_step_against_formula(C.OPT_ADADELTA, hp, step, center_shift=0.25)
+
+
+def test_manual_rate_matches_reference_formula():
+    """Manual rate without momentum (spec 4.2): w -= rate * rate_decay^l / (1 + annealing N)
+    * grad, layer l counted from 0 at the input."""
+    rate, decay, anneal, n = 0.1, 0.5, 1e-3, 200.0
+    hp = np.zeros(C.HP_SIZE)
+    hp[C.HP_RATE], hp[C.HP_DECAY], hp[C.HP_ANNEAL], hp[C.HP_PROCESSED] = rate, decay, anneal, n
+    hp[C.HP_MAX_W2], hp[C.HP_FAST_MODE] = 3.4e38, 1.0
+
+    def step(w, grad, layer):
+        return w - rate * decay ** layer / (1 + anneal * n) * grad
+
+    _one_step_against_formula(C.OPT_PLAIN, hp, step, slots=0)
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_momentum_matches_reference_formula(nesterov):
+    """Momentum m (spec 4.2), first step from zero velocity: both forms move w by
+    -rate (1 - m) grad; the state they keep differs: Nesterov's velocity is -grad, H2O's
+    one-step form keeps the step itself."""
+    rate, mom = 0.1, 0.5
+    hp = np.zeros(C.HP_SIZE)
+    hp[C.HP_RATE], hp[C.HP_DECAY], hp[C.HP_MOM_START] = rate, 1.0, mom
+    hp[C.HP_NESTEROV], hp[C.HP_MAX_W2], hp[C.HP_FAST_MODE] = float(nesterov), 3.4e38, 1.0
+    steps = []
+
+    def step(w, grad, layer):
+        steps.append(-rate * (1 - mom) * grad)
+        return w + steps[-1]
+
+    state = _one_step_against_formula(C.OPT_MOMENTUM, hp, step, slots=1)
+    # state order: W1, b1, W2, b2 (the buffer's); expected in the order step() was called
+    order = [2, 3, 0, 1]   # steps: W2, b2, W1, b1
+    want = np.array([steps[i] for i in order])
+    if nesterov:
+        want = want / (rate * (1 - mom))
+    np.testing.assert_allclose(state, want, rtol=1e-12)
 
 
 def test_adam_matches_reference_formula():
@@ -187,7 +246,7 @@ def test_adam_matches_reference_formula():
     hp[C.HP_RATE], hp[C.HP_DECAY], hp[C.HP_BETA1], hp[C.HP_BETA2] = rate, 1.0, b1, b2
     hp[C.HP_EPS], hp[C.HP_MAX_W2], hp[C.HP_FAST_MODE] = eps, 3.4e38, 1.0
 
-    def step(w, grad):
+    def step(w, grad, layer):
         m, v = (1 - b1) * grad, (1 - b2) * grad * grad
         return w - rate * np.sqrt(1 - b2) / (1 - b1) * m / (np.sqrt(v) + eps)
 
