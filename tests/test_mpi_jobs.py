@@ -225,7 +225,7 @@ def _rank_pids(mpirun_pid: int) -> dict[int, int]:
 
 class _LongJob:
     """``mpirun -n 2 ... train LONG_JOB`` in the background, its output drained by threads;
-    ``ranks()`` waits for the first progress line and returns {rank: pid}."""
+    ``signal_rank_1`` waits for the first progress line, signals rank 1 and waits for mpirun."""
 
     def __init__(self, tmp_path, model):
         job = _job(tmp_path, LONG_JOB)
@@ -267,6 +267,17 @@ class _LongJob:
         for t in self._threads:
             t.join(5)
 
+    def signal_rank_1(self, sig) -> tuple[dict[int, int], int, float]:
+        """({rank: pid}, mpirun's exit code, seconds from the signal to mpirun's end)."""
+        try:
+            ranks = self.ranks()
+            t0 = time.monotonic()
+            os.kill(ranks[1], sig)
+            rc = self.proc.wait(timeout=30)
+            return ranks, rc, time.monotonic() - t0
+        finally:
+            self.close()
+
     @property
     def out(self) -> str:
         return "".join(self.lines)
@@ -279,15 +290,7 @@ class _LongJob:
 def test_sigkill_of_one_rank_ends_the_job(tmp_path):
     """A rank killed outright (OOM killer, node failure) ends the whole job promptly, non-zero:
     the surviving rank must not wait forever in its next collective."""
-    job = _LongJob(tmp_path, tmp_path / "m.h5")
-    try:
-        ranks = job.ranks()
-        t0 = time.monotonic()
-        os.kill(ranks[1], signal.SIGKILL)
-        rc = job.proc.wait(timeout=30)
-        elapsed = time.monotonic() - t0
-    finally:
-        job.close()
+    ranks, rc, elapsed = _LongJob(tmp_path, tmp_path / "m.h5").signal_rank_1(signal.SIGKILL)
     assert rc != 0
     assert elapsed < 10, elapsed
     for _ in range(50):  # and the surviving rank is gone too, not left spinning
@@ -300,14 +303,7 @@ def test_sigkill_of_one_rank_ends_the_job(tmp_path):
 def test_sigterm_to_one_rank_checkpoints_and_resumes(tmp_path):
     model = tmp_path / "m.h5"
     job = _LongJob(tmp_path, model)
-    try:
-        ranks = job.ranks()
-        t0 = time.monotonic()
-        os.kill(ranks[1], signal.SIGTERM)
-        rc = job.proc.wait(timeout=30)
-        elapsed = time.monotonic() - t0
-    finally:
-        job.close()
+    _, rc, elapsed = job.signal_rank_1(signal.SIGTERM)
     out, err = job.out, job.err
     assert "Traceback" not in err, err
     assert rc == 75, f"mpirun exited {rc}\n{err}"
