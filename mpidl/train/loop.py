@@ -68,7 +68,13 @@ class _SignalFlag:
     def __exit__(self, *exc):
         for s, h in self._old.items():
             ignore = s == signal.SIGUSR1 and h in (signal.SIG_DFL, None)
-            signal.signal(s, signal.SIG_IGN if ignore else h)
+            # a handler that does nothing, not SIG_IGN: an ignored signal stays ignored in
+            # every process started afterwards (a shell cannot even trap it)
+            signal.signal(s, _ignore if ignore else h)
+
+
+def _ignore(signum, frame):
+    """A signal handler that does nothing."""
 
 
 def _thread_seeds(seed: int, iteration: int, rank: int, threads: int) -> np.ndarray:
