@@ -280,20 +280,13 @@ def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src
             if hidden_src and keep[j] != 0:
                 for k in range(n):
                     acc += g[k] * w[j, k]
-        elif opt == OPT_ADADELTA and not ea:
-            # the default: its own loop, free of the elastic term, so that it vectorizes
-            for k in range(n):
-                wk, gk, e0, d0 = w[j, k], g[k], s1[j, k], s2[j, k]
-                acc += gk * wk
-                grad = _grad(wk, gk, aj, l1, l2, zero)
-                eg2, d2, w2 = _adadelta(wk, grad, e0, d0, rho, one_rho, eps)
-                upd = (gk != zero) | noshortcut
-                s1[j, k], s2[j, k], w[j, k] = (eg2, d2, w2) if upd else (e0, d0, wk)
         elif opt == OPT_ADADELTA:
             for k in range(n):
                 wk, gk, e0, d0 = w[j, k], g[k], s1[j, k], s2[j, k]
                 acc += gk * wk
-                grad = _grad(wk, gk, aj, l1, l2, zero) + lam * (wk - c[j, k])
+                grad = _grad(wk, gk, aj, l1, l2, zero)
+                if ea:
+                    grad += lam * (wk - c[j, k])
                 eg2, d2, w2 = _adadelta(wk, grad, e0, d0, rho, one_rho, eps)
                 upd = (gk != zero) | noshortcut
                 s1[j, k], s2[j, k], w[j, k] = (eg2, d2, w2) if upd else (e0, d0, wk)
