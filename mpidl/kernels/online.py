@@ -52,11 +52,8 @@ def layer_offsets(units, mult):
 
 @njit(inline="always", error_model="numpy")
 def matrix(buf, off, n_in, n_out):
-    """The (n_in x n_out) in-major matrix stored at ``buf[off:]``, as a 2-D view.
-
-    The hot loops index such per-layer views (``w[j, k]``) rather than slicing one row view
-    per source unit: every view holds a reference on ``buf``, and a reference count that
-    Hogwild threads update per row is an atomic on one shared cache line."""
+    """The (n_in x n_out) in-major matrix stored at ``buf[off:]``, as a 2-D view (one per
+    layer and row, never one per weight row: see ``_update_rows``)."""
     return buf[off:off + n_in * n_out].reshape((n_in, n_out))
 
 
@@ -280,26 +277,21 @@ def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src
             if hidden_src and keep[j] != 0:
                 for k in range(n):
                     acc += g[k] * w[j, k]
-        elif opt == OPT_ADADELTA:
+        elif opt == OPT_ADADELTA or opt == OPT_ADAM:
+            # two state slots: (E[g^2], E[dx^2]) or (m, v); ``opt`` and ``ea`` are the same for
+            # every k, so the compiler takes these branches out of the vectorized loop
             for k in range(n):
-                wk, gk, e0, d0 = w[j, k], g[k], s1[j, k], s2[j, k]
+                wk, gk, t0, u0 = w[j, k], g[k], s1[j, k], s2[j, k]
                 acc += gk * wk
                 grad = _grad(wk, gk, aj, l1, l2, zero)
                 if ea:
                     grad += lam * (wk - c[j, k])
-                eg2, d2, w2 = _adadelta(wk, grad, e0, d0, rho, one_rho, eps)
+                if opt == OPT_ADADELTA:
+                    t1, u1, w1 = _adadelta(wk, grad, t0, u0, rho, one_rho, eps)
+                else:
+                    t1, u1, w1 = _adam(wk, grad, t0, u0, lr, b1, one_b1, b2, one_b2, eps)
                 upd = (gk != zero) | noshortcut
-                s1[j, k], s2[j, k], w[j, k] = (eg2, d2, w2) if upd else (e0, d0, wk)
-        elif opt == OPT_ADAM:
-            for k in range(n):
-                wk, gk, m0, v0 = w[j, k], g[k], s1[j, k], s2[j, k]
-                acc += gk * wk
-                grad = _grad(wk, gk, aj, l1, l2, zero)
-                if ea:
-                    grad += lam * (wk - c[j, k])
-                m1, v1, w1 = _adam(wk, grad, m0, v0, lr, b1, one_b1, b2, one_b2, eps)
-                upd = (gk != zero) | noshortcut
-                s1[j, k], s2[j, k], w[j, k] = (m1, v1, w1) if upd else (m0, v0, wk)
+                s1[j, k], s2[j, k], w[j, k] = (t1, u1, w1) if upd else (t0, u0, wk)
         elif opt == OPT_MOMENTUM:
             for k in range(n):
                 wk, gk, v0 = w[j, k], g[k], s1[j, k]
