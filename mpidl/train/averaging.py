@@ -15,17 +15,19 @@ from __future__ import annotations
 import numpy as np
 
 
-def iteration_counts(comm, n_local: int, signal: bool, compute_seconds: float
-                     ) -> tuple[int, int, bool, float]:
+def iteration_counts(comm, n_local: int, signal: bool, compute_seconds: float,
+                     idle_seconds: float = 0.0) -> tuple[int, int, bool, float, float]:
     """One small allreduce after an iteration.
 
-    Returns (contributing ranks, rows processed on all ranks, whether any rank was signalled,
-    compute seconds summed over ranks).
+    ``idle_seconds``: this rank's time outside its own compute and rank 0's scoring in the
+    *previous* iteration (waiting for slower ranks, allreduces, Python), known only once that
+    iteration ended.  Returns (contributing ranks, rows processed on all ranks, whether any
+    rank was signalled, compute seconds summed over ranks, idle seconds summed over ranks).
     """
-    v = np.array([1 if n_local > 0 else 0, n_local, 1 if signal else 0, compute_seconds],
-                 dtype=np.float64)
+    v = np.array([1 if n_local > 0 else 0, n_local, 1 if signal else 0, compute_seconds,
+                  idle_seconds], dtype=np.float64)
     comm.allreduce_sum(v)
-    return int(v[0]), int(v[1]), bool(v[2]), float(v[3])
+    return int(v[0]), int(v[1]), bool(v[2]), float(v[3]), float(v[4])
 
 
 def average_models(comm, buf: np.ndarray, n_local: int, contributors: int) -> None:

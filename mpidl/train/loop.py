@@ -43,6 +43,7 @@ class Decision:
     action: str            # "continue", "stop", "signal", "diverged"
     tspi: int
     reason: str = ""
+    scoring_seconds: float = 0.0   # rank 0's scoring in this iteration (others wait it out)
 
 
 class _SignalFlag:
@@ -263,6 +264,7 @@ class Trainer:
         self.base_seconds = m.train_seconds
         t_start = time.perf_counter()
         first_ea = True
+        idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
         with _SignalFlag() as sig:
             while True:
                 m.iterations += 1
@@ -275,8 +277,8 @@ class Trainer:
                 t_c = time.perf_counter()
                 n_local = _train_local(m, local, center, shard, order, self.threads, seeds)
                 t_compute = time.perf_counter() - t_c
-                contributors, total, signalled, compute = iteration_counts(
-                    comm, n_local, sig.raised, t_compute)
+                contributors, total, signalled, compute, idle_all = iteration_counts(
+                    comm, n_local, sig.raised, t_compute, idle)
                 if ea:
                     elastic_average(comm, local, m.buf, n_local, contributors,
                                     p.elastic_averaging_moving_rate, first_ea, scratch)
@@ -286,11 +288,16 @@ class Trainer:
                 m.processed += total
                 m.epoch_counter = m.processed / self.rows
                 d = (self._decide(clock, t_start, signalled) if comm.is_root else None)
+                if comm.is_root:
+                    d.scoring_seconds = self.scoring_dt
                 d = comm.bcast_obj(d)
                 m.tspi = d.tspi
+                idle = time.perf_counter() - t_it - t_compute - d.scoring_seconds
                 if self.tuner and comm.is_root:
+                    # the mean over ranks of last iteration's idle time: a rank that finished
+                    # early and waited counts as much as rank 0 (the first time, rank 0's own)
                     self.tuner.observe(compute, total,
-                                       time.perf_counter() - t_it - t_compute - self.scoring_dt)
+                                       idle_all / comm.size if m.iterations > 1 else idle)
                 if d.action == "diverged":
                     raise TrainingDiverged(
                         f"training diverged after {m.epoch_counter:.3g} epochs (non-finite "

@@ -58,9 +58,10 @@ def autotune_tspi(rows: int, trainers: int, epochs: float, t_row: float, t_comm:
 class AutoTuner:
     """-2's running measurements and the iteration length they give (rank 0 uses it).
 
-    ``observe`` after every iteration: compute seconds and rows summed over ranks, and rank 0's
-    cost outside compute and scoring (allreduces, waiting for the slowest rank, Python),
-    smoothed.  ``tspi`` then solves ``autotune_tspi`` with the measured per-row time and the
+    ``observe`` after every iteration: compute seconds and rows summed over ranks, and the
+    overhead: the mean over ranks of each rank's time outside its own compute and scoring
+    (allreduces, waiting for the slowest rank, Python), smoothed.  The mean, not rank 0's
+    alone: when rank 0 is the slowest it waits for nobody, while the others wait for it.  ``tspi`` then solves ``autotune_tspi`` with the measured per-row time and the
     larger of the measured model allreduce and that per-iteration cost.
     """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -169,4 +170,36 @@ def test_autotuned_iterations_measure_allreduce_and_bound_the_overshoot(comm, sh
             assert 1 <= model.tspi <= 20 * 380 / 10
             assert 20 <= model.epoch_counter <= 22.01
             assert model.iterations >= 10
+    everywhere(body)
+
+
+@pytest.mark.mpi(min_size=2)
+def test_autotuner_counts_the_wait_of_ranks_faster_than_rank_0(comm, shared_dir, everywhere,
+                                                                monkeypatch):
+    """-2's overhead is the mean idle time over ranks: when rank 0 is the slowest rank it
+    waits for nobody, but every other rank waits for it, and that loss must be seen (rank 0's
+    own idle time alone would read ~0 here and keep iterations too short)."""
+    import mpidl.train.loop as loop
+    slow = 0.08
+    if comm.is_root:
+        original = loop._train_local
+
+        def slow_train_local(*args):
+            n = original(*args)
+            time.sleep(slow)
+            return n
+        monkeypatch.setattr(loop, "_train_local", slow_train_local)
+
+    def body():
+        raw = {**BASE, "train_samples_per_iteration": -2, "epochs": 30,
+               "score_duty_cycle": 0.0, "overwrite_with_best_model": False,
+               "max_runtime_secs": 20}
+        t = Trainer(validate(raw, "test"), comm, 1, str(shared_dir / "slow0.h5"), "slow0",
+                    log=quiet)
+        t.run()
+        if comm.is_root:
+            # the others' share of the mean: slow * (size - 1) / size >= slow / 2
+            assert t.tuner.overhead >= 0.4 * slow
+            # so iterations are as long as -2 allows (a tenth of the run), not a few rows each
+            assert 5 <= t.model.iterations <= 20 and t.model.stop_reason != "max_runtime_secs"
     everywhere(body)
