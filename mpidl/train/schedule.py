@@ -61,8 +61,9 @@ class AutoTuner:
     ``observe`` after every iteration: compute seconds and rows summed over ranks, and the
     overhead: the mean over ranks of each rank's time outside its own compute and scoring
     (allreduces, waiting for the slowest rank, Python), smoothed.  The mean, not rank 0's
-    alone: when rank 0 is the slowest it waits for nobody, while the others wait for it.  ``tspi`` then solves ``autotune_tspi`` with the measured per-row time and the
-    larger of the measured model allreduce and that per-iteration cost.
+    alone: when rank 0 is the slowest it waits for nobody, while the others wait for it.
+    ``tspi`` then solves ``autotune_tspi`` with the measured per-row time and the larger of
+    the measured model allreduce and that per-iteration cost.
     """
 
     def __init__(self, rows: int, trainers: int, epochs: float, t_comm: float, target: float):
