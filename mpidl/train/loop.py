@@ -183,7 +183,6 @@ class Trainer:
     def _decide(self, clock: ScoringClock, t_start: float, signalled: bool) -> Decision:
         m, p = self.model, self.model.params
         tspi = m.tspi
-        self.scoring_dt = 0.0
         if self.tuner:
             tspi = self.tuner.tspi(tspi)
         if not np.all(np.isfinite(m.params_view())):
@@ -201,16 +200,16 @@ class Trainer:
         if p.overwrite_with_best_model and loss < m.best_loss:
             m.best_loss = loss
             m.best_buf = m.buf.copy()
-        dt = self.scoring_dt = time.perf_counter() - t0
+        dt = time.perf_counter() - t0
         clock.record(t0, dt)
         m.scoring_seconds += dt
         if signalled:
-            return Decision("signal", tspi, "signal")
+            return Decision("signal", tspi, "signal", dt)
         series = evaluate.stopping_series(m.history, self.metric, self.valid_set is not None)
         reason = evaluate.stop_reason(m, train_m, self.metric, series)
         if not reason and timed_out:
             reason = "max_runtime_secs"
-        return Decision("stop" if reason else "continue", tspi, reason)
+        return Decision("stop" if reason else "continue", tspi, reason, dt)
 
     def _report_memory(self, per_rank) -> None:
         """Keep and print each rank's peak RSS beside its data and the model's size (MB)."""
@@ -265,6 +264,7 @@ class Trainer:
         t_start = time.perf_counter()
         first_ea = True
         idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
+        reported = False   # whether ``idle`` of an earlier iteration reached the allreduce
         with _SignalFlag() as sig:
             while True:
                 m.iterations += 1
@@ -288,16 +288,14 @@ class Trainer:
                 m.processed += total
                 m.epoch_counter = m.processed / self.rows
                 d = (self._decide(clock, t_start, signalled) if comm.is_root else None)
-                if comm.is_root:
-                    d.scoring_seconds = self.scoring_dt
                 d = comm.bcast_obj(d)
                 m.tspi = d.tspi
                 idle = time.perf_counter() - t_it - t_compute - d.scoring_seconds
                 if self.tuner and comm.is_root:
                     # the mean over ranks of last iteration's idle time: a rank that finished
                     # early and waited counts as much as rank 0 (the first time, rank 0's own)
-                    self.tuner.observe(compute, total,
-                                       idle_all / comm.size if m.iterations > 1 else idle)
+                    self.tuner.observe(compute, total, idle_all / comm.size if reported else idle)
+                reported = True
                 if d.action == "diverged":
                     raise TrainingDiverged(
                         f"training diverged after {m.epoch_counter:.3g} epochs (non-finite "
