@@ -30,6 +30,30 @@ def launched_by_mpi() -> bool:
     return any(v in os.environ for v in _LAUNCHER_VARS)
 
 
+class Finished:
+    """A non-blocking collective that has completed (what :class:`SerialComm` returns)."""
+
+    def done(self) -> bool:
+        """Whether the collective has completed on this rank (never blocks)."""
+        return True
+
+    def wait(self) -> None:
+        """Block until the collective has completed on this rank."""
+
+
+class Pending(Finished):
+    """A non-blocking MPI collective in flight (an mpi4py request)."""
+
+    def __init__(self, request):
+        self._request = request
+
+    def done(self) -> bool:
+        return bool(self._request.Test())
+
+    def wait(self) -> None:
+        self._request.Wait()
+
+
 class SerialComm:
     """One rank, no MPI: collectives are identities."""
 
@@ -70,6 +94,11 @@ class SerialComm:
 
     def barrier(self) -> None:
         """Wait for every rank."""
+
+    def ibarrier(self) -> Finished:
+        """Start a barrier without waiting for it: the returned request is ``done()`` once
+        every rank has started the same barrier (MPI_Ibarrier)."""
+        return Finished()
 
     def abort(self, code: int) -> None:
         """End every rank of the job now with exit status ``code`` (not a collective)."""
@@ -154,6 +183,9 @@ class MPIComm(SerialComm):
 
     def barrier(self):
         self._c.Barrier()
+
+    def ibarrier(self):
+        return Pending(self._c.Ibarrier())
 
     def abort(self, code):
         sys.stdout.flush()

@@ -246,6 +246,12 @@ def _declare() -> tuple[Param, ...]:
     p("force_load_balance", "bool", True, "Split rows evenly over threads.",
       note="accepted; mpidl always splits a rank's rows evenly over its threads")
     p("reproducible", "bool", False, "Bit-identical results for a given rank count: one thread per rank.")
+    p("train_while_waiting", "bool", True,
+      "With train_samples_per_iteration = -2 and several training ranks, a rank that finishes its "
+      "share of an iteration early trains more rows of its data until the slowest rank is done.",
+      note="mpidl extension: H2O's nodes wait for the slowest.  The extra rows are at most the "
+           "rank's share again and never go past `epochs`; the tuner then sizes iterations from "
+           "the allreduce alone")
 
     group = "Checkpoints and export"
     p("checkpoint", "path", None, "Model file to continue training from.",

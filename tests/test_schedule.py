@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mpidl.train.schedule import (AutoTuner, autotune_tspi, calibration_rows, initial_tspi,
-                                  iteration_order, local_fraction)
+from mpidl.train.schedule import (AutoTuner, autotune_tspi, calibration_rows, fill_chunk_rows,
+                                  fill_limit, initial_tspi, iteration_order, local_fraction)
 
 
 @pytest.mark.parametrize("user,replicated,expect", [
@@ -75,3 +75,25 @@ def test_autotuner_solves_from_measurements():
     t.observe(compute_seconds=2.0, rows=1000, overhead=0.054)   # overhead now 0.019 smoothed
     assert t.overhead == pytest.approx(0.7 * 0.004 + 0.3 * 0.054)
     assert t.tspi(1) == autotune_tspi(10**7, 2, 100.0, 2e-3, t.overhead, 0.05)
+
+
+def test_fill_limit_is_one_more_share_and_never_past_epochs():
+    # 1000 rows, 2 epochs, 2 ranks, 300-row iterations (150 per rank)
+    assert fill_limit(150, 1000, 2.0, 0, 300, 2) == 150              # the share again
+    assert fill_limit(150, 1000, 2.0, 1500, 300, 2) == 100           # 200 rows left: 100 each
+    assert fill_limit(150, 1000, 2.0, 1700, 300, 2) == 0             # this iteration ends the run
+    assert fill_limit(150, 1000, 2.0, 1900, 300, 2) == 0             # already past: never negative
+    assert fill_limit(0, 1000, 2.0, 0, 300, 2) == 0                  # a rank without rows
+
+
+@pytest.mark.parametrize("per_row,unit,share,limit,expect", [
+    (1e-3, 1, 800, 1000, 5),        # ~5 ms of 1 ms rows
+    (1e-3, 4, 800, 1000, 4),        # at least one unit, whole units
+    (1e-5, 2, 8000, 1000, 500),     # 5 ms of 10 us rows
+    (1e-5, 128, 8000, 1000, 384),   # whole mini-batches per thread: 3 x 128
+    (1e-5, 1, 800, 1000, 100),      # at most an eighth of the share
+    (1e-6, 1, 8000, 70, 70),        # never more than the limit
+    (1.0, 1, 800, 10, 1),           # slow rows: one at a time
+])
+def test_fill_chunk_rows(per_row, unit, share, limit, expect):
+    assert fill_chunk_rows(per_row, unit, share, limit) == expect

@@ -22,8 +22,8 @@ from ..params import resolve_stopping_metric
 from ..stopping import ScoringClock
 from . import evaluate
 from .averaging import average_models, elastic_average, iteration_counts
-from .schedule import (AutoTuner, calibration_rows, importance_weights, initial_tspi,
-                       iteration_order, local_fraction)
+from .schedule import (AutoTuner, calibration_rows, fill_chunk_rows, fill_limit,
+                       importance_weights, initial_tspi, iteration_order, local_fraction)
 from .setup import (build_model, global_rows, make_shard, open_training, training_score_set,
                     validation_score_set)
 
@@ -78,9 +78,11 @@ def _ignore(signum, frame):
     """A signal handler that does nothing."""
 
 
-def _thread_seeds(seed: int, iteration: int, rank: int, threads: int) -> np.ndarray:
-    ss = np.random.SeedSequence([seed & (2**63 - 1), iteration, rank])
-    return ss.generate_state(threads, np.uint64).view(np.int64)
+def _thread_seeds(seed: int, iteration: int, rank: int, threads: int, part: int = 0) -> np.ndarray:
+    """One int64 seed per Hogwild thread for (seed, iteration, rank); ``part`` > 0 numbers the
+    kernel calls that train while waiting, so each gets streams of its own."""
+    key = [seed & (2**63 - 1), iteration, rank] + ([part] if part else [])
+    return np.random.SeedSequence(key).generate_state(threads, np.uint64).view(np.int64)
 
 
 def _train_local(model, buf, center, shard, order, threads, seeds):
@@ -160,6 +162,35 @@ class Trainer:
                          seeds)
             per_row = (time.perf_counter() - t0) / k
         return float(self.comm.allreduce_max(np.array([per_row]))[0])
+
+    def _train_while_waiting(self, local, center, rng, weights, share_rows: int,
+                             share_seconds: float, limit: int) -> tuple[int, float]:
+        """train_while_waiting: start a barrier without waiting, and until every rank has
+        reached it train more rows of this rank's shard (a fresh random pass, at most ``limit``)
+        in kernel calls of ~5 ms, checking the barrier between calls.  A collective: every rank
+        calls it, also one that trains nothing.  share_rows, share_seconds: the rows and kernel
+        seconds of this rank's share of the iteration (for the call size).  Returns (extra rows
+        trained, kernel seconds)."""
+        m, p, comm = self.model, self.model.params, self.comm
+        pending = comm.ibarrier()
+        if limit == 0 or share_rows == 0 or pending.done():
+            pending.wait()
+            return 0, 0.0
+        order = iteration_order(self.shard.n, limit / self.shard.n, rng, True, weights)
+        unit = self.threads * max(1, int(p.mini_batch_size))
+        chunk = fill_chunk_rows(share_seconds / share_rows, unit, share_rows, order.shape[0])
+        pos = rows = part = 0
+        seconds = 0.0
+        while pos < order.shape[0] and not pending.done():
+            part += 1
+            seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads, part)
+            t0 = time.perf_counter()
+            rows += _train_local(m, local, center, self.shard, order[pos:pos + chunk],
+                                 self.threads, seeds)
+            seconds += time.perf_counter() - t0
+            pos += chunk
+        pending.wait()
+        return rows, seconds
 
     def _trains(self) -> bool:
         """Whether this rank trains (in single_node_mode only rank 0 does)."""
@@ -255,6 +286,8 @@ class Trainer:
                  f", {m.tspi} samples/iteration, model allreduce {1e3 * self.t_comm:.1f} ms, "
                  f"stopping metric {self.metric}", flush=True)
         weights = importance_weights(shard.w)
+        fill = (bool(p.train_while_waiting) and p.train_samples_per_iteration == -2
+                and self.trainers > 1)
         ea = bool(p.elastic_averaging)
         local = m.buf.copy() if ea else m.buf
         center = m.buf if ea else np.zeros(1, dtype=m.buf.dtype)
@@ -277,6 +310,13 @@ class Trainer:
                 t_c = time.perf_counter()
                 n_local = _train_local(m, local, center, shard, order, self.threads, seeds)
                 t_compute = time.perf_counter() - t_c
+                if fill:
+                    limit = (fill_limit(order.shape[0], self.rows, p.epochs, m.processed,
+                                        m.tspi, self.trainers) if self._trains() else 0)
+                    extra, seconds = self._train_while_waiting(local, center, rng, weights,
+                                                               n_local, t_compute, limit)
+                    n_local += extra
+                    t_compute += seconds
                 contributors, total, signalled, compute, idle_all = iteration_counts(
                     comm, n_local, sig.raised, t_compute, idle)
                 if ea:

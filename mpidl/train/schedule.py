@@ -126,3 +126,26 @@ def importance_weights(w: np.ndarray) -> np.ndarray | None:
     if np.all(w == w[0]) or np.all((w == 0) | (w == 1)):
         return None
     return w
+
+
+def fill_limit(share: int, rows: int, epochs: float, processed: int, tspi: int,
+               trainers: int) -> int:
+    """Most extra rows one rank may train while it waits for slower ranks (train_while_waiting).
+
+    share: rows of this rank's iteration order; rows: training rows R; processed: rows trained
+    over all ranks before this iteration; tspi: this iteration's global samples.  At most the
+    rank's share again, and the extra rows of all ranks together never carry the run past
+    ``epochs`` (so the last iteration overshoots no more than without waiting-time training).
+    """
+    left = math.floor(epochs * rows) - processed - tspi
+    return int(max(0, min(share, left // max(1, trainers))))
+
+
+def fill_chunk_rows(seconds_per_row: float, unit: int, share: int, limit: int,
+                    seconds: float = 0.005) -> int:
+    """Rows per kernel call while training waits: about ``seconds`` of work and at most an
+    eighth of the rank's ``share`` of the iteration, a multiple of ``unit`` (threads x
+    mini-batch size), at least one unit, at most ``limit``.  A rank checks whether the slowest
+    rank is done after every call, so this bounds how late it joins the allreduce."""
+    n = min(round(seconds / max(seconds_per_row, 1e-9)), share // 8)
+    return int(min(max(1, n // unit) * unit, limit))

@@ -159,10 +159,11 @@ def test_single_node_mode_trains_on_rank_0_only(comm, shared_dir, everywhere):
 def test_autotuned_iterations_measure_allreduce_and_bound_the_overshoot(comm, shared_dir,
                                                                        everywhere):
     """-2 with replicated data (H2O's defaults): the allreduce time is measured, every iteration
-    is at most a tenth of the run, so the run ends within ~10 % past the requested epochs."""
+    is at most a tenth of the run, so the run ends within ~10 % past the requested epochs.
+    (Without train_while_waiting, whose extra rows make iterations longer than tspi.)"""
     def body():
         raw = {**BASE, "replicate_training_data": True, "train_samples_per_iteration": -2,
-               "epochs": 20}
+               "epochs": 20, "train_while_waiting": False}
         model = train(validate(raw, "test"), comm, 1, str(shared_dir / "auto.h5"), "auto",
                       log=quiet)
         if comm.is_root:
@@ -178,7 +179,8 @@ def test_autotuner_counts_the_wait_of_ranks_faster_than_rank_0(comm, shared_dir,
                                                                 monkeypatch):
     """-2's overhead is the mean idle time over ranks: when rank 0 is the slowest rank it
     waits for nobody, but every other rank waits for it, and that loss must be seen (rank 0's
-    own idle time alone would read ~0 here and keep iterations too short)."""
+    own idle time alone would read ~0 here and keep iterations too short).  The others really
+    wait here: train_while_waiting is off."""
     import mpidl.train.loop as loop
     slow = 0.08
     if comm.is_root:
@@ -193,7 +195,7 @@ def test_autotuner_counts_the_wait_of_ranks_faster_than_rank_0(comm, shared_dir,
     def body():
         raw = {**BASE, "train_samples_per_iteration": -2, "epochs": 30,
                "score_duty_cycle": 0.0, "overwrite_with_best_model": False,
-               "max_runtime_secs": 20}
+               "max_runtime_secs": 20, "train_while_waiting": False}
         t = Trainer(validate(raw, "test"), comm, 1, str(shared_dir / "slow0.h5"), "slow0",
                     log=quiet)
         t.run()
@@ -202,4 +204,45 @@ def test_autotuner_counts_the_wait_of_ranks_faster_than_rank_0(comm, shared_dir,
             assert t.tuner.overhead >= 0.4 * slow
             # so iterations are as long as -2 allows (a tenth of the run), not a few rows each
             assert 5 <= t.model.iterations <= 20 and t.model.stop_reason != "max_runtime_secs"
+    everywhere(body)
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("fill", [True, False])
+def test_faster_ranks_train_while_the_slowest_finishes(comm, shared_dir, everywhere,
+                                                       monkeypatch, fill):
+    """train_while_waiting (-2): rank 0 is made slow; every other rank, done with its share,
+    trains more of its rows until rank 0 is done (at most its share again) instead of idling.
+    Without it every rank trains the same share.  Either way the run ends at ``epochs`` within
+    -2's overshoot bound and every rank holds the same averaged model."""
+    import mpidl.train.loop as loop
+    original = loop._train_local
+    rows = []
+
+    def counted(*args):
+        n = original(*args)
+        rows.append(n)
+        if comm.is_root:
+            time.sleep(0.03)
+        return n
+    monkeypatch.setattr(loop, "_train_local", counted)
+
+    def body():
+        raw = {**BASE, "train_samples_per_iteration": -2, "epochs": 40,
+               "score_duty_cycle": 0.0, "overwrite_with_best_model": False,
+               "train_while_waiting": fill}
+        t = Trainer(validate(raw, "test"), comm, 1, str(shared_dir / "fill.h5"), "fill",
+                    log=quiet)
+        t.run()
+        mine = sum(rows) - rows[0] - rows[1]   # less the calibration's warm-up and timed rows
+        per_rank = comm.allgather_obj(mine)
+        assert sum(per_rank) == t.model.processed
+        assert 40 <= t.model.epoch_counter <= 44.01
+        others = per_rank[1:]
+        if fill:
+            assert min(others) > 1.5 * per_rank[0], per_rank
+        else:
+            # equal shares of the shards: 380 rows over the ranks, rounded per rank
+            assert max(others) <= 1.1 * per_rank[0] + t.model.iterations, per_rank
+        assert len(set(comm.allgather_obj(t.model.buf.tobytes()))) == 1
     everywhere(body)
