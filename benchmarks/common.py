@@ -69,11 +69,11 @@ def toml_value(v) -> str:
     return json.dumps(str(v))
 
 
-def prepare_run(params: dict, threads: int, ranks: int, tag: str):
+def prepare_run(params: dict, threads: int, ranks: int, tag: str, launcher_args=()):
     """(command, model path, environment) to train ``params`` as WORKDIR/``tag``.toml.
 
     Writes the job file and removes an old model of that name, so a failed run never leaves
-    a stale model to be read.
+    a stale model to be read.  ``launcher_args`` go to mpirun (with more than one rank).
     """
     WORKDIR.mkdir(parents=True, exist_ok=True)
     job, model = WORKDIR / f"{tag}.toml", WORKDIR / f"{tag}.h5"
@@ -82,19 +82,19 @@ def prepare_run(params: dict, threads: int, ranks: int, tag: str):
     cmd = [sys.executable, "-m", "mpidl", "train", str(job), "-o", str(model),
            "--threads", str(threads)]
     if ranks > 1:
-        cmd = ["mpirun", "-n", str(ranks)] + cmd
+        cmd = ["mpirun", *launcher_args, "-n", str(ranks)] + cmd
     return cmd, model, dict(os.environ, OMP_NUM_THREADS="1")
 
 
 def run_mpidl(params: dict, threads: int, ranks: int = 1, timeout: float = 3600,
-              tag: str = "run") -> dict:
+              tag: str = "run", launcher_args=()) -> dict:
     """Train ``params`` (job-file keys) with ``ranks`` MPI ranks x ``threads`` threads.
 
     Returns the model's ``inspect --json`` object plus ``wall`` (seconds of the whole command,
     start-up and data loading included) and ``speed`` (samples/s of training time excluding
     scoring, from the last scoring-history row).  Raises RuntimeError when the job fails.
     """
-    cmd, model, env = prepare_run(params, threads, ranks, tag)
+    cmd, model, env = prepare_run(params, threads, ranks, tag, launcher_args)
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
     wall = time.perf_counter() - t0

@@ -5,18 +5,23 @@
 Runs ``mpirun -n R python -m mpidl train`` for R x T in {1x1, 2x1, 1x2, 4x1 (oversubscribed on
 2 cores)} (``--configs`` to choose), each rank on its own shard (replicate_training_data =
 false) with train_samples_per_iteration = -2 (auto-tuned from the measured compute and
-allreduce times) and train_while_waiting on (config ``2x1w``: off, faster ranks idle until the
-slowest is done), scoring limited as in H2O's tuning guide (100 training samples, duty cycle
-0).  Reports samples/s of training (scoring excluded), parallel efficiency against 1 rank x 1
-thread (speed / (R x T x speed_1x1)), the measured time of one allreduce of the model buffer
-(weights, biases and optimizer state), samples per iteration and iterations, and each rank's
-peak resident memory against the bound data read + 4 x model + 10 % + interpreter (the
-interpreter's share is the peak of the same command on the bundled 380-row prostate data).
+allreduce times, H2O's target_ratio_comm_to_comp = 0.05; config ``2x1@0.01``: 0.01) and
+train_while_waiting on (``2x1w``: off), scoring limited as in H2O's tuning guide (100 training
+samples, duty cycle 0).  Reports samples/s of training (scoring excluded), parallel efficiency
+against 1 rank x 1 thread (speed / (R x T x speed_1x1)), the measured time of one allreduce of
+the model buffer (weights, biases and optimizer state), samples per iteration and iterations,
+and each rank's peak resident memory against the bound data read + 4 x model + 10 % +
+interpreter (the interpreter's share is the peak of the same command on the bundled 380-row
+prostate data).
 
 The ceiling.  Config ``2x1i`` runs two independent 1-thread trainings at once, without MPI
 (each on all rows, its own seed): no communication, no waiting for a peer.  Its efficiency is
 what this machine's shared memory system and clock leave to two processes at all, the upper
 bound for ``2x1``.
+
+A straggler.  Configs ``2x1s`` and ``2x1ws`` bind the ranks to cores (``mpirun -bind-to``) and
+run a busy loop on the last of their cores, so the rank there trains at about half speed: with
+train_while_waiting on, the other rank keeps training meanwhile; off (``w``), it idles.
 
 Noise.  A single core's speed moves by about 10 % from one minute to the next on the shared VMs,
 so a single 1x1 baseline makes a single efficiency a coin toss.  ``--repeats N`` runs all configs
@@ -28,9 +33,13 @@ columns are those of the last round.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import statistics
 import subprocess
+import sys
 import time
+from dataclasses import dataclass
 
 import common
 
@@ -57,25 +66,68 @@ def independent_pair(params: dict, tag: str) -> dict:
     return out
 
 
-def parse_config(cfg: str) -> tuple[int, int, str]:
-    """'2x1' -> (2, 1, ''); '2x1i' -> (2, 1, 'i'): independent processes; '2x1w' -> (2, 1, 'w'):
-    train_while_waiting off (faster ranks wait for the slowest, as H2O's nodes do)."""
-    kind = cfg[-1] if cfg[-1] in "iw" else ""
-    ranks, threads = (int(x) for x in cfg.rstrip("iw").split("x"))
-    if kind == "i" and (ranks, threads) != (2, 1):
+@dataclass(frozen=True)
+class Config:
+    """One row of the table, parsed from ``RxT[i][w][s][@ratio]`` (e.g. ``2x1``, ``2x1ws``)."""
+
+    ranks: int
+    threads: int
+    independent: bool = False      # i: two independent 1-thread runs without MPI (2x1 only)
+    waiting: bool = False          # w: train_while_waiting off (idle until the slowest is done)
+    straggler: bool = False        # s: ranks bound to cores, one rank's shared with a busy loop
+    ratio: float | None = None     # @R: target_ratio_comm_to_comp (None: H2O's 0.05)
+
+    def label(self) -> str:
+        return (f"{self.ranks} x {self.threads}"
+                + (" independent, no MPI" if self.independent else "")
+                + (" waiting (train_while_waiting off)" if self.waiting else "")
+                + (", one rank's core shared with a busy process" if self.straggler else "")
+                + (f", target_ratio_comm_to_comp {self.ratio:g}" if self.ratio else ""))
+
+
+def parse_config(cfg: str) -> Config:
+    m = re.fullmatch(r"(\d+)x(\d+)([iws]*)(?:@([0-9.]+))?", cfg)
+    if not m:
+        raise SystemExit(f"--configs: {cfg}: expected RANKSxTHREADS[i][w][s][@RATIO]")
+    flags = m.group(3)
+    c = Config(int(m.group(1)), int(m.group(2)), "i" in flags, "w" in flags, "s" in flags,
+               float(m.group(4)) if m.group(4) else None)
+    if c.independent and (c.ranks, c.threads, flags, c.ratio) != (2, 1, "i", None):
         raise SystemExit(f"--configs: {cfg}: only 2x1i (two independent 1-thread runs) exists")
-    if kind == "w" and ranks < 2:
-        raise SystemExit(f"--configs: {cfg}: waiting needs at least 2 ranks")
-    return ranks, threads, kind
+    if (c.waiting or c.straggler or c.ratio) and c.ranks < 2:
+        raise SystemExit(f"--configs: {cfg}: w, s and @RATIO need at least 2 ranks")
+    if c.straggler and c.ranks * c.threads > (os.cpu_count() or 1):
+        raise SystemExit(f"--configs: {cfg}: s binds each rank to its own cores: too many")
+    return c
+
+
+def run_config(c: Config, params: dict, tag: str) -> dict:
+    """Train one config; for a straggler config a busy loop shares the last core used."""
+    if c.independent:
+        return independent_pair(params, tag)
+    job = {**params, "train_while_waiting": not c.waiting}
+    if c.ratio:
+        job["target_ratio_comm_to_comp"] = c.ratio
+    if not c.straggler:
+        return common.run_mpidl(job, c.threads, c.ranks, tag=tag)
+    core = c.ranks * c.threads - 1
+    hog = subprocess.Popen(["taskset", "-c", str(core), sys.executable, "-c", "while True: pass"])
+    try:
+        return common.run_mpidl(job, c.threads, c.ranks, tag=tag,
+                                launcher_args=["-bind-to", "core:" + str(c.threads)])
+    finally:
+        hog.kill()
+        hog.wait()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hidden", default="1024,1024")
     ap.add_argument("--epochs", type=float, default=0.1)
-    ap.add_argument("--configs", default="1x1,2x1,2x1w,2x1i,1x2,4x1",
-                    help="RANKSxTHREADS,... (2x1i: two independent 1-thread runs, no MPI; "
-                         "suffix w: train_while_waiting off)")
+    ap.add_argument("--configs", default="1x1,2x1,2x1w,2x1@0.01,2x1i,2x1s,2x1ws,1x2,4x1",
+                    help="RANKSxTHREADS[i][w][s][@R],... (i: two independent 1-thread runs, no "
+                         "MPI; w: train_while_waiting off; s: the last rank's core shared with a "
+                         "busy process; @R: target_ratio_comm_to_comp R)")
     ap.add_argument("--repeats", type=int, default=1, help="interleaved rounds of all configs")
     ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
     a = ap.parse_args()
@@ -98,29 +150,25 @@ def main():
     for rnd in range(a.repeats):
         base = None
         for cfg in configs:
-            ranks, threads, kind = parse_config(cfg)
-            tag = f"scaling_{cfg}"
-            r = (independent_pair(params, tag) if kind == "i" else
-                 common.run_mpidl({**params, "train_while_waiting": kind != "w"}, threads, ranks,
-                                  tag=tag))
+            c = parse_config(cfg)
+            r = run_config(c, params, f"scaling_{cfg}")
             base = base or r["speed"]
             speeds[cfg].append(r["speed"])
-            effs[cfg].append(r["speed"] / (ranks * threads * base))
+            effs[cfg].append(r["speed"] / (c.ranks * c.threads * base))
             last[cfg] = r
             print(f"round {rnd + 1} {cfg}: {r['speed']:.0f} samples/s, "
                   f"efficiency {100 * effs[cfg][-1]:.0f} %", flush=True)
     rows = []
     for cfg in configs:
-        ranks, threads, kind = parse_config(cfg)
-        independent = kind == "i"
+        c = parse_config(cfg)
+        independent = c.independent
         r, mem = last[cfg], last[cfg]["memory"]
         bound = max(1.1 * (d + 4 * mem["model_mb"]) + interp for d in mem["data_read_mb"])
         e = effs[cfg]
         eff = f"{100 * statistics.median(e):.0f} %" + (
             f" ({100 * min(e):.0f}-{100 * max(e):.0f})" if len(e) > 1 else "")
-        comm = ranks > 1 and not independent
-        label = {"i": " independent, no MPI", "w": " waiting (train_while_waiting off)"}
-        rows.append([f"{ranks} x {threads}" + label.get(kind, ""),
+        comm = c.ranks > 1 and not independent
+        rows.append([c.label(),
                      f"{statistics.median(speeds[cfg]):.0f}", eff,
                      f"{1e3 * r['allreduce_seconds']:.1f}" if comm else "-",
                      r["train_samples_per_iteration"] if not independent else "-",
@@ -142,7 +190,11 @@ def main():
             "'2 x 1 independent': two 1-thread trainings at once without MPI, the ceiling that "
             "this machine leaves to 2 x 1.  'waiting': train_while_waiting = false, so a rank "
             "that finishes its share early idles until the slowest is done (H2O's way); every "
-            "other row has it on (the default).\n")
+            "other row has it on (the default).  'target_ratio_comm_to_comp 0.01': -2 sizes "
+            "iterations so that the time outside compute is 1 % of them, not H2O's default "
+            "5 %.  'core shared with a busy process': ranks bound to cores and a busy loop on "
+            "one rank's core, which then trains at about half speed, a straggler; the most "
+            "two ranks can then do is 1.5x one, 75 % efficiency.\n")
     print(body)
     if a.record:
         common.record("scaling", "Scaling over ranks and threads (one machine)", body)

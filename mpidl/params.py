@@ -250,8 +250,8 @@ def _declare() -> tuple[Param, ...]:
       "With train_samples_per_iteration = -2 and several training ranks, a rank that finishes its "
       "share of an iteration early trains more rows of its data until the slowest rank is done.",
       note="mpidl extension: H2O's nodes wait for the slowest.  The extra rows are at most the "
-           "rank's share again and never go past `epochs`; the tuner then sizes iterations from "
-           "the allreduce alone")
+           "rank's share again and never go past `epochs`, so an iteration may hold more rows "
+           "than its train_samples_per_iteration")
 
     group = "Checkpoints and export"
     p("checkpoint", "path", None, "Model file to continue training from.",
