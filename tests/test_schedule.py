@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from mpidl.train.schedule import (AutoTuner, autotune_tspi, calibration_rows, fill_chunk_rows,
-                                  fill_limit, initial_tspi, iteration_order, local_fraction)
+                                  fill_limit, initial_tspi, iteration_order, local_fraction,
+                                  planned_overhead)
 
 
 @pytest.mark.parametrize("user,replicated,expect", [
@@ -71,10 +72,30 @@ def test_autotuner_solves_from_measurements():
     t = AutoTuner(rows=10**7, trainers=2, epochs=100.0, t_comm=0.01, target=0.05)
     assert t.tspi(1234) == 1234                       # nothing measured yet
     t.observe(compute_seconds=2.0, rows=1000, overhead=0.004)
-    assert t.tspi(1234) == autotune_tspi(10**7, 2, 100.0, 2e-3, 0.01, 0.05)
-    t.observe(compute_seconds=2.0, rows=1000, overhead=0.054)   # overhead now 0.019 smoothed
-    assert t.overhead == pytest.approx(0.7 * 0.004 + 0.3 * 0.054)
+    # H2O's estimate: 0.1 s + 2 allreduces, above the measured 4 ms
+    assert t.tspi(1234) == autotune_tspi(10**7, 2, 100.0, 2e-3, 0.12, 0.05)
+    t.observe(compute_seconds=2.0, rows=1000, overhead=0.504)   # a straggler: 0.154 smoothed
+    assert t.overhead == pytest.approx(0.7 * 0.004 + 0.3 * 0.504)
     assert t.tspi(1) == autotune_tspi(10**7, 2, 100.0, 2e-3, t.overhead, 0.05)
+    assert t.tspi(1) > autotune_tspi(10**7, 2, 100.0, 2e-3, 0.12, 0.05)
+
+
+@pytest.mark.parametrize("trainers,measured,expect", [
+    (2, 0.0, 0.1 + 2 * 0.02),      # H2O: 0.1 s + 2 floor(log2 N) collectives
+    (3, 0.0, 0.1 + 2 * 0.02),
+    (16, 0.0, 0.1 + 8 * 0.02),
+    (2, 0.05, 0.14),               # measured below the estimate: the estimate
+    (2, 0.3, 0.3),                 # measured above: the measurement
+])
+def test_planned_overhead(trainers, measured, expect):
+    assert planned_overhead(trainers, 0.02, measured) == pytest.approx(expect)
+
+
+def test_autotune_plans_h2o_iteration_lengths_on_several_ranks():
+    # 2 ranks, 1.2 ms per row each, 11 ms allreduce: ~2 s of compute per iteration, as H2O
+    tspi = initial_tspi(-2, 10**6, 2, False, 100.0, 1.2e-3, 0.011, 0.05)
+    seconds = tspi * 1.2e-3 / 2
+    assert seconds == pytest.approx(19 * 0.122, rel=1e-3)
 
 
 def test_fill_limit_is_one_more_share_and_never_past_epochs():
