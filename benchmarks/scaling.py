@@ -126,13 +126,13 @@ def main():
     ap.add_argument("--epochs", type=float, default=0.1)
     ap.add_argument("--configs", default="1x1,2x1,2x1w,2x1@0.01,2x1i,2x1s,2x1ws,1x2,4x1",
                     help="RANKSxTHREADS[i][w][s][@R],... (i: two independent 1-thread runs, no "
-                         "MPI; w: train_while_waiting off; s: the last rank's core shared with a "
+                         "MPI; w: train_while_waiting off; s: one rank's core shared with a "
                          "busy process; @R: target_ratio_comm_to_comp R)")
     ap.add_argument("--repeats", type=int, default=1, help="interleaved rounds of all configs")
     ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
     a = ap.parse_args()
-    configs = a.configs.split(",")
-    if configs[0] != "1x1":
+    configs = {cfg: parse_config(cfg) for cfg in a.configs.split(",")}   # all checked up front
+    if next(iter(configs)) != "1x1":
         raise SystemExit("--configs: the first config must be 1x1 (the baseline)")
     train, test = common.mnist_h5()
     hidden = [int(h) for h in a.hidden.split(",")]
@@ -149,8 +149,7 @@ def main():
     last = {}
     for rnd in range(a.repeats):
         base = None
-        for cfg in configs:
-            c = parse_config(cfg)
+        for cfg, c in configs.items():
             r = run_config(c, params, f"scaling_{cfg}")
             base = base or r["speed"]
             speeds[cfg].append(r["speed"])
@@ -159,8 +158,7 @@ def main():
             print(f"round {rnd + 1} {cfg}: {r['speed']:.0f} samples/s, "
                   f"efficiency {100 * effs[cfg][-1]:.0f} %", flush=True)
     rows = []
-    for cfg in configs:
-        c = parse_config(cfg)
+    for cfg, c in configs.items():
         independent = c.independent
         r, mem = last[cfg], last[cfg]["memory"]
         bound = max(1.1 * (d + 4 * mem["model_mb"]) + interp for d in mem["data_read_mb"])
