@@ -57,3 +57,13 @@ def everywhere(comm):
                                   for r, m in enumerate(msgs) if m is not None), pytrace=False)
         return out
     return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    """``adversarial: N cases, N OK`` when the session ran cases of tests/adversarial."""
+    reports = [r for key in ("passed", "failed", "error")
+               for r in terminalreporter.stats.get(key, [])
+               if getattr(r, "when", "call") == "call" and "adversarial" in getattr(r, "keywords", {})]
+    if reports:
+        ok = sum(r.passed for r in reports)
+        terminalreporter.write_line(f"adversarial: {len(reports)} cases, {ok} OK")
