@@ -143,6 +143,20 @@ class DataInfo:
                             "but numeric in the training frame")
         return (np.asarray(raw, dtype=np.float64) - self.resp_sub) * self.resp_mul
 
+    def unseen_response_levels(self, raw, col) -> list[str]:
+        """Class levels of a frame's response (``raw`` values of its column ``col``) missing
+        from the model's domain: the categorical column's domain, or the distinct numeric
+        values in ``raw``; [] for regression."""
+        if not self.classification:
+            return []
+        if col.kind == "categorical":
+            levels = list(col.domain)
+        else:
+            x = np.asarray(raw, dtype=np.float64)
+            levels = [_level_name(v) for v in np.unique(x[~np.isnan(x)])]
+        known = set(self.response_domain)
+        return [lv for lv in levels if lv not in known]
+
 
 def _level_name(v: float) -> str:
     """H2O's name for a numeric value made a level: integers without '.0'."""
