@@ -13,8 +13,10 @@ Where H2O and textbook definitions differ, H2O wins (these are the numbers H2O p
   probabilities). They are NaN, not H2O's 1.0 / 0.0, when one class has no weight.
 - ``pr_auc`` is H2O's ``AUC2.pr_auc``: trapezoids over (recall, precision) at the distinct
   thresholds, starting at the highest threshold (no artificial (0, 1) point).
-- The deviances are H2O's ``Distribution.deviance``; poisson and gamma omit the saturated-model
-  term, so their mean_residual_deviance can be negative (see ``regression_metrics``).
+- The deviances are H2O-3's current ``Distribution.deviance`` (``hex/DistributionFactory.java``):
+  poisson and gamma are the full unit deviances (non-negative, 0 for a perfect fit), huber's
+  outer branch is ``(2|r| - delta) delta`` (see ``regression_metrics``). Classification models
+  report no deviance, as H2O's binomial and multinomial metrics hold none.
 - Ties in multinomial ``argmax`` and top-K ranks go to the lower class index (H2O breaks them
   with class priors and a row hash).
 """
@@ -290,19 +292,24 @@ def weighted_quantile(x, w, alpha):
     return float(lo + (hi - lo) * (pos - lo_row))
 
 
-def _log_link(mu):
-    """H2O's sanitized log link: log(max(0, mu)), 0 -> -19, clamped below at -19."""
-    mu = np.maximum(mu, 0.0)
+def _h2o_log(x):
+    """H2O's sanitized log (``LogExpUtil.log``): log(max(0, x)), 0 -> -19, clamped below at -19.
+
+    NaN stays NaN (Java's ``Math.max`` propagates it); +inf stays +inf.
+    """
+    x = np.maximum(x, 0.0)
     with np.errstate(divide="ignore"):
-        return np.maximum(-19.0, np.log(mu))
+        return np.maximum(-19.0, np.log(x))
 
 
-def _exp(x):
+def _h2o_exp(x):
+    """H2O's sanitized exp (``LogExpUtil.exp``): exp(x) capped at 1e19."""
     return np.minimum(1e19, np.exp(x))
 
 
 def _deviance(y, f, w, distribution, huber_alpha, tweedie_power, quantile_alpha):
-    """Unweighted per-row deviance of H2O's ``Distribution.deviance`` (f in response units)."""
+    """Unweighted per-row deviance, H2O's ``Distribution.deviance(1, y, f)`` (f in response
+    units); float64[n] from y, f float64[n] and weights w float64[n] (huber's delta only)."""
     r = y - f
     if distribution in ("gaussian", "auto"):
         return r * r
@@ -312,16 +319,18 @@ def _deviance(y, f, w, distribution, huber_alpha, tweedie_power, quantile_alpha)
         return np.where(y > f, quantile_alpha * r, (1.0 - quantile_alpha) * (-r))
     if distribution == "huber":
         delta = weighted_quantile(np.abs(r), w, huber_alpha)
-        return np.where(np.abs(r) <= delta, r * r, 2.0 * (np.abs(r) - delta) * delta)
-    lf = _log_link(f)
-    if distribution == "poisson":
-        return -2.0 * (y * lf - _exp(lf))
-    if distribution == "gamma":
-        return 2.0 * (y * _exp(-lf) + lf)
+        return np.where(np.abs(r) <= delta, r * r, (2.0 * np.abs(r) - delta) * delta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if distribution == "poisson":
+            return 2.0 * (y * _h2o_log(y / f) - y + f)
+        if distribution == "gamma":
+            y_over_f = np.where((y == 0) & (f == 0), 1.0, y / f)
+            return 2.0 * (_h2o_log(f / y) + y_over_f - 1.0)
     if distribution == "tweedie":
-        p = tweedie_power
+        p, lf = tweedie_power, _h2o_log(f)
         return 2.0 * (np.power(y, 2.0 - p) / ((1.0 - p) * (2.0 - p))
-                      - y * _exp(lf * (1.0 - p)) / (1.0 - p) + _exp(lf * (2.0 - p)) / (2.0 - p))
+                      - y * _h2o_exp(lf * (1.0 - p)) / (1.0 - p)
+                      + _h2o_exp(lf * (2.0 - p)) / (2.0 - p))
     raise ValueError(f"distribution: {distribution!r} has no regression deviance; use gaussian, "
                      "laplace, quantile, huber, poisson, gamma or tweedie")
 
@@ -337,16 +346,15 @@ def regression_metrics(y, pred, w=None, distribution="gaussian", huber_alpha=0.9
     (log1p(pred) - log1p(y))^2; NaN if any y or pred < -1), ``r2`` (1 - MSE / weighted
     population variance of y), ``mean_residual_deviance`` (sum w*dev / sum w), ``nobs``.
 
-    Per-row deviances (H2O's ``Distribution.deviance``, mu = pred, r = y - mu):
+    Per-row deviances (H2O-3's ``Distribution.deviance``, mu = pred, r = y - mu):
     gaussian r^2; laplace |r|; quantile alpha*r if y > mu else (1-alpha)*(-r);
-    huber r^2 if |r| <= delta else 2*delta*(|r| - delta), delta = the huber_alpha weighted
-    quantile of |r| (spec 7.3; note H2O's branch is 2*delta*|r| - 2*delta^2, not the textbook
-    2*delta*|r| - delta^2, so it jumps at |r| = delta); poisson -2*(y*log(mu) - mu);
-    gamma 2*(y/mu + log(mu)); tweedie (1 < p < 2)
-    2*(y^(2-p)/((1-p)(2-p)) - y*mu^(1-p)/(1-p) + mu^(2-p)/(2-p)). For poisson and gamma H2O
-    drops the saturated-model term, so these differ from the textbook unit deviances
-    2*(y*log(y/mu) - (y-mu)) and 2*(-log(y/mu) + (y-mu)/mu) by a term in y alone; log(mu) is
-    H2O's sanitized log (log(max(0, mu)), clamped below at -19) and exp is capped at 1e19.
+    huber r^2 if |r| <= delta else (2*|r| - delta)*delta, delta = the huber_alpha weighted
+    quantile of |r| over the scored rows (``ModelMetricsRegression.computeHuberDelta``);
+    poisson 2*(y*log(y/mu) - y + mu), whose y*log(y/mu) is 0 at y = 0 (0 * log(0) with H2O's
+    log(0) = -19); gamma 2*(log(mu/y) + y/mu - 1) (+inf at y = 0 < mu, 0 at y = mu = 0);
+    tweedie (1 < p < 2) 2*(y^(2-p)/((1-p)(2-p)) - y*mu^(1-p)/(1-p) + mu^(2-p)/(2-p)).
+    log is H2O's sanitized log (log(max(0, x)), clamped below at -19) and exp is capped at
+    1e19, so a deviance can be +inf or NaN where H2O's is (mu = 0).
     """
     y = np.asarray(y, dtype=np.float64).ravel()
     pred = np.asarray(pred, dtype=np.float64).ravel()

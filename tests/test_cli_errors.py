@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_run import mpidl, prostate
+from cli_run import DATA, mpidl, prostate
 
 
 def _fails(proc: subprocess.CompletedProcess, *culprits: str) -> str:
@@ -174,6 +174,60 @@ def test_checkpoint_continues_when_valid(tmp_path, checkpoint):
                   cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert out.exists()
+
+
+def _two_frames(tmp_path: Path, first: str, second: str, **params) -> tuple[Path, Path]:
+    """(model trained 1 epoch on CSV text ``first``, CSV ``second``): a restart pair."""
+    a, b = tmp_path / "first.csv", tmp_path / "second.csv"
+    a.write_text(first)
+    b.write_text(second)
+    job = _job(tmp_path / "first.toml", training_frame=str(a), hidden=[3], epochs=1, seed=1,
+               **params)
+    model = tmp_path / "first.h5"
+    proc = mpidl("train", job, "--threads", "1", "-o", model, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return model, b
+
+
+def test_checkpoint_new_predictor_level(tmp_path):
+    rows = "".join(f"{c},{i},{i % 2}\n" for i, c in enumerate(["red", "green"] * 10))
+    model, more = _two_frames(tmp_path, "color,x,y\n" + rows, "color,x,y\n" + rows + "blue,3,1\n",
+                              response_column="y", distribution="bernoulli")
+    job = _job(tmp_path / "job.toml", training_frame=str(more), response_column="y",
+               distribution="bernoulli", hidden=[3], epochs=2, seed=1)
+    _train_fails(tmp_path, job, "'color'", "levels", sets=[f"checkpoint={model}"])
+
+
+def iris_two_and_three(tmp_path: Path) -> tuple[Path, Path]:
+    """(iris with setosa + versicolor only, the whole iris with virginica), as CSV files."""
+    lines = (DATA / "iris" / "iris_wheader.csv").read_text().splitlines()
+    two, three = tmp_path / "iris2.csv", tmp_path / "iris3.csv"
+    two.write_text("\n".join(ln for ln in lines if "virginica" not in ln) + "\n")
+    three.write_text("\n".join(lines) + "\n")
+    return two, three
+
+
+def test_checkpoint_new_response_level(tmp_path):
+    """H2O's test: train on setosa + versicolor, continue on data with virginica: refused."""
+    two, three = iris_two_and_three(tmp_path)
+    model, _ = _two_frames(tmp_path, two.read_text(), "", response_column="class")
+    job = _job(tmp_path / "job.toml", training_frame=str(three), response_column="class",
+               hidden=[3], epochs=2, seed=1)
+    _train_fails(tmp_path, job, "'class'", "'Iris-virginica'", sets=[f"checkpoint={model}"])
+    # predicting on data with the new level stays allowed
+    preds = tmp_path / "p.csv"
+    proc = mpidl("predict", model, three, "-o", preds, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(preds.read_text().splitlines()) == 1 + 150
+
+
+def test_checkpoint_new_numeric_response_level(tmp_path):
+    rows = "".join(f"{i},{i % 2}\n" for i in range(20))
+    model, more = _two_frames(tmp_path, "x,y\n" + rows, "x,y\n" + rows + "3,2\n",
+                              response_column="y", distribution="multinomial")
+    job = _job(tmp_path / "job.toml", training_frame=str(more), response_column="y",
+               distribution="multinomial", hidden=[3], epochs=2, seed=1)
+    _train_fails(tmp_path, job, "'y'", "'2'", sets=[f"checkpoint={model}"])
 
 
 # ------------------------------------------------------------------- predict / inspect / import

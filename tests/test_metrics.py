@@ -185,8 +185,8 @@ R = Y - F
     ("gaussian", R ** 2),
     ("laplace", np.abs(R)),
     ("quantile", np.where(Y > F, 0.3 * R, 0.7 * -R)),
-    ("poisson", -2 * (Y * np.log(F) - F)),
-    ("gamma", 2 * (Y / F + np.log(F))),
+    # y = 0: y*log(y/f) is 0 (H2O: 0 * its log(0) = -19)
+    ("poisson", 2 * (np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1) / F), 0) - Y + F)),
     ("tweedie", 2 * (Y ** 0.7 / (-0.3 * 0.7) - Y * F ** -0.3 / -0.3 + F ** 0.7 / 0.7)),
 ])
 def test_regression_deviances_match_h2o_formulas(dist, dev):
@@ -194,19 +194,47 @@ def test_regression_deviances_match_h2o_formulas(dist, dev):
     assert m["mean_residual_deviance"] == pytest.approx(dev.mean(), rel=1e-12)
 
 
-def test_poisson_and_gamma_differ_from_textbook_by_a_term_in_y_only():
-    y = np.array([1.0, 2.0, 4.0])
-    for f in (np.array([1.5, 2.5, 3.0]), np.array([0.5, 1.0, 6.0])):
-        h2o = regression_metrics(y, f, distribution="poisson")["mean_residual_deviance"]
-        textbook = np.mean(2 * (y * np.log(y / f) - (y - f)))
-        assert h2o - textbook == pytest.approx(np.mean(-2 * (y * np.log(y) - y)))
+def test_gamma_deviance_matches_h2o_formula():
+    y, f = Y[1:], F[1:]  # gamma needs y > 0
+    m = regression_metrics(y, f, distribution="gamma")
+    assert m["mean_residual_deviance"] == pytest.approx(
+        np.mean(2 * (np.log(f / y) + y / f - 1)), rel=1e-12)
+
+
+@pytest.mark.parametrize("dist,y,f,dev", [
+    ("poisson", 0.0, 2.0, 4.0),                 # 2 * (0 - 0 + 2)
+    ("poisson", 2.0, 2.0, 0.0),
+    ("poisson", 1.0, math.e, 2 * math.e - 4),   # 2 * (log(1/e) - 1 + e)
+    ("gamma", 2.0, 2.0, 0.0),
+    ("gamma", 1.0, math.e, 2 / math.e),         # 2 * (log(e) + 1/e - 1)
+    ("gamma", math.e, 1.0, 2 * math.e - 4),     # 2 * (log(1/e) + e - 1)
+    ("tweedie", 0.0, 4.0, 8.0),                 # p = 1.5: 2 * (0 - 0 + 4^0.5 / 0.5)
+    ("tweedie", 1.0, 1.0, 0.0),                 # 2 * (-4 + 2 + 2)
+    ("laplace", 1.0, 3.5, 2.5),
+    ("quantile", 1.0, 3.0, 2.0 * 0.5),          # alpha 0.5: (1 - alpha) * (f - y)
+])
+def test_deviance_on_hand_picked_values(dist, y, f, dev):
+    m = regression_metrics([y], [f], distribution=dist, tweedie_power=1.5)
+    assert m["mean_residual_deviance"] == pytest.approx(dev, rel=1e-12, abs=1e-15)
+
+
+def test_poisson_and_gamma_deviances_are_non_negative_and_zero_at_a_perfect_fit():
+    rng = np.random.default_rng(5)
+    y = np.concatenate([[0.0], rng.gamma(2.0, 1.0, 50)])
+    f = rng.gamma(2.0, 1.0, 51)
+    for dist in ("poisson", "gamma", "tweedie"):
+        ys = y[1:] if dist == "gamma" else y
+        fs = f[1:] if dist == "gamma" else f
+        assert regression_metrics(ys, fs, distribution=dist)["mean_residual_deviance"] > 0
+        assert regression_metrics(ys[1:], ys[1:], distribution=dist)[
+            "mean_residual_deviance"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_huber_delta_is_weighted_quantile_of_abs_residual():
     w = np.array([1.0, 2.0, 1.0, 3.0, 1.0])
     abs_r = np.abs(R)
     delta = np.quantile(np.repeat(abs_r, w.astype(int)), 0.6)  # type 7 on replicated rows
-    dev = np.where(abs_r <= delta, R ** 2, 2 * delta * (abs_r - delta))
+    dev = np.where(abs_r <= delta, R ** 2, (2 * abs_r - delta) * delta)  # continuous at delta
     m = regression_metrics(Y, F, w, distribution="huber", huber_alpha=0.6)
     assert m["mean_residual_deviance"] == pytest.approx(np.sum(w * dev) / w.sum())
 

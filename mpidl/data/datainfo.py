@@ -6,7 +6,8 @@ use_all_factor_levels: the first level is the reference) whose last slot is the 
 then the numeric predictors at ``num_start..full_n-1``, standardized as ``(x - sub) * mul``.
 
 A transformed row set is four arrays, the kernels' input:
-``nums float32[n, n_num]`` (NaN imputed to the mean, i.e. 0 after the transform),
+``nums float32[n, n_num]`` (NaN imputed to the column mean ``num_fill``, standardized like
+any value: 0 when ``standardize``, the raw mean when not),
 ``cats int32[n, n_cat]`` (one-hot slot index, -1 for none), ``y float64[n]`` (class index,
 or the standardized response) and ``w float64[n]`` (observation weights).
 
@@ -37,6 +38,7 @@ class DataInfo:
     num_names: list[str]
     num_sub: list[float]
     num_mul: list[float]
+    num_fill: list[float]                  # raw value a missing numeric takes: the column mean
     use_all_levels: bool
     weights_column: str | None
     skip_missing: bool
@@ -80,7 +82,8 @@ class DataInfo:
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataInfo":
-        return cls(**d)
+        # model files without num_fill imputed 0 after the transform, i.e. the raw num_sub
+        return cls(**{"num_fill": d.get("num_sub"), **d})
 
     # ------------------------------------------------------------------ transform
     def transform(self, cols: dict, info, source: str, training: bool):
@@ -119,7 +122,7 @@ class DataInfo:
             bad = np.isnan(x)
             if training and self.skip_missing:
                 keep &= ~bad
-            nums[:, i] = np.where(bad, 0.0, (x - self.num_sub[i]) * self.num_mul[i])
+            nums[:, i] = (np.where(bad, self.num_fill[i], x) - self.num_sub[i]) * self.num_mul[i]
         y = np.zeros(n)
         if self.response in cols:
             y = self.response_values(cols.pop(self.response), info.column(self.response), source)
@@ -142,6 +145,20 @@ class DataInfo:
             raise UserError(f"{source}: response column '{self.response}' is categorical here "
                             "but numeric in the training frame")
         return (np.asarray(raw, dtype=np.float64) - self.resp_sub) * self.resp_mul
+
+    def unseen_response_levels(self, raw, col) -> list[str]:
+        """Class levels of a frame's response (``raw`` values of its column ``col``) missing
+        from the model's domain: the categorical column's domain, or the distinct numeric
+        values in ``raw``; [] for regression."""
+        if not self.classification:
+            return []
+        if col.kind == "categorical":
+            levels = list(col.domain)
+        else:
+            x = np.asarray(raw, dtype=np.float64)
+            levels = [_level_name(v) for v in np.unique(x[~np.isnan(x)])]
+        known = set(self.response_domain)
+        return [lv for lv in levels if lv not in known]
 
 
 def _level_name(v: float) -> str:
@@ -235,7 +252,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             resp_sub, resp_mul = mean, (1.0 / sd if sd > 0 else 1.0)
     # predictors
     excluded = {resp, wname, params.offset_column} | set(params.ignored_columns)
-    cat_names, cat_domains, num_names, num_sub, num_mul = [], [], [], [], []
+    cat_names, cat_domains, num_names, num_sub, num_mul, num_fill = [], [], [], [], [], []
     for col in info.columns:
         if col.name in excluded:
             continue
@@ -261,6 +278,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             cat_domains.append(list(col.domain))
         else:
             num_names.append(col.name)
+            num_fill.append(mean)
             if params.standardize:
                 num_sub.append(mean)
                 num_mul.append(1.0 / sd if sd > 0 else 1.0)
@@ -275,7 +293,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         response=resp, response_domain=domain, resp_sub=float(resp_sub), resp_mul=float(resp_mul),
         cat_names=[cat_names[i] for i in order], cat_domains=[cat_domains[i] for i in order],
         num_names=num_names, num_sub=[float(v) for v in num_sub],
-        num_mul=[float(v) for v in num_mul],
+        num_mul=[float(v) for v in num_mul], num_fill=[float(v) for v in num_fill],
         use_all_levels=bool(params.use_all_factor_levels), weights_column=wname or None,
         skip_missing=params.missing_values_handling == "Skip")
 

@@ -53,9 +53,15 @@ def open_training(params, comm):
     return comm.call_agreed(read)
 
 
-def _checkpoint_compatible(model: Model, info, source: str) -> None:
-    """The new training frame has the checkpoint's columns with the same kinds and levels."""
+def _checkpoint_compatible(model: Model, info, cols: dict, source: str) -> None:
+    """The new training frame has the checkpoint's columns with the same kinds and levels, and
+    no response level the model does not know (``cols``: this rank's raw columns)."""
     d = model.dinfo
+    new = d.unseen_response_levels(cols[d.response], info.column(d.response))
+    if new:
+        shown = ", ".join(f"'{lv}'" for lv in new[:10]) + (", ..." if len(new) > 10 else "")
+        raise UserError(f"checkpoint {source}: response column '{d.response}' of the training "
+                        f"frame has {len(new)} level(s) the model does not know: {shown}")
     for name, dom in zip(d.cat_names, d.cat_domains):
         col = info.column(name)
         if col.kind != "categorical" or list(col.domain) != list(dom):
@@ -78,7 +84,7 @@ def build_model(params, frame, cols, comm, model_id: str, log):
         if params.checkpoint:
             old = read_model(params.checkpoint)
             check_restart(old.params, params, params.checkpoint)
-            _checkpoint_compatible(old, frame.info, params.checkpoint)
+            _checkpoint_compatible(old, frame.info, cols, params.checkpoint)
             if params.epochs <= old.epoch_counter:
                 raise UserError(f"checkpoint {params.checkpoint}: epochs ({params.epochs:g}) must "
                                 f"exceed the checkpoint's {old.epoch_counter:.4g} epochs")
