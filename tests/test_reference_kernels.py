@@ -47,6 +47,8 @@ SCENARIOS = {
     "maxout_no_fast_mode": ((8, 3, 3), dict(activation="Maxout", fast_mode=False, l1=1e-3)),
     "max_w2": ((8, 5, 3), dict(activation="Rectifier", max_w2=0.3, optimizer="plain",
                                rate=0.05)),
+    "max_w2_no_fast_mode": ((8, 5, 3), dict(activation="Rectifier", max_w2=0.3,
+                                            fast_mode=False, l2=1e-3)),
     "plain_annealing_decay": ((8, 4, 3, 3), dict(optimizer="plain", rate=0.05,
                                                  rate_annealing=1e-2, rate_decay=0.5)),
     "nesterov_ramp": ((8, 4, 3), dict(optimizer="momentum", rate=0.05, momentum_start=0.2,
