@@ -21,6 +21,7 @@ _SLOTS = {"ADADELTA": 2, "Adam": 2, "momentum": 1, "plain": 0}
 _LOSS = {"CrossEntropy": C.LOSS_CROSSENTROPY, "Quadratic": C.LOSS_QUADRATIC,
          "Absolute": C.LOSS_ABSOLUTE, "Huber": C.LOSS_HUBER, "Quantile": C.LOSS_QUANTILE,
          "poisson": C.LOSS_POISSON, "gamma": C.LOSS_GAMMA, "tweedie": C.LOSS_TWEEDIE}
+LOSS_NAMES = {code: name for name, code in _LOSS.items()}
 
 
 def layout(units, cfg: Config) -> Layout:

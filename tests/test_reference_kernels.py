@@ -120,3 +120,114 @@ def test_minibatch_kernel_follows_the_reference_batch_by_batch(name, dtype, batc
                      center=ref_center)
         np.testing.assert_allclose(KD.flat(KD.to_net(lay, buf)), KD.flat(ref), **TOL[dtype],
                                    err_msg=f"{name}: after row {k}")
+
+
+# ------------------------------------------------------------------------- dropout
+DROPOUT = {
+    # name: (units, Config overrides); l1 = l2 = 0 so an untouched parameter keeps its value
+    "tanh_input_and_hidden": ((8, 6, 6, 3), dict(activation="Tanh", input_dropout=0.2,
+                                                 hidden_dropout=(0.5, 0.3))),
+    "rectifier_hidden": ((8, 7, 3), dict(activation="Rectifier", hidden_dropout=(0.4,))),
+    "maxout_hidden": ((8, 6, 3), dict(activation="Maxout", hidden_dropout=(0.5,))),
+}
+
+
+def _masks_from_changes(lay, cfg, before, after, x) -> R.Masks:
+    """The masks the kernel drew for one row, read off which parameters it changed.
+
+    A kept unit's incoming weights and bias move (its dE/dz is not 0); a dropped unit gets no
+    gradient and keeps them.  A kept Rectifier unit that is inactive also keeps them, and
+    behaves exactly as a dropped one (activation 0, no gradient), so either reading gives the
+    same step.  An input slot is kept when a weight leaving it moved (Tanh: every kept
+    hidden unit has a gradient); a zero input has nothing to drop.
+    """
+    nb, na = KD.to_net(lay, before), KD.to_net(lay, after)
+    hidden = []
+    for l in range(lay.n_layers - 1):
+        moved = (nb.W[l] != na.W[l]).any(axis=1) | (nb.b[l] != na.b[l])
+        hidden.append(moved.reshape(-1, 2).any(axis=1) if cfg.activation == "Maxout" else moved)
+    inp = None
+    if cfg.input_dropout:
+        inp = (nb.W[0] != na.W[0]).any(axis=0) | (x == 0)
+    return R.Masks(input=inp, hidden=[h.astype(float) for h in hidden])
+
+
+def _dropout_run(name, dtype, step_kernel, step_reference):
+    """Row by row: the kernel's step, its masks read off, the reference's step with them."""
+    units, kw = DROPOUT[name]
+    cfg = R.Config(approx_dtype=dtype, **kw)
+    lay = KD.layout(units, cfg)
+    buf0 = KD.new_buffer(lay, dtype)
+    data = rows(True, n=8, seed=4)
+    nums, cats, y, order, _ = data
+    X = KD.dense_inputs(nums, cats, NUM_START, lay.units[0])
+    ref, prev, masks = KD.to_net(lay, buf0), buf0, []
+    for k in range(1, len(order) + 1):
+        buf = buf0.copy()
+        step_kernel(buf, lay, cfg, data, k)
+        row = order[k - 1]
+        m = _masks_from_changes(lay, cfg, prev, buf, X[row])
+        step_reference(ref, cfg, X[row], y[row], m, PROCESSED0 + k - 1)
+        np.testing.assert_allclose(KD.flat(KD.to_net(lay, buf)), KD.flat(ref), **TOL[dtype],
+                                   err_msg=f"{name}: after row {k}")
+        prev = buf
+        masks.append(m)
+    dropped = np.mean([1 - h.mean() for m in masks for h in m.hidden])
+    assert 0.1 < dropped < 0.8          # units really are dropped in training
+    if len(cfg.hidden_dropout) == 2:    # independent masks per layer (H2O: the same seed)
+        assert any(not np.array_equal(m.hidden[0], m.hidden[1]) for m in masks)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", DROPOUT)
+def test_online_dropout_follows_the_reference(name, dtype):
+    _dropout_run(name, dtype,
+                 lambda buf, lay, cfg, data, k: KD.train_online(buf, lay, cfg, data, k,
+                                                                processed=PROCESSED0),
+                 lambda net, cfg, x, y, m, n: R.online_step(net, cfg, x, y, m, processed=n))
+
+
+@pytest.mark.parametrize("name", DROPOUT)
+def test_minibatch_dropout_follows_the_reference(name):
+    _dropout_run(name, np.float64,
+                 lambda buf, lay, cfg, data, k: KD.train_minibatch(buf, lay, cfg, data, k, 1,
+                                                                   processed=PROCESSED0),
+                 lambda net, cfg, x, y, m, n: R.batch_step(net, cfg, x[None], [y], [m],
+                                                           processed=n))
+
+
+# ------------------------------------------------------------------------- fast_mode
+@pytest.mark.parametrize("fast_mode", [True, False])
+def test_fast_mode_leaves_zero_inputs_and_inactive_units_untouched(fast_mode):
+    """One row through a Rectifier net with l2 and ADADELTA state: under fast_mode the weights
+    leaving a zero input, the incoming weights and bias of an inactive unit and the weights
+    leaving it keep their values AND their optimizer state bit for bit (spec 3.3 (i), (ii));
+    without fast_mode l2 and the ADADELTA decay move every one of them."""
+    cfg = R.Config(activation="Rectifier", l2=1e-2, fast_mode=fast_mode)
+    lay = KD.layout((4, 3, 2), cfg)
+    buf = KD.new_buffer(lay, np.float32)
+    buf[lay.n_params:] = 0.01
+    lay.biases(buf, 0)[1] = -50.0                       # hidden unit 1 inactive on this row
+    data = (np.array([[0.5, 0.0, -1.0, 0.0]]), np.zeros((1, 0), np.int32), np.array([1.0]),
+            np.array([0]), 0)
+    before = KD.to_net(lay, buf)
+    KD.train_online(buf, lay, cfg, data, 1)
+    after = KD.to_net(lay, buf)
+    zero_in, dead = [1, 3], 1
+    for slot in ("W", "s1", "s2"):                      # weights, E[g^2], E[dx^2]
+        w0_b, w0_a = _layer(before, slot, 0, "W"), _layer(after, slot, 0, "W")
+        w1_b, w1_a = _layer(before, slot, 1, "W"), _layer(after, slot, 1, "W")
+        kept = [w0_b[:, zero_in] == w0_a[:, zero_in], w0_b[dead] == w0_a[dead],
+                w1_b[:, dead] == w1_a[:, dead],
+                _layer(before, slot, 0, "b")[dead] == _layer(after, slot, 0, "b")[dead]]
+        for same in kept:
+            assert np.all(same) if fast_mode else not np.any(same), slot
+        # the live unit's weights from the non-zero inputs move either way
+        assert not np.any(w0_b[0, [0, 2]] == w0_a[0, [0, 2]])
+
+
+def _layer(net: R.Net, slot: str, l: int, kind: str) -> np.ndarray:
+    """W / b of layer ``l`` (slot "W"), or its state in optimizer slot "s1" / "s2"."""
+    if slot == "W":
+        return getattr(net, kind)[l]
+    return getattr(net, slot)[2 * l + (kind == "b")]
