@@ -170,15 +170,21 @@ def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
 
 # ---------------------------------------------------------------------- building
 def _global_numeric_stats(x: np.ndarray, w: np.ndarray, comm):
-    """Weighted count, mean, population sd, min, max over all ranks, ignoring NaN."""
+    """Count, weighted mean, sd, min, max over all ranks, ignoring NaN.
+
+    The sd is H2O's (RollupStats, and MathUtils.BasicStats with weights): the sample one,
+    ``sqrt(n / (n - 1) * sum w (x - mean)^2 / sum w)``, n the values with a non-zero weight.
+    """
     ok = ~np.isnan(x)
     xs, ws = x[ok], w[ok]
-    s = comm.allreduce_sum(np.array([ok.sum(), ws.sum(), (ws * xs).sum()], dtype=np.float64))
+    s = comm.allreduce_sum(np.array([ok.sum(), ws.sum(), (ws * xs).sum(), (ws > 0).sum()],
+                                    dtype=np.float64))
     lo = comm.allreduce_min(np.array([xs.min() if xs.size else np.inf]))
     hi = comm.allreduce_max(np.array([xs.max() if xs.size else -np.inf]))
     mean = s[2] / s[1] if s[1] > 0 else 0.0
     ss = comm.allreduce_sum(np.array([(ws * (xs - mean) ** 2).sum()]))
-    sd = float(np.sqrt(ss[0] / s[1])) if s[1] > 0 else 0.0
+    n = s[3]
+    sd = float(np.sqrt(ss[0] / s[1] * n / (n - 1))) if s[1] > 0 and n > 1 else 0.0
     return int(s[0]), float(mean), sd, float(lo[0]), float(hi[0])
 
 
