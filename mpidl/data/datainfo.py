@@ -276,7 +276,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     if not cat_names and not num_names:
         raise UserError(f"{source}: no usable predictor columns (all ignored, constant or "
                         "missing)")
-    order = sorted(range(len(cat_names)), key=lambda i: -len(cat_domains[i]))
+    order = h2o_cat_order([len(d) for d in cat_domains])
     return DataInfo(
         response=resp, response_domain=domain, resp_sub=float(resp_sub), resp_mul=float(resp_mul),
         cat_names=[cat_names[i] for i in order], cat_domains=[cat_domains[i] for i in order],
@@ -284,6 +284,18 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         num_mul=[float(v) for v in num_mul],
         use_all_levels=bool(params.use_all_factor_levels), weights_column=wname or None,
         skip_missing=params.missing_values_handling == "Skip")
+
+
+def h2o_cat_order(sizes: list[int]) -> list[int]:
+    """Order of the categorical columns of domain sizes ``sizes``: DataInfo.java's exchange
+    sort, larger domains first.  Not stable (of two equal domains the later column may come
+    first); kept so that the input layout and coefficient names are H2O's."""
+    order = list(range(len(sizes)))
+    for i in range(len(order)):
+        for j in range(i + 1, len(order)):
+            if sizes[order[i]] < sizes[order[j]]:
+                order[i], order[j] = order[j], order[i]
+    return order
 
 
 def check_columns(info, params, source: str) -> None:
