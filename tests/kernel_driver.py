@@ -97,14 +97,15 @@ def dense_inputs(nums, cats, num_start: int, n_in: int) -> np.ndarray:
 
 def train_online(buf, lay, cfg, data, stop: int, seed: int = 7, processed: float = 0,
                  center=None) -> int:
-    """Online kernel, one thread: rows ``order[0:stop]`` of ``data = (nums, cats, y, order,
-    num_start)`` on ``buf`` in place."""
+    """Online Hogwild kernel on one thread (reproducible mode): rows ``order[0:stop]`` of
+    ``data = (nums, cats, y, order, num_start)`` on ``buf`` in place."""
     nums, cats, y, order, num_start = data
     units, mult, woff, boff, act, out_kind, ratios = _net_args(lay, cfg)
     c = np.zeros(1, buf.dtype) if center is None else center
-    return online.train_chunk(buf, c, units, mult, woff, boff, act, out_kind, _LOSS[cfg.loss],
-                              _OPT[cfg.optimizer], hyper(cfg, processed, num_start), ratios,
-                              nums, cats, y, order, 0, stop, seed, 1)
+    return online.train_hogwild(buf, c, units, mult, woff, boff, act, out_kind,
+                                _LOSS[cfg.loss], _OPT[cfg.optimizer],
+                                hyper(cfg, processed, num_start), ratios, nums, cats, y,
+                                np.ascontiguousarray(order[:stop]), 1, np.array([seed]))
 
 
 def train_minibatch(buf, lay, cfg, data, stop: int, batch: int, seed: int = 7,
