@@ -104,3 +104,32 @@ def test_sharded_statistics_equal_numpy_on_the_whole_data(comm, shared_dir, ever
             assert got.resp_sub == pytest.approx(mean, rel=1e-12)
             assert got.resp_mul == pytest.approx(1 / sd, rel=1e-12)
     everywhere(body)
+
+
+@pytest.mark.mpi
+def test_replicated_data_counts_each_row_once(comm, shared_dir, everywhere):
+    """replicate_training_data: every rank reads the whole frame, and the statistics (the
+    sample sd's n / (n - 1) included) are those of one copy, not of ``size`` copies."""
+    from mpidl.train.setup import build_model, open_training
+    path = str(shared_dir / "replicated.h5")
+    cols = columns(comm.size)
+
+    def write():
+        if comm.is_root:
+            write_table(path, cols, DOMAINS)
+    everywhere(write)
+    comm.barrier()
+
+    def body():
+        params = validate({"training_frame": path, "response_column": "y",
+                           "ignored_columns": ["ybin", "w"], "replicate_training_data": True},
+                          "test")
+        frame, raw, _ = open_training(params, comm)
+        model, _ = build_model(params, frame, raw, comm, "replicated", lambda *a, **k: None)
+        mean, sd = h2o_mean_sd(cols["x"], np.ones(NROWS))
+        i = model.dinfo.num_names.index("x")
+        assert model.dinfo.num_sub[i] == pytest.approx(mean, rel=1e-12)
+        assert model.dinfo.num_mul[i] == pytest.approx(1 / sd, rel=1e-12)
+        mean, sd = h2o_mean_sd(cols["y"], np.ones(NROWS))
+        assert model.dinfo.resp_mul == pytest.approx(1 / sd, rel=1e-12)
+    everywhere(body)
