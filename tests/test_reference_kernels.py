@@ -7,8 +7,9 @@ order differs (``fastmath`` reassociation): rtol 1e-9.  ADADELTA's rate is H2O's
 which the kernels compute bit for bit (tests/test_kernels.py checks the bit trick), applied by
 the reference to the same ratio rounded to the model's dtype; its output steps at the input's
 last kept bit, so a float32 model differs from the float64 reference by float32 rounding
-(~6e-8 per operation, a few dozen dependent operations per row, a few rows): rtol 1e-4 with an
-absolute floor of 1e-5 for entries that pass near 0.
+(~6e-8 per operation, a few dozen dependent operations per row, a few rows): rtol 1e-5 with an
+absolute floor of 1e-6 for entries that pass near 0 (measured: the online scenarios use under
+a tenth of it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import kernel_driver as KD
 import reference as R
 
 UNITS_CAT, NUM_START = 5, 5          # two categorical blocks (slots 0-2, 3-4), then 3 numerics
-TOL = {np.float64: dict(rtol=1e-9, atol=1e-11), np.float32: dict(rtol=1e-4, atol=1e-5)}
+TOL = {np.float64: dict(rtol=1e-9, atol=1e-11), np.float32: dict(rtol=1e-5, atol=1e-6)}
 
 
 def rows(classification: bool, n: int = 6, seed: int = 0, positive: bool = False):
