@@ -103,8 +103,7 @@ def approx_sqrt(x, dtype=np.float32) -> np.ndarray:
     return (((bits >> 32) + 1072632448) << 31).view(np.float64)
 
 
-def init_ranges(units, activation: str, classification: bool, distribution: str,
-                scale: float) -> list:
+def init_ranges(units, classification: bool, distribution: str, scale: float) -> list:
     """Per weight layer: (low, high) of the uniform draws, or ("normal", sd); spec section 2.
 
     UniformAdaptive: +-sqrt(6 / (fan_in + fan_out)) on unit counts without Maxout's x2, times 4

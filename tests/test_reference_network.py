@@ -82,7 +82,7 @@ def test_initial_weights_fill_h2os_ranges(distribution, activation, classificati
     cfg = R.Config(activation=activation, classification=classification)
     lay = KD.layout(units, cfg)
     net = KD.to_net(lay, init_buffer(lay, distribution, scale, 11, dtype=np.float64))
-    ranges = R.init_ranges(units, activation, classification, distribution, scale)
+    ranges = R.init_ranges(units, classification, distribution, scale)
     normal = np.concatenate([W.ravel() for W, rng in zip(net.W, ranges) if rng[0] == "normal"]
                             + [np.zeros(0)])
     if normal.size:                      # ~2,000 draws: sd within 5 % (its error is ~1.6 %)
