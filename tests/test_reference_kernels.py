@@ -8,8 +8,7 @@ which the kernels compute bit for bit (tests/test_kernels.py checks the bit tric
 the reference to the same ratio rounded to the model's dtype; its output steps at the input's
 last kept bit, so a float32 model differs from the float64 reference by float32 rounding
 (~6e-8 per operation, a few dozen dependent operations per row, a few rows): rtol 1e-5 with an
-absolute floor of 1e-6 for entries that pass near 0 (measured: the online scenarios use under
-a tenth of it).
+absolute floor of 1e-6 for entries that pass near 0.
 """
 
 from __future__ import annotations
