@@ -3,7 +3,8 @@
 With a manual rate r, no momentum and no annealing, one training row moves every parameter
 by -r * dE/dtheta (each layer updates with the upper layers' pre-update weights, as H2O), so
 (theta_before - theta_after) / r is the kernel's gradient.  It is compared, in float64, with
-central differences of the objective computed by the independent scoring path.
+central differences of the objective computed by the independent reference
+(``tests/reference.py``: its forward pass and its losses, written from H2O's spec).
 """
 
 import numpy as np
@@ -13,33 +14,13 @@ from mpidl.kernels import codes as C
 from mpidl.kernels import minibatch, online, scoring
 from mpidl.model.network import Layout, activation_code, init_buffer
 
+import kernel_driver as KD
+import reference as R
+
 ACTIVATIONS = ["Tanh", "Rectifier", "Maxout"]
 CLASS_LOSSES = [C.LOSS_CROSSENTROPY, C.LOSS_QUADRATIC]
 REG_LOSSES = [C.LOSS_QUADRATIC, C.LOSS_ABSOLUTE, C.LOSS_HUBER, C.LOSS_QUANTILE,
               C.LOSS_POISSON, C.LOSS_GAMMA, C.LOSS_TWEEDIE]
-
-
-def _objective(out, y, loss, classification, hp):
-    if classification:
-        t = np.eye(out.shape[0])[int(y)]
-        return -np.log(out[int(y)]) if loss == C.LOSS_CROSSENTROPY else 0.5 * ((out - t) ** 2).sum()
-    f = out[0]
-    if loss == C.LOSS_QUADRATIC:
-        return (f - y) ** 2
-    if loss == C.LOSS_ABSOLUTE:
-        return abs(f - y)
-    if loss == C.LOSS_HUBER:
-        d, r = hp[C.HP_HUBER_DELTA], abs(y - f)
-        return r * r if r <= d else 2 * d * r - d * d
-    if loss == C.LOSS_QUANTILE:
-        a = hp[C.HP_QUANTILE_ALPHA]
-        return a * (y - f) if y > f else (1 - a) * (f - y)
-    if loss == C.LOSS_POISSON:
-        return 2 * (np.exp(f) - y * f)
-    if loss == C.LOSS_GAMMA:
-        return 2 * (y * np.exp(-f) + f)
-    p = hp[C.HP_TWEEDIE_POWER]
-    return 2 * (-y * np.exp(f * (1 - p)) / (1 - p) + np.exp(f * (2 - p)) / (2 - p))
 
 
 def _setup(activation, classification, fast_mode, l1, l2):
@@ -70,12 +51,13 @@ def _kernel_and_fd_gradients(activation, classification, loss, train, nums, cats
            C.OUT_SOFTMAX if classification else C.OUT_LINEAR)
     ratios = np.zeros(2)
 
+    cfg = R.Config(activation=activation, classification=classification,
+                   loss=KD.LOSS_NAMES[loss], l1=l1, l2=l2, huber_delta=hp[C.HP_HUBER_DELTA],
+                   quantile_alpha=hp[C.HP_QUANTILE_ALPHA], tweedie_power=hp[C.HP_TWEEDIE_POWER])
+    X = KD.dense_inputs(nums, cats, int(hp[C.HP_NUM_START]), lay.units[0])
+
     def objective(b):
-        out = scoring.predict_rows(b, *net, ratios, 0.0, 2, nums, cats, 1)
-        params = b[:lay.n_params]
-        data = np.mean([_objective(out[i], y[i], loss, classification, hp)
-                        for i in range(len(y))])
-        return data + l1 * np.abs(params).sum() + 0.5 * l2 * (params * params).sum()
+        return R.mean_objective(KD.to_net(lay, b), cfg, X, y)
 
     after = buf.copy()
     train(after, net + (loss, C.OPT_PLAIN, hp, ratios, nums, cats, y))
@@ -141,15 +123,6 @@ def _one_step_against_formula(opt, hp, step, slots=2, center_shift=None):
     return buf[lay.n_params:]
 
 
-def _h2o_approx_sqrt(x):
-    """H2O's MathUtils.approxSqrt written from the spec (4.1) with numpy's integer views:
-    float32 bits / 2 + 532483686; float64 ((bits >> 32) + 1072632448) << 31."""
-    x = np.asarray(x)
-    if x.dtype == np.float32:
-        return ((x.view(np.int32) >> 1) + np.int32(532483686)).view(np.float32)
-    return (((x.view(np.int64) >> 32) + 1072632448) << 31).view(np.float64)
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_approx_sqrt_is_h2os_bit_trick(dtype):
     """The kernels' approx_sqrt is bit for bit H2O's, and within 4 % of the square root."""
@@ -166,7 +139,7 @@ def test_approx_sqrt_is_h2os_bit_trick(dtype):
     x = np.logspace(-30, 30, 2001).astype(dtype)
     got = apply(x)
     assert got.dtype == dtype
-    np.testing.assert_array_equal(got, _h2o_approx_sqrt(x))
+    np.testing.assert_array_equal(got.astype(np.float64), R.approx_sqrt(x, dtype))
     ratio = got.astype(np.float64) / np.sqrt(x.astype(np.float64))
     assert ratio.min() > 0.96 and ratio.max() < 1.045
     assert abs(ratio.max() - 1) > 1e-3   # an approximation, not np.sqrt
@@ -180,7 +153,7 @@ def test_adadelta_matches_reference_formula():
 
     def step(w, grad, layer):
         eg = 0.01 * grad * grad
-        return w - _h2o_approx_sqrt(np.float64(1e-8 / (eg + 1e-8))) * grad
+        return w - R.approx_sqrt(1e-8 / (eg + 1e-8), np.float64) * grad
 
     state = _one_step_against_formula(C.OPT_ADADELTA, hp, step)
     assert np.all(state > 0)  # both ADADELTA accumulators were fed
@@ -195,7 +168,7 @@ def test_elastic_averaging_pull_enters_the_gradient():
 
     def step(w, grad, layer):
         eg = 0.01 * grad * grad
-        return w - _h2o_approx_sqrt(np.float64(1e-8 / (eg + 1e-8))) * grad
+        return w - R.approx_sqrt(1e-8 / (eg + 1e-8), np.float64) * grad
 
     _one_step_against_formula(C.OPT_ADADELTA, hp, step, center_shift=0.25)
 
@@ -313,29 +286,6 @@ def test_gradient(kernel, activation, classification, loss):
     np.testing.assert_allclose(g_kernel, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
 
 
-@pytest.mark.parametrize("opt,slots", [(C.OPT_ADADELTA, 2), (C.OPT_MOMENTUM, 1), (C.OPT_ADAM, 2)])
-def test_minibatch_optimizer_state_matches_online_on_a_batch_of_one(opt, slots):
-    """A batch of one row is an online step without fast_mode: same weights, same optimizer
-    state (ADADELTA accumulators, momentum, Adam moments), whichever path ran it."""
-    lay = Layout(units=(5, 4, 3), activation="Rectifier", classification=True, slots=slots)
-    buf = init_buffer(lay, "Normal", 0.5, 3, dtype=np.float64)
-    woff, boff = lay.offsets()
-    units, mult = np.array(lay.units, dtype=np.int64), lay.mult
-    hp = np.zeros(C.HP_SIZE)
-    hp[C.HP_RHO], hp[C.HP_EPS] = 0.99, 1e-8
-    hp[C.HP_RATE], hp[C.HP_DECAY], hp[C.HP_MOM_START], hp[C.HP_MOM_RAMP] = 0.01, 1.0, 0.5, 1e6
-    hp[C.HP_MOM_STABLE], hp[C.HP_NESTEROV], hp[C.HP_L2] = 0.9, 1.0, 1e-3
-    hp[C.HP_MAX_W2], hp[C.HP_NUM_START], hp[C.HP_BETA1], hp[C.HP_BETA2] = 3.4028235e38, 2, 0.9, 0.999
-    nums, cats, y = np.array([[0.3, -1.2, 0.7]]), np.array([[1]], dtype=np.int32), np.array([2.0])
-    args = (units, mult, woff, boff, C.ACT_RELU, C.OUT_SOFTMAX, C.LOSS_CROSSENTROPY, opt, hp,
-            np.zeros(1), nums, cats, y, np.array([0]))
-    on, mb = buf.copy(), buf.copy()
-    for _ in range(3):
-        online.train_chunk(on, np.zeros(1), *args, 0, 1, 7, 1)
-        minibatch.train_minibatch(mb, np.zeros(1), *args, 4, 1, np.array([7]))
-    np.testing.assert_allclose(mb, on, rtol=1e-9, atol=1e-12)
-
-
 def _adadelta_net(units, activation, init, scale, max_w2):
     """A float32 classification net with ADADELTA (H2O defaults) and the given max_w2:
     (layout, buf, units, mult, woff, boff, hp)."""
@@ -363,28 +313,6 @@ def test_minibatch_hogwild_threads_learn_a_separable_problem():
     out = scoring.predict_rows(buf, units, mult, woff, boff, C.ACT_TANH, C.OUT_SOFTMAX,
                                np.zeros(1), 0.0, 0, nums, cats, 1)
     assert np.mean(out.argmax(1) != y) < 0.03
-
-
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("classification", [True, False])
-def test_block_scoring_equals_row_scoring(activation, classification):
-    """The dense scoring path (matrix products over blocks, several threads) gives the row
-    kernel's outputs, dropout scaling included."""
-    n_out = 4 if classification else 1
-    lay = Layout(units=(6, 9, 7, n_out), activation=activation, classification=classification,
-                 slots=0)
-    buf = init_buffer(lay, "Normal", 0.5, 3, dtype=np.float64)
-    woff, boff = lay.offsets()
-    units, mult = np.array(lay.units, dtype=np.int64), lay.mult
-    rng = np.random.default_rng(2)
-    nums = rng.normal(size=(1000, 4))
-    cats = rng.integers(-1, 2, size=(1000, 1)).astype(np.int32)
-    args = (buf, units, mult, woff, boff, activation_code(activation),
-            C.OUT_SOFTMAX if classification else C.OUT_LINEAR, np.array([0.3, 0.5]), 0.2, 2,
-            nums, cats)
-    rows = scoring.predict_rows(*args, 2)
-    blocks = scoring.predict_blocks(*args, 3, block=64)
-    np.testing.assert_allclose(blocks, rows, rtol=1e-10, atol=1e-12)
 
 
 def test_minibatch_max_w2_bounds_every_unit():

@@ -53,7 +53,7 @@ def test_standardized_missing_numeric_is_zero(tmp_path):
     model, csv = _model(tmp_path, standardize=True)
     a = np.array([1.0, 2.0, 4.0])
     b = np.array([10.0, 30.0, 50.0])
-    za, zb = (a - a.mean()) / a.std(), (b - b.mean()) / b.std()
+    za, zb = (a - a.mean()) / a.std(ddof=1), (b - b.mean()) / b.std(ddof=1)  # H2O: sample sd
     expected = np.array([[za[0], zb[0]], [za[1], 0.0], [za[2], zb[1]], [0.0, zb[2]]])
     np.testing.assert_allclose(_input_rows(model, csv, False), expected, rtol=1e-6, atol=1e-7)
 

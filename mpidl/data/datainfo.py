@@ -187,15 +187,21 @@ def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
 
 # ---------------------------------------------------------------------- building
 def _global_numeric_stats(x: np.ndarray, w: np.ndarray, comm):
-    """Weighted count, mean, population sd, min, max over all ranks, ignoring NaN."""
+    """Count, weighted mean, sd, min, max over all ranks, ignoring NaN.
+
+    The sd is H2O's (RollupStats, and MathUtils.BasicStats with weights): the sample one,
+    ``sqrt(n / (n - 1) * sum w (x - mean)^2 / sum w)``, n the values with a non-zero weight.
+    """
     ok = ~np.isnan(x)
     xs, ws = x[ok], w[ok]
-    s = comm.allreduce_sum(np.array([ok.sum(), ws.sum(), (ws * xs).sum()], dtype=np.float64))
+    s = comm.allreduce_sum(np.array([ok.sum(), ws.sum(), (ws * xs).sum(), (ws > 0).sum()],
+                                    dtype=np.float64))
     lo = comm.allreduce_min(np.array([xs.min() if xs.size else np.inf]))
     hi = comm.allreduce_max(np.array([xs.max() if xs.size else -np.inf]))
     mean = s[2] / s[1] if s[1] > 0 else 0.0
     ss = comm.allreduce_sum(np.array([(ws * (xs - mean) ** 2).sum()]))
-    sd = float(np.sqrt(ss[0] / s[1])) if s[1] > 0 else 0.0
+    n = s[3]
+    sd = float(np.sqrt(ss[0] / s[1] * n / (n - 1))) if s[1] > 0 and n > 1 else 0.0
     return int(s[0]), float(mean), sd, float(lo[0]), float(hi[0])
 
 
@@ -288,7 +294,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     if not cat_names and not num_names:
         raise UserError(f"{source}: no usable predictor columns (all ignored, constant or "
                         "missing)")
-    order = sorted(range(len(cat_names)), key=lambda i: -len(cat_domains[i]))
+    order = h2o_cat_order([len(d) for d in cat_domains])
     return DataInfo(
         response=resp, response_domain=domain, resp_sub=float(resp_sub), resp_mul=float(resp_mul),
         cat_names=[cat_names[i] for i in order], cat_domains=[cat_domains[i] for i in order],
@@ -296,6 +302,18 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         num_mul=[float(v) for v in num_mul], num_fill=[float(v) for v in num_fill],
         use_all_levels=bool(params.use_all_factor_levels), weights_column=wname or None,
         skip_missing=params.missing_values_handling == "Skip")
+
+
+def h2o_cat_order(sizes: list[int]) -> list[int]:
+    """Order of the categorical columns of domain sizes ``sizes``: DataInfo.java's exchange
+    sort, larger domains first.  Not stable (of two equal domains the later column may come
+    first); kept so that the input layout and coefficient names are H2O's."""
+    order = list(range(len(sizes)))
+    for i in range(len(order)):
+        for j in range(i + 1, len(order)):
+            if sizes[order[i]] < sizes[order[j]]:
+                order[i], order[j] = order[j], order[i]
+    return order
 
 
 def check_columns(info, params, source: str) -> None:

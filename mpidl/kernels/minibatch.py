@@ -309,7 +309,8 @@ def _train_slice(buf, center, units, mult, woff, boff, act, out_kind, loss, opt,
                 column_sums(g, ws.db[l])
                 apply_update(buf, center, woff[l], ws.dw[l], opt, f, lr[l], mom)
                 if max_w2 < 3.4e38:
-                    _max_w2(buf, woff[l], int(units[l]), n_z[l], ws.ones, f[F_MAXW2], ws.r2)
+                    _max_w2(buf, woff[l], int(units[l]), n_z[l], ws.ones, True, f[F_MAXW2],
+                            ws.r2)
                 apply_update(buf, center, boff[l], ws.db[l], opt, f, lr[l], mom)
                 if l > 0:
                     hidden_gradient(ws.e[l][:b], ws.a[l][:b], ws.z[l - 1][:b],

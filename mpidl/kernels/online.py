@@ -330,8 +330,12 @@ def _slots(buf, center, ea, width, p, off, n_in, n_out):
 
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
-def _max_w2(buf, wo, n_in, n_out, gl, max_w2, r2):
-    """Rescale each updated destination unit whose incoming squared norm exceeds max_w2 (spec 4.6)."""
+def _max_w2(buf, wo, n_in, n_out, gl, every, max_w2, r2):
+    """Rescale each updated destination unit whose incoming squared norm exceeds max_w2 (spec 4.6).
+
+    Updated: ``gl[k] != 0``, or ``every`` unit when fast_mode's shortcut is off (H2O's bprop
+    visits and rescales every unit then, Neurons.java ``bprop`` / ``rescale_weights``).
+    """
     w = matrix(buf, wo, n_in, n_out)
     r2[:n_out] = 0.0
     for j in range(n_in):
@@ -339,7 +343,7 @@ def _max_w2(buf, wo, n_in, n_out, gl, max_w2, r2):
             r2[k] += w[j, k] * w[j, k]
     any_big = False
     for k in range(n_out):
-        if gl[k] != 0.0 and r2[k] > max_w2:
+        if (gl[k] != 0.0 or every) and r2[k] > max_w2:
             r2[k] = np.sqrt(max_w2 / r2[k])
             any_big = True
         else:
@@ -390,7 +394,7 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
             _update_rows(w, s1, s2, c, ROWS_LISTED, nzl, nnz[l], al, kl, el, hidden_src, gl, f,
                          opt, lr, mom, noshortcut, ea, fast)
         if max_w2 < 3.4e38:
-            _max_w2(buf, wo, n_in, n_out, gl, max_w2, r2)
+            _max_w2(buf, wo, n_in, n_out, gl, noshortcut, max_w2, r2)
         # biases: a row with source activation 1 (their own gradient; H2O feeds the weights'
         # mean g^2 to the bias ADADELTA state, a quirk)
         bw, bs1, bs2, bc = _slots(buf, center, ea, width, n_params, boff[l], 1, n_out)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..checkpoint import read_model
+from ..comm import SerialComm
 from ..data.datainfo import build_datainfo, check_columns
 from ..data.frame import Frame
 from ..data.hdf5 import block_range
@@ -41,14 +42,18 @@ def _needed_columns(info, params) -> list[str]:
     return [n for n in info.names if n not in skip]
 
 
+def reads_all_rows(params, comm) -> bool:
+    """Whether every rank reads the whole training frame (replicated data on several ranks)."""
+    return params.replicate_training_data and comm.size > 1
+
+
 def open_training(params, comm):
     """(frame, raw columns of this rank's rows, first_row) for the training frame."""
     def read():
         frame = Frame(params.training_frame)
         check_columns(frame.info, params, params.training_frame)
-        replicated = params.replicate_training_data and comm.size > 1
-        lo, hi = (0, frame.nrows) if replicated else block_range(frame.nrows, comm.size,
-                                                                    comm.rank)
+        lo, hi = (0, frame.nrows) if reads_all_rows(params, comm) else \
+            block_range(frame.nrows, comm.size, comm.rank)
         return frame, frame.read(_needed_columns(frame.info, params), lo, hi), lo
     return comm.call_agreed(read)
 
@@ -97,8 +102,10 @@ def build_model(params, frame, cols, comm, model_id: str, log):
     model, notes = comm.call_agreed(make)
     if model is not None:
         return model, notes
-    dinfo = comm.call_agreed(build_datainfo, frame, cols, params, comm, params.training_frame,
-                             log)
+    # statistics add the ranks' rows: with replicated data one rank's copy is the whole frame
+    stats_comm = SerialComm() if reads_all_rows(params, comm) else comm
+    dinfo = comm.call_agreed(build_datainfo, frame, cols, params, stats_comm,
+                             params.training_frame, log)
     comm.call_agreed(validate_for_data, params, dinfo.classification, dinfo.nclasses,
             params.training_frame)
     p, notes = sanitize(params, dinfo.classification, dinfo.nclasses, comm.size)
