@@ -90,18 +90,16 @@ def _cmd_import(args, comm) -> int:
 
 
 def _cmd_train(args, comm, threads: int) -> int:
-    from .params import load_job
+    from .params import load_job, resolve_stopping_metric
     from .train.loop import train
+    from .train.progress import final_line
     params = comm.call_agreed(load_job, args.job, args.overrides)
     model_id = params.model_id or os.path.splitext(os.path.basename(args.job))[0]
     out = args.output or f"{model_id}.h5"
     model = train(params, comm, threads, out, model_id, log=_log_root(comm))
     if comm.is_root:
-        m = model.validation_metrics or model.training_metrics
-        which = "validation" if model.validation_metrics else "training"
-        key = "classification_error" if model.dinfo.classification else "RMSE"
-        print(f"model written to {out} ({model.epoch_counter:.3f} epochs, "
-              f"{model.stop_reason}); {which} {key} {m.get(key, float('nan')):.5g}")
+        metric = resolve_stopping_metric(model.params, model.dinfo.classification)
+        print(final_line(model, out, metric))
     return EXIT_OK
 
 
