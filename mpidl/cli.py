@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", required=True, help="destination .h5")
     imp.add_argument("--categorical", nargs="*", default=[], metavar="COL",
                      help="numeric columns to import as categorical (e.g. the response)")
+    imp.add_argument("--numeric", nargs="*", default=[], metavar="COL",
+                     help="columns to import as numeric (their other tokens become missing)")
     hdr = imp.add_mutually_exclusive_group()
     hdr.add_argument("--header", dest="header", action="store_true", default=None)
     hdr.add_argument("--no-header", dest="header", action="store_false")
@@ -77,8 +79,11 @@ def _cmd_import(args, comm) -> int:
     if comm.is_root:
         try:
             t0 = time.perf_counter()
+            notes: list[str] = []
             info = import_csv(args.src, args.output, categorical=args.categorical,
-                              header=args.header)
+                              header=args.header, numeric=args.numeric, notes=notes)
+            for line in notes:
+                _say(f"mpidl: warning: {line}")
             ncat = sum(c.kind == "categorical" for c in info.columns)
             print(f"imported {args.src} -> {args.output}: {info.nrows} rows x "
                   f"{len(info.columns)} columns ({ncat} categorical) in "

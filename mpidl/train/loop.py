@@ -117,6 +117,8 @@ class Trainer:
         return_freed_memory_promptly()
         self.rss_start = current_rss_bytes()
         frame, cols, first = open_training(params, comm)
+        for line in frame.notes:
+            self.log(f"note: {line}")
         self.read_bytes = sum(np.asarray(v).nbytes for v in cols.values())
         self.model, notes = build_model(params, frame, cols, comm, model_id, self.log)
         for note in notes_to_print(params, notes):
