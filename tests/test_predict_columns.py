@@ -97,12 +97,3 @@ def test_missing_column_and_unseen_level_warn_with_counts(race_model):
     proc = _ok("predict", d / "m.h5", ref, "-o", d / "blank_preds.csv", cwd=d)
     assert proc.stderr == ""
     assert _rows(d / "odd_preds.csv") == _rows(d / "blank_preds.csv")
-
-
-def test_no_column_in_common_is_an_error(race_model):
-    d, _ = race_model
-    data = _write(d / "other.csv", [["a", "b"], ["1", "2"]])
-    proc = mpidl("predict", d / "m.h5", data, "-o", d / "x.csv", cwd=d)
-    assert proc.returncode == 2
-    assert proc.stderr.startswith(f"mpidl: error: {data}: no column in common with the training frame")
-    assert len(proc.stderr.splitlines()) == 1 and not (d / "x.csv").exists()
