@@ -144,7 +144,7 @@ class DataInfo:
         return (np.asarray(raw, dtype=np.float64) - self.resp_sub) * self.resp_mul
 
 
-def level_name(v: float) -> str:
+def _level_name(v: float) -> str:
     """H2O's name for a numeric value made a level: integers without '.0'."""
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
@@ -163,7 +163,7 @@ def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
     finite = ~np.isnan(x)
     if finite.any():
         vals, inv = np.unique(x[finite], return_inverse=True)
-        codes = np.array([index.get(level_name(v), -1) for v in vals], dtype=np.int64)
+        codes = np.array([index.get(_level_name(v), -1) for v in vals], dtype=np.int64)
         out[finite] = codes[inv]
     return out
 
@@ -219,7 +219,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             if len(vals) > 1000:
                 raise UserError(f"{source}: response column '{resp}' has {len(vals)} distinct "
                                 "numeric values; too many classes for a classifier")
-            domain = [level_name(v) for v in vals]
+            domain = [_level_name(v) for v in vals]
             used = domain
         if len(used) < 2:
             what = f"only one level ('{used[0]}')" if used else "no values"
