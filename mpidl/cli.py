@@ -110,12 +110,11 @@ def _cmd_train(args, comm, threads: int) -> int:
 
 def _cmd_predict(args, comm, threads: int) -> int:
     from .checkpoint import read_model
-    from .data.frame import Frame
     from .predict import predict_to_csv
-    from .predict_columns import adapt_warnings
+    from .predict_columns import input_warnings
     model = comm.call_agreed(read_model, args.model)
     warnings = comm.call_agreed(
-        lambda: adapt_warnings(model.dinfo, Frame(args.data)) if comm.is_root else [])
+        lambda: input_warnings(model.dinfo, args.data) if comm.is_root else [])
     for line in warnings or []:
         _say(f"mpidl: warning: {line}")
     n = predict_to_csv(model, args.data, args.output, comm, threads)

@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from .data.datainfo import _level_name as level_name  # H2O's name of a number as a level
+from .data.frame import Frame
 from .data.hdf5 import ColumnInfo, TableInfo
 from .errors import UserError
 
@@ -60,6 +61,13 @@ def read_adapted(dinfo, frame, start: int, stop: int) -> tuple[dict, TableInfo]:
         filled.append(ColumnInfo(name, "categorical" if cat else "numeric", () if cat else None))
     info = TableInfo(frame.info.path, frame.info.nrows, frame.info.columns + tuple(filled))
     return cols, info
+
+
+def input_warnings(dinfo, path: str) -> list[str]:
+    """Every warning about the data at ``path`` before predicting: the importer's lines about
+    odd tokens (a CSV), then ``adapt_warnings``."""
+    frame = Frame(path)
+    return frame.notes + adapt_warnings(dinfo, frame)
 
 
 def adapt_warnings(dinfo, frame) -> list[str]:

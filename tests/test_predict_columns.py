@@ -78,10 +78,13 @@ def test_missing_column_and_unseen_level_warn_with_counts(race_model):
         r[race] = "7"           # 7 rows with a level not trained on
     for r in odd[8:10]:
         r[race] = "9"           # 2 more rows, another unseen level
+    odd[12][header.index("VOL")] = "lots"   # a stray token: VOL stays numeric, this one missing
     odd = [[v for j, v in enumerate(r) if j != psa] for r in odd]
     data = _write(d / "odd.csv", odd)
     proc = _ok("predict", d / "m.h5", data, "-o", d / "odd_preds.csv", cwd=d)
     assert proc.stderr.splitlines() == [
+        f"mpidl: warning: {data}: column 'VOL': 1 value(s) not a number ('lots') read as "
+        "missing; the column is numeric (379 of 380 values are numbers)",
         f"mpidl: warning: {data}: column 'PSA' is missing: all 380 rows scored with it missing "
         "(the training mean)",
         f"mpidl: warning: {data}: column 'RACE' has 2 level(s) not trained on ('7', '9'): "
@@ -93,6 +96,7 @@ def test_missing_column_and_unseen_level_warn_with_counts(race_model):
         r[race] = ""
     for r in blank[1:]:
         r[psa] = ""
+    blank[12][header.index("VOL")] = ""
     ref = _write(d / "blank.csv", blank)
     proc = _ok("predict", d / "m.h5", ref, "-o", d / "blank_preds.csv", cwd=d)
     assert proc.stderr == ""
