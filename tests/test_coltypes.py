@@ -19,11 +19,14 @@ from mpidl.errors import UserError
 @pytest.mark.parametrize("nonzero, zeros, strings, distinct, numeric", [
     (4999, 0, 1, {"oops"}, True),      # one stray token: numeric
     (3, 0, 3, {"a", "b"}, True),       # ties go to numbers (nnums >= nstrings)
-    (2, 0, 3, {"a", "b", "c"}, False),  # mostly strings, not all distinct: categorical
+    (2, 0, 3, {"a", "b", "c"}, False),  # mostly strings, all distinct: H2O's string type
     (1, 5, 3, {"x"}, True),            # one string, rarer than numbers and zeros
     (0, 1, 4, {"x"}, False),           # one string, commoner: categorical
     (0, 0, 7, {"NA"}, True),           # a lone NA spelling: numeric
     (0, 4, 4, {"a", "b"}, False),      # strings with zeros for NA: categorical
+    (1, 3, 3, {"a", "b"}, False),      # the same with one non-zero number (H2O's lines - 1)
+    (2, 3, 4, {"a", "b"}, True),       # fewer strings than numbers, repeated: numeric
+    (1, 0, 5, {"a", "b", "c"}, False),  # mostly strings, repeated: categorical
     (1, 9, 2, {"a", "b"}, True),       # H2O's "all guesses failed": numeric
 ])
 def test_guess_numeric_is_h2os_rule(nonzero, zeros, strings, distinct, numeric):

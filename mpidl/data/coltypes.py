@@ -2,11 +2,13 @@
 
 H2O (``PreviewParseWriter.guessType``) counts a column's tokens: numbers other than zero,
 zeros, strings (any other token that is not a missing marker), and the distinct strings.  The
-column is numeric when the non-zero numbers are at least as many as the strings; or when all
-its strings are one value that is an NA spelling, or rarer than the numbers and zeros together;
-or when it holds no string at all.  Otherwise it is categorical (H2O's string type, for strings
-that almost never repeat, is categorical here: mpidl has no string columns).  mpidl counts
-every row, where H2O counts a preview of the first chunk.
+column is numeric when the non-zero numbers are at least as many as the strings, or when its
+strings are all one value that is an NA spelling or rarer than the numbers and zeros together.
+It is categorical when strings outnumber the numbers and zeros (H2O's string type when they
+seldom repeat: categorical here, mpidl has no string columns), when they repeat and are at
+least as many, or when they repeat beside zeros and at most one other number (zeros standing
+for NA).  Anything else is numeric.  mpidl counts every row, where H2O counts a preview of
+the first chunk.
 
 In a numeric column the strings are missing values (H2O's ``addInvalidCol``); ``inf`` and
 ``-inf`` are strings to H2O's CSV parser, so they are missing too.  Each column with such
@@ -34,11 +36,15 @@ def guess_numeric(nonzero: int, zeros: int, strings: int, distinct: set | list) 
         return True
     if len(distinct) == 1:
         return next(iter(distinct)) in _NA_SPELLINGS or strings < nonzero + zeros
-    if len(distinct) == 0:
-        return True
-    if zeros > 0 and len(distinct) <= 0.95 * strings and strings >= nonzero + zeros:
-        return False
-    return not strings >= nonzero + zeros   # H2O: "all guesses failed" -> numeric
+    numbers = nonzero + zeros
+    repeats = len(distinct) <= 0.95 * strings
+    if strings > numbers and not repeats:
+        return False            # H2O's string type (strings that seldom repeat)
+    if zeros > 0 and nonzero <= 1 and repeats:
+        return False            # strings, with 0 for NA (H2O: zeros + strings >= lines - 1)
+    if strings >= numbers and repeats:
+        return False            # mostly strings
+    return True                 # H2O: "all guesses failed" -> numeric
 
 
 def text_to_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
