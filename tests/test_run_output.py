@@ -217,3 +217,38 @@ def test_slurm_job_limit_is_shown():
                     job_end=1_000_000.0)
     line = prog.line(_row(5, 5, 10.0), now=1_000_000.0 - 3725)
     assert "  left  10.0s  job limit in 1h02m  train RMSE 0.5" in line
+
+
+# ------------------------------------------------------------------ stop reasons in words
+
+@pytest.mark.parametrize("reason, text", [
+    ("epochs", "epochs reached (2.500 of 2.5)"),
+    ("early_stopping", "early stopping on logloss (no improvement of more than "
+                       "stopping_tolerance 0.001 over 3 scoring rounds, 2.500 epochs)"),
+    ("max_runtime_secs", "max_runtime_secs (60s) reached after 1m01s, 2.500 epochs"),
+    ("classification_stop", "training classification error <= classification_stop 0.05 "
+                            "(2.500 epochs)"),
+    ("regression_stop", "training MSE <= regression_stop 1e-06 (2.500 epochs)"),
+])
+def test_stop_reason_in_words(reason, text):
+    from types import SimpleNamespace
+
+    from mpidl.params import Params
+    from mpidl.report import stop_text
+    p = Params(epochs=2.5, stopping_rounds=3, stopping_tolerance=1e-3, max_runtime_secs=60,
+               classification_stop=0.05)
+    model = SimpleNamespace(params=p, stop_reason=reason, run_totals={"epochs": 2.5},
+                            epoch_counter=1.0, train_seconds=61.0)
+    assert stop_text(model, "logloss") == text
+
+
+def test_max_runtime_final_line(work):
+    """A 1 ms limit ends the run after its first iterations, and H2O's rule skips the restore."""
+    job = _job(work, "limit", [f'training_frame = "{prostate()}"', 'response_column = "CAPSULE"',
+                               'ignored_columns = ["ID"]', "hidden = [20]", "epochs = 100000",
+                               "max_runtime_secs = 0.001"])
+    lines = _train(work, job, "limit.h5").stdout.splitlines()
+    _match_lines(lines[-1:], [
+        rf"model written to {re.escape(str(work / 'limit.h5'))} \({NUM} epochs\); stopped: "
+        rf"max_runtime_secs \(0\.001s\) reached after [0-9.hms]+, {NUM} epochs; training RMSE {NUM}"])
+    assert not any(x.startswith("kept the model") for x in lines)
