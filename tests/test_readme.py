@@ -12,7 +12,9 @@ README = (REPO / "README.md").read_text()
 
 
 def _shape(line: str) -> str:
-    """A line with every number as '#' and runs of spaces as one: what must not change."""
+    """A line with every duration as 'T' (8.4s, 3m05s, 2h07m), every other number as '#' and
+    runs of spaces as one: what must not change from run to run."""
+    line = re.sub(r"\b(\d+h\d\dm|\d+m\d\ds|\d+\.\ds)(?=\s|$)", "T", line)
     return re.sub(r" +", " ", re.sub(r"\d[\d,.]*", "#", line)).strip()
 
 
