@@ -31,7 +31,7 @@ VERSION = 1
 _STATE_FIELDS = ("model_id", "processed", "iterations", "training_rows", "epoch_counter",
                  "train_seconds", "scoring_seconds", "tspi", "comm_seconds", "huber_delta",
                  "best_loss", "training_metrics", "validation_metrics", "stop_reason", "nranks",
-                 "memory")
+                 "memory", "best_at", "run_totals")
 
 
 def _json(obj) -> str:

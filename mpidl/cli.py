@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", required=True, help="destination .h5")
     imp.add_argument("--categorical", nargs="*", default=[], metavar="COL",
                      help="numeric columns to import as categorical (e.g. the response)")
+    imp.add_argument("--numeric", nargs="*", default=[], metavar="COL",
+                     help="columns to import as numeric (their other tokens become missing)")
     hdr = imp.add_mutually_exclusive_group()
     hdr.add_argument("--header", dest="header", action="store_true", default=None)
     hdr.add_argument("--no-header", dest="header", action="store_false")
@@ -77,8 +79,11 @@ def _cmd_import(args, comm) -> int:
     if comm.is_root:
         try:
             t0 = time.perf_counter()
+            notes: list[str] = []
             info = import_csv(args.src, args.output, categorical=args.categorical,
-                              header=args.header)
+                              header=args.header, numeric=args.numeric, notes=notes)
+            for line in notes:
+                _say(f"mpidl: warning: {line}")
             ncat = sum(c.kind == "categorical" for c in info.columns)
             print(f"imported {args.src} -> {args.output}: {info.nrows} rows x "
                   f"{len(info.columns)} columns ({ncat} categorical) in "
@@ -90,25 +95,28 @@ def _cmd_import(args, comm) -> int:
 
 
 def _cmd_train(args, comm, threads: int) -> int:
-    from .params import load_job
+    from .params import load_job, resolve_stopping_metric
     from .train.loop import train
+    from .train.progress import final_line
     params = comm.call_agreed(load_job, args.job, args.overrides)
     model_id = params.model_id or os.path.splitext(os.path.basename(args.job))[0]
     out = args.output or f"{model_id}.h5"
     model = train(params, comm, threads, out, model_id, log=_log_root(comm))
     if comm.is_root:
-        m = model.validation_metrics or model.training_metrics
-        which = "validation" if model.validation_metrics else "training"
-        key = "classification_error" if model.dinfo.classification else "RMSE"
-        print(f"model written to {out} ({model.epoch_counter:.3f} epochs, "
-              f"{model.stop_reason}); {which} {key} {m.get(key, float('nan')):.5g}")
+        metric = resolve_stopping_metric(model.params, model.dinfo.classification)
+        print(final_line(model, out, metric))
     return EXIT_OK
 
 
 def _cmd_predict(args, comm, threads: int) -> int:
     from .checkpoint import read_model
     from .predict import predict_to_csv
+    from .predict_columns import input_warnings
     model = comm.call_agreed(read_model, args.model)
+    warnings = comm.call_agreed(
+        lambda: input_warnings(model.dinfo, args.data) if comm.is_root else [])
+    for line in warnings or []:
+        _say(f"mpidl: warning: {line}")
     n = predict_to_csv(model, args.data, args.output, comm, threads)
     if comm.is_root:
         print(f"wrote {n} predictions to {args.output}")

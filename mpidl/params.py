@@ -107,6 +107,9 @@ CATEGORICAL_ENCODINGS = ("AUTO", "OneHotInternal", "Binary", "Eigen", "LabelEnco
                          "EnumLimited")
 # Enum values H2O accepts that mpidl does not implement yet: (parameter, value).
 UNSUPPORTED_VALUES = frozenset(("categorical_encoding", v) for v in CATEGORICAL_ENCODINGS[2:])
+# Parameters H2O does not have (every other one is H2O's, with H2O's name and default).
+MPIDL_EXTENSIONS = frozenset({"adaptive_rate_method", "adam_beta1", "adam_beta2",
+                              "train_while_waiting"})
 
 _GE0 = Range(0)
 _GT0 = Range(0, lo_open=True)
@@ -236,7 +239,7 @@ def _declare() -> tuple[Param, ...]:
     p("variable_importances", "bool", True, "Compute Gedeon variable importances.",
       note="accepted; ignored until mpidl computes variable importances")
     p("diagnostics", "bool", True, "Deprecated in H2O: diagnostics are always on.")
-    p("quiet_mode", "bool", False, "Less log output.")
+    p("quiet_mode", "bool", False, "Print only the final line of a training run (and errors).")
 
     group = "Distribution over ranks"
     p("replicate_training_data", "bool", True, "Every rank holds all training rows (else a shard each).")
@@ -796,6 +799,13 @@ def load_job(path: str, overrides: Iterable[str] = ()) -> Params:
 # documentation
 
 
+def origin(q: Param) -> str:
+    """Where parameter ``q`` comes from: H2O's, an mpidl extension, or H2O's not yet supported."""
+    if q.name in MPIDL_EXTENSIONS:
+        return "mpidl extension"
+    return "H2O" if q.supported else "H2O, not supported yet"
+
+
 def describe_markdown() -> str:
     """docs/parameters.md: one table per group, then the automatic rewrites and restart rules."""
     lines = [
@@ -809,13 +819,16 @@ def describe_markdown() -> str:
         "Parameters marked *not yet* are accepted only at their default value.",
         "",
         "Restart: *yes* means the value may change when continuing from a `checkpoint`.",
+        "Origin: *H2O* (H2O-3's parameter, its name and default), *mpidl extension* (H2O has no",
+        "such parameter), or *H2O, not supported yet* (accepted only at its default).",
         "",
     ]
     groups: dict[str, list[Param]] = {}
     for q in PARAMS:
         groups.setdefault(q.group, []).append(q)
     for group, qs in groups.items():
-        lines += [f"## {group}", "", "| name | default | meaning | restart | mpidl notes |", "|---|---|---|---|---|"]
+        lines += [f"## {group}", "", "| name | origin | default | meaning | restart | mpidl notes |",
+                  "|---|---|---|---|---|---|"]
         for q in qs:
             meaning = q.doc
             if q.kind == "enum":
@@ -827,13 +840,15 @@ def describe_markdown() -> str:
             if q.name == "max_w2":
                 default = "`3.4028235e38` (Float.MAX_VALUE)"
             note = (("**not yet** (only the default is accepted). " if not q.supported else "") + q.note).strip()
-            lines.append(f"| `{q.name}` | {default} | {meaning.replace('|', '/')} | "
+            lines.append(f"| `{q.name}` | {origin(q)} | {default} | {meaning.replace('|', '/')} | "
                          f"{'yes' if q.modifiable_on_checkpoint else 'no'} | {note.replace('|', '/')} |")
         lines.append("")
     lines += [
         "## Automatic rewrites (H2O `modifyParms`)",
         "",
-        "Before training, mpidl rewrites its private copy of the parameters as H2O does and logs each change:",
+        "Before training, mpidl rewrites its private copy of the parameters as H2O does. It prints a note",
+        "for a change to a value the job set (one that differs from H2O's default) and for the loss and",
+        "distribution that AUTO / Automatic chose, not for the others:",
         "",
         "- `hidden_dropout_ratios` unset with a *WithDropout activation: 0.5 for every hidden layer.",
         "- One rank: `replicate_training_data = false`; `single_node_mode` needs several ranks and replication.",

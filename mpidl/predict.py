@@ -11,18 +11,14 @@ import numpy as np
 from .atomic import atomic_path
 from .data.frame import Frame
 from .data.hdf5 import block_range
-from .errors import UserError
+from .predict_columns import read_adapted, scoring_names
 
 
 def predictions(model, frame: Frame, start: int, stop: int, threads: int):
     """(labels or values, probabilities or None) for rows [start, stop) of ``frame``."""
     d = model.dinfo
-    for name in d.predictors:
-        if name not in frame.info.names:
-            raise UserError(f"{frame.path}: no column '{name}' (the model uses it)")
-    names = list(d.predictors)
-    cols = frame.read(names, start, stop)
-    nums, cats, _, _, _ = d.transform(cols, frame.info, frame.path, training=False)
+    cols, info = read_adapted(d, frame, start, stop)
+    nums, cats, _, _, _ = d.transform(cols, info, frame.path, training=False)
     out = model.raw_output(nums, cats, threads)
     if not d.classification:
         return model.to_response_scale(out[:, 0]), None
@@ -43,7 +39,7 @@ def write_csv(path: str, model, labels, probs) -> None:
             np.savetxt(f, labels.reshape(-1, 1), fmt="%.10g")
         else:
             levels = np.array(d.response_domain, dtype=object)
-            f.write(",".join(["predict"] + [_csv_name(v) for v in d.response_domain]) + "\n")
+            f.write(",".join(_csv_name(v) for v in scoring_names(d.response_domain)) + "\n")
             for lab, row in zip(levels[labels], probs):
                 f.write(_csv_name(lab) + "," + ",".join(f"{v:.8g}" for v in row) + "\n")
 

@@ -55,7 +55,48 @@ def title(model) -> str:
             f"{model.processed:,} training samples, mini-batch size {p.mini_batch_size}")
 
 
+def fmt_epochs(epochs: float) -> str:
+    """Epochs as every text view shows them (the log, the final line, ``inspect``)."""
+    return f"{epochs:.3f}"
+
+
+def duration(seconds: float) -> str:
+    """Seconds as a person reads them: 8.4s, 3m05s, 2h07m."""
+    if not math.isfinite(seconds):
+        return "?"
+    s = max(0.0, seconds)
+    if s < 60:
+        return f"{s:.1f}s"
+    if s < 3600:
+        return f"{int(s // 60)}m{int(s % 60):02d}s"
+    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+
+
+def stop_text(model, metric: str) -> str:
+    """Why training stopped, from ``model.stop_reason`` (spec 8's rules), in plain words."""
+    p, reason = model.params, model.stop_reason
+    run = model.run_totals or {}
+    epochs = run.get("epochs", model.epoch_counter)
+    if reason == "epochs":
+        return f"epochs reached ({fmt_epochs(epochs)} of {p.epochs:g})"
+    if reason == "early_stopping":
+        return (f"early stopping on {metric} (no improvement of more than stopping_tolerance "
+                f"{p.stopping_tolerance:g} over {p.stopping_rounds} scoring rounds, "
+                f"{fmt_epochs(epochs)} epochs)")
+    if reason == "max_runtime_secs":
+        return (f"max_runtime_secs ({p.max_runtime_secs:g}s) reached after "
+                f"{duration(model.train_seconds)}, {fmt_epochs(epochs)} epochs")
+    if reason == "classification_stop":
+        return (f"training classification error <= classification_stop "
+                f"{p.classification_stop:g} ({fmt_epochs(epochs)} epochs)")
+    if reason == "regression_stop":
+        return (f"training MSE <= regression_stop {p.regression_stop:g} "
+                f"({fmt_epochs(epochs)} epochs)")
+    return reason or "-"
+
+
 def _fmt(v) -> str:
+    """A table cell: floats to 6 significant digits (JSON keeps them whole)."""
     if v is None:
         return ""
     if isinstance(v, float):
@@ -70,7 +111,8 @@ def table(rows: list[dict], columns: list[str] | None = None) -> str:
     if not rows:
         return "(empty)"
     cols = columns or list(dict.fromkeys(k for r in rows for k in r))
-    cells = [[_fmt(r.get(c)) for c in cols] for r in rows]
+    cells = [[fmt_epochs(r[c]) if c == "epochs" and r.get(c) is not None else _fmt(r.get(c))
+              for c in cols] for r in rows]
     width = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(cols, width))]
     lines += ["  ".join(x.rjust(w) for x, w in zip(r, width)) for r in cells]
@@ -87,8 +129,7 @@ def _metrics_text(name: str, m: dict, domain) -> str:
     if "hit_ratios" in m:
         out.append("  top-K hit ratios: " + ", ".join(f"{v:.4f}" for v in m["hit_ratios"]))
     if "confusion_matrix" in m and domain:
-        out.append("  confusion matrix (rows actual, columns predicted):")
-        out += ["    " + line for line in confusion_matrix_table(m["confusion_matrix"],
+        out += ["  " + line for line in confusion_matrix_table(m["confusion_matrix"],
                                                                domain).splitlines()]
     return "\n".join(out)
 
@@ -100,11 +141,20 @@ def text_report(model) -> str:
         history_cols = [k for k in model.history[-1] if k != "timestamp"]
     parts = [f"model {model.model_id}", title(model), "",
              "Status of neuron layers:", table(layer_rows(model)), "",
-             f"Scoring history ({len(model.history)} events; stop: {model.stop_reason or '-'}):",
+             f"Scoring history ({len(model.history)} events; stopped: {_stop(model)}):",
              table(model.history, history_cols) if model.history else "(none)", "",
              _metrics_text("training", model.training_metrics, model.dinfo.response_domain),
              _metrics_text("validation", model.validation_metrics, model.dinfo.response_domain)]
     return "\n".join(p for p in parts if p is not None).rstrip() + "\n"
+
+
+def _stop(model) -> str:
+    """stop_text with the model's resolved stopping metric, and the kept model if restored."""
+    from .params import resolve_stopping_metric
+    text = stop_text(model, resolve_stopping_metric(model.params, model.dinfo.classification))
+    if model.run_totals.get("samples", model.processed) != model.processed:
+        text += f"; kept the model of iteration {model.best_at['iteration']}"
+    return text
 
 
 def json_report(model) -> dict:
@@ -119,6 +169,9 @@ def json_report(model) -> dict:
         "epochs": model.epoch_counter,
         "iterations": model.iterations,
         "samples": model.processed,
+        "kept_model": model.best_at if model.run_totals.get("samples", model.processed)
+        != model.processed else None,
+        "run": model.run_totals,
         "training_rows": model.training_rows,
         "nranks": model.nranks,
         "train_samples_per_iteration": model.tspi,

@@ -95,8 +95,9 @@ def test_crlf_and_quoted_fields(tmp_path):
 
 
 def test_quote_inside_unquoted_field_is_literal(tmp_path):
-    cols, doms = read_csv(_write(tmp_path, 'h,w\n5\'3",x\n6,y\n'))
-    assert doms["h"] == ['5\'3"', "6"]
+    # two strings and one number: categorical by H2O's majority rule
+    cols, doms = read_csv(_write(tmp_path, 'h,w\n5\'3",x\n6,y\n5\'11",z\n'))
+    assert doms["h"] == ['5\'11"', '5\'3"', "6"]
 
 
 def test_unbalanced_quote(tmp_path):
@@ -126,11 +127,13 @@ def test_latin1_bytes(tmp_path):
 
 
 def test_column_strings_late_in_file(tmp_path):
-    """A column that looks numeric in the sample but has text far below is categorical."""
-    lines = ["a,b"] + [f"{i}," for i in range(5000)] + ["5000,X", "5001,1"]
-    cols, doms = read_csv(_write(tmp_path, "\n".join(lines) + "\n"))
-    assert doms == {"b": ["1", "X"]}
-    assert (cols["b"] == -1).sum() == 5000
+    """Text far below the sample is read too; H2O's majority rule then decides the type
+    (one number, one string: numeric, the string missing; it was categorical before)."""
+    lines = ["a,b"] + [f"{i}," for i in range(5000)] + ["5000,X", "5001,1", "5002,Y"]
+    notes = []
+    cols, doms = read_csv(_write(tmp_path, "\n".join(lines) + "\n"), notes=notes)
+    assert doms == {"b": ["1", "X", "Y"]}                 # 2 strings > 1 number: categorical
+    assert (cols["b"] == -1).sum() == 5000 and notes == []
 
 
 # ---------------------------------------------------------------- containers

@@ -311,3 +311,16 @@ def test_describe_markdown():
     md = P.describe_markdown()
     for q in P.PARAMS:
         assert f"| `{q.name}` |" in md
+
+
+def test_every_parameter_says_where_it_comes_from():
+    """docs/parameters.md: H2O's, an mpidl extension, or H2O's and not supported yet."""
+    md = P.describe_markdown()
+    assert "| `adam_beta1` | mpidl extension |" in md
+    assert "| `train_while_waiting` | mpidl extension |" in md
+    assert "| `nfolds` | H2O, not supported yet |" in md
+    assert "| `hidden` | H2O |" in md
+    rows = [x for x in md.splitlines() if x.startswith("| `")]
+    assert len(rows) == len(P.PARAMS)
+    assert all(x.split(" | ")[1] in ("H2O", "mpidl extension", "H2O, not supported yet")
+               for x in rows)

@@ -79,7 +79,7 @@ def binomial_preds(work, binomial) -> Path:
 
 def test_binomial_prediction_columns_and_probabilities(binomial_preds):
     header, rows = _read_csv(binomial_preds)
-    assert header == ["predict", "0", "1"]
+    assert header == ["predict", "p0", "p1"]  # H2O: p + integer level
     assert len(rows) == 380
     p = np.array([[float(r[1]), float(r[2])] for r in rows])
     assert np.all((p >= 0) & (p <= 1))

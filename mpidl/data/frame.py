@@ -24,11 +24,12 @@ class Frame:
         if not os.path.exists(self.path):
             raise UserError(f"{self.path}: no such file")
         self._mem = None
+        self.notes: list[str] = []   # the importer's lines about odd tokens (CSV only)
         if self.path.lower().endswith(_H5_SUFFIXES):
             self.info = read_info(self.path)
         else:
             from .importer import read_csv
-            cols, domains = read_csv(self.path)
+            cols, domains = read_csv(self.path, notes=self.notes)
             self._mem = cols
             nrows = len(next(iter(cols.values()))) if cols else 0
             self.info = TableInfo(

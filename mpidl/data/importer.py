@@ -22,16 +22,18 @@ Header guess (``header=None``), on the first line and a sample of the rows below
     repeated name gets a suffix ``_2``, ``_3``, ... to make it unique.
 
 Types
-    A column whose non-missing values all parse as numbers is numeric (float64, NaN =
-    missing); otherwise categorical: int32 codes, -1 = missing, levels = the distinct
-    strings sorted lexicographically (as H2O does). Quoted numbers count as numbers.
-    A column named in ``categorical=`` is made categorical even when numeric: its levels
-    are the distinct values sorted numerically, written as H2O writes them ("2", "10";
-    no ".0" for integers; shortest round-trip form otherwise).
+    H2O's guess by the majority of a column's values (``coltypes.py``): numeric (float64,
+    NaN = missing; its few non-number tokens, ``inf`` included, become missing and are
+    reported in one line per column through ``notes``), or categorical: int32 codes, -1 =
+    missing, levels = the distinct strings sorted lexicographically (as H2O does). Quoted
+    numbers count as numbers.  A column named in ``numeric=`` is made numeric whatever its
+    values.  A column named in ``categorical=`` is made categorical even when numeric: its
+    levels are the distinct values sorted numerically, written as H2O writes them ("2",
+    "10"; no ".0" for integers; shortest round-trip form otherwise).
 
 Errors (UserError, one line naming the file): missing / unreadable file, empty file,
 header without rows, a row with a different number of fields than the first line
-(naming its line number), an unknown name in ``categorical=``.
+(naming its line number), an unknown name in ``categorical=`` / ``numeric=``, a name in both.
 """
 
 from __future__ import annotations
@@ -49,12 +51,13 @@ import numba
 import numpy as np
 import pandas as pd
 
+from mpidl.data.coltypes import NUMBER as _NUMBER
+from mpidl.data.coltypes import is_numeric_text, odd_tokens_line, text_to_numbers
 from mpidl.data.hdf5 import TableInfo, read_info, write_table
 from mpidl.errors import UserError
 
 NA_STRINGS = ("", "NA", "?", "NaN", "nan", "N/A", "null")
 _NA_SET = frozenset(NA_STRINGS)
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _OTHER_SEPARATORS = ("\t", ";", "|")
 _SAMPLE_BYTES = 1 << 20
 _SAMPLE_ROWS = 2000
@@ -62,13 +65,14 @@ _QUOTE = '"'
 _LEADING_BLANK_LINES = re.compile(rb"(?:[ \t\r]*\n)*")
 
 
-def read_csv(src, categorical=(), header=None
+def read_csv(src, categorical=(), header=None, numeric=(), notes=None
              ) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
     """Parse the CSV ``src`` into columns (in file order) and categorical domains.
 
     Returns (columns, domains) as ``write_table`` takes them: ``columns[name]`` is
     float64[nrows] (numeric, NaN = missing) or int32[nrows] codes (categorical, -1 =
-    missing) with the level names in ``domains[name]``.
+    missing) with the level names in ``domains[name]``.  ``notes``: a list that receives
+    one line per numeric column with non-number tokens read as missing.
     """
     src = os.fspath(src)
     raw = _read_bytes(src)
@@ -94,11 +98,7 @@ def read_csv(src, categorical=(), header=None
     if nrows <= 0:
         raise UserError(f"{src}: no data rows (only a header line)")
     names = _column_names(first if has_header else [""] * ncols)
-    wanted = list(categorical)
-    unknown = [n for n in wanted if n not in names]
-    if unknown:
-        raise UserError(f"{src}: no column '{unknown[0]}' to make categorical "
-                        f"(columns: {_preview(names)})")
+    kinds = _forced_kinds(src, names, categorical, numeric)
     data_columns = below if has_header else _sample_columns(sample, ncols)
     stringy = [j for j, tokens in enumerate(data_columns) if not _all_numbers(tokens)]
     try:
@@ -109,11 +109,13 @@ def read_csv(src, categorical=(), header=None
         raise UserError(f"{src}: parsed {len(frame)} rows but counted {nrows} "
                         "(unbalanced quotes?)")
     del raw
-    forced = set(wanted)
     columns: dict[str, np.ndarray] = {}
     domains: dict[str, list[str]] = {}
+    notes = [] if notes is None else notes
     for j, name in enumerate(names):
-        values, domain = _convert(frame[j], name in forced)
+        report = (lambda tokens, n, forced, name=name:
+                  notes.append(odd_tokens_line(src, name, tokens, n, forced)))
+        values, domain = _convert(frame[j], kinds.get(name), report)
         columns[name] = values
         if domain is not None:
             domains[name] = domain
@@ -121,9 +123,10 @@ def read_csv(src, categorical=(), header=None
     return columns, domains
 
 
-def import_csv(src, dst, categorical=(), header=None) -> TableInfo:
+def import_csv(src, dst, categorical=(), header=None, numeric=(), notes=None) -> TableInfo:
     """Parse the CSV ``src`` (see ``read_csv``) and write it as an HDF5 table ``dst``."""
-    columns, domains = read_csv(src, categorical=categorical, header=header)
+    columns, domains = read_csv(src, categorical=categorical, header=header, numeric=numeric,
+                                notes=notes)
     write_table(dst, columns, domains)
     return read_info(dst)
 
@@ -335,19 +338,47 @@ def _parse(raw: bytes, encoding: str, sep: str, has_header: bool, ncols: int,
     return frame
 
 
-def _convert(series: pd.Series, forced: bool) -> tuple[np.ndarray, list[str] | None]:
-    """A parsed column -> (float64 values, None) or (int32 codes, level names)."""
+def _forced_kinds(src: str, names: list[str], categorical, numeric) -> dict[str, str]:
+    """{column: "categorical" or "numeric"} as forced by the caller; UserError if unknown."""
+    kinds: dict[str, str] = {}
+    for kind, wanted in (("categorical", categorical), ("numeric", numeric)):
+        for name in wanted:
+            if name not in names:
+                raise UserError(f"{src}: no column '{name}' to make {kind} "
+                                f"(columns: {_preview(names)})")
+            if kinds.get(name, kind) != kind:
+                raise UserError(f"{src}: column '{name}' is named both categorical and numeric")
+            kinds[name] = kind
+    return kinds
+
+
+def _convert(series: pd.Series, kind: str | None, report) -> tuple[np.ndarray, list[str] | None]:
+    """A parsed column -> (float64 values, None) or (int32 codes, level names).
+
+    ``kind``: None (H2O's guess), "categorical" or "numeric" (forced).  A numeric column's
+    non-number tokens are missing: ``report(tokens, n_numbers, forced)`` is called once."""
     if series.dtype.kind in "iuf":
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return _numeric_to_categorical(values) if forced else (values, None)
+        if kind == "categorical":
+            return _numeric_to_categorical(values)
+        inf = np.isinf(values)
+        if inf.any():   # pandas reads inf as a number, H2O's parser as a string
+            report(pd.Series(np.where(values[inf] > 0, "inf", "-inf")),
+                   int(np.count_nonzero(~np.isnan(values) & ~inf)), kind == "numeric")
+            values = np.where(inf, np.nan, values)
+        return values, None
     text = series.str.strip()
     text = text.mask(text.isin(NA_STRINGS))
+    if kind == "numeric" or (kind is None and is_numeric_text(text)):
+        values, odd = text_to_numbers(text)
+        if odd.any():
+            report(text[odd], int(np.count_nonzero(~np.isnan(values))), kind == "numeric")
+        return values, None
     codes, levels = pd.factorize(text, sort=True)
     levels = [str(x) for x in levels]
-    if all(_NUMBER.match(t) for t in levels):
+    if all(_NUMBER.match(t) for t in levels):   # forced categorical, all numbers
         level_values = np.append(np.array(levels, dtype=np.float64), np.nan)
-        values = level_values[codes]  # code -1 picks the NaN at the end
-        return _numeric_to_categorical(values) if forced else (values, None)
+        return _numeric_to_categorical(level_values[codes])  # code -1 picks the NaN at the end
     return codes.astype(np.int32), levels
 
 

@@ -44,6 +44,8 @@ class Model:
     history: list = field(default_factory=list)
     best_buf: np.ndarray | None = None
     best_loss: float = float("inf")
+    best_at: dict = field(default_factory=dict)  # iteration, epochs, samples, loss of best_buf
+    run_totals: dict = field(default_factory=dict)  # iterations, epochs, samples of the run
     center: np.ndarray | None = None      # elastic-averaging consensus (same layout as buf)
     training_metrics: dict = field(default_factory=dict)
     validation_metrics: dict = field(default_factory=dict)

@@ -77,22 +77,6 @@ def history_row(model, train_m: dict, valid_m: dict | None, speed: float) -> dic
     return row
 
 
-def progress_line(row: dict) -> str:
-    """The one-line progress report printed at each scoring event."""
-    parts = [f"iter {row['iterations']:>4}", f"epochs {row['epochs']:8.3f}",
-             f"samples {row['samples']:>10}", f"{row['training_speed']:>9.0f} rows/s",
-             f"{row['duration']:8.1f}s"]
-    for prefix, short in (("training", "train"), ("validation", "valid")):
-        classifier = f"{prefix}_logloss" in row
-        cols = ((("logloss", "logloss"), ("classification_error", "err"), ("auc", "AUC"))
-                if classifier else (("rmse", "RMSE"), ("r2", "r2")))
-        for col, name in cols:
-            v = row.get(f"{prefix}_{col}")
-            if v is not None:
-                parts.append(f"{short} {name} {v:.5g}")
-    return "  ".join(parts)
-
-
 _METRIC_COLUMNS = {
     "logloss": "logloss", "RMSE": "rmse", "AUC": "auc", "AUCPR": "pr_auc",
     "misclassification": "classification_error", "deviance": "deviance", "MAE": "mae",

@@ -22,6 +22,7 @@ from ..params import resolve_stopping_metric
 from ..stopping import ScoringClock
 from . import evaluate
 from .averaging import average_models, elastic_average, iteration_counts
+from .progress import Progress, kept_line, notes_to_print, slurm_end_time
 from .schedule import (AutoTuner, calibration_rows, fill_chunk_rows, fill_limit,
                        importance_weights, initial_tspi, iteration_order, local_fraction)
 from .setup import (build_model, global_rows, make_shard, open_training, training_score_set,
@@ -109,14 +110,18 @@ class Trainer:
         self.comm = comm
         self.threads = 1 if params.reproducible else max(1, int(threads))
         self.out_path = out_path
-        self.log = log if comm.is_root else (lambda *a, **k: None)
+        quiet = lambda *a, **k: None  # noqa: E731
+        self.say = log if comm.is_root else quiet          # lines quiet_mode keeps
+        self.log = quiet if params.quiet_mode else self.say
         t0 = time.perf_counter()
         return_freed_memory_promptly()
         self.rss_start = current_rss_bytes()
         frame, cols, first = open_training(params, comm)
+        for line in frame.notes:
+            self.log(f"note: {line}")
         self.read_bytes = sum(np.asarray(v).nbytes for v in cols.values())
         self.model, notes = build_model(params, frame, cols, comm, model_id, self.log)
-        for note in notes:
+        for note in notes_to_print(params, notes):
             self.log(f"note: {note}")
         self.shard = make_shard(self.model, frame, cols, first, comm)
         del cols
@@ -197,7 +202,8 @@ class Trainer:
         return self.comm.is_root or self.trainers > 1
 
     # ------------------------------------------------------------------ rank 0
-    def _score(self, speed: float) -> tuple[dict, dict | None]:
+    def _score(self, speed: float, record: bool = True) -> tuple[dict, dict | None]:
+        """Score on the sampled frames; ``record``: add a history row and print it."""
         m = self.model
         sets = [s for s in (self.train_set, self.valid_set) if s is not None]
         outs = [m.raw_output(s.nums, s.cats, self.threads) for s in sets]   # once per set
@@ -206,9 +212,10 @@ class Trainer:
         if m.params.loss == "Huber":
             m.huber_delta = evaluate.huber_delta(m, sets[-1], outs[-1])
         m.training_metrics, m.validation_metrics = train_m, (valid_m or {})
-        row = evaluate.history_row(m, train_m, valid_m, speed)
-        m.history.append(row)
-        self.log(evaluate.progress_line(row), flush=True)
+        if record:
+            row = evaluate.history_row(m, train_m, valid_m, speed)
+            m.history.append(row)
+            self.log(self.progress.line(row), flush=True)
         return train_m, valid_m
 
     def _decide(self, clock: ScoringClock, t_start: float, signalled: bool) -> Decision:
@@ -231,6 +238,8 @@ class Trainer:
         if p.overwrite_with_best_model and loss < m.best_loss:
             m.best_loss = loss
             m.best_buf = m.buf.copy()
+            m.best_at = {"iteration": m.iterations, "epochs": m.epoch_counter,
+                         "samples": m.processed, "loss": loss}
         dt = time.perf_counter() - t0
         clock.record(t0, dt)
         m.scoring_seconds += dt
@@ -256,15 +265,21 @@ class Trainer:
             "at start " + "/".join(f"{x:.0f}" for x in m.memory["rss_at_start_mb"]), flush=True)
 
     def _finish(self) -> None:
-        """Best-model restore (not after a timeout: H2O's rule), final scoring, write."""
+        """Best-model restore (not after a timeout: H2O's rule), its metrics, write.
+
+        A restored model keeps its own epochs and samples (those of the scoring that kept it);
+        the run's are in ``run_totals``.  Its metrics are scored again, without a history row
+        (the row of the scoring that kept it is already there)."""
         m, p = self.model, self.model.params
         current = evaluate.best_loss(m.training_metrics, m.validation_metrics or None, self.metric)
+        m.run_totals = {"iterations": m.iterations, "epochs": m.epoch_counter,
+                        "samples": m.processed}
         if (p.overwrite_with_best_model and m.stop_reason != "max_runtime_secs"
-                and m.best_buf is not None and m.best_loss < current):
+                and m.best_buf is not None and m.best_at and m.best_loss < current):
             m.buf[:] = m.best_buf
-            speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
-            self._score(speed)
-            self.log(f"restored the best model (loss {m.best_loss:.6g} by {self.metric})")
+            self._score(0.0, record=False)
+            m.epoch_counter, m.processed = m.best_at["epochs"], m.best_at["samples"]
+            self.log(kept_line(m, self.metric, current), flush=True)
         write_model(self.out_path, m)
 
     # ------------------------------------------------------------------ all ranks
@@ -294,6 +309,8 @@ class Trainer:
         scratch = np.empty_like(m.buf) if ea else None
         clock = ScoringClock(p.score_interval, p.score_duty_cycle)
         self.base_seconds = m.train_seconds
+        self.progress = Progress(p.epochs, p.max_runtime_secs, m.epoch_counter, m.train_seconds,
+                                 slurm_end_time())
         t_start = time.perf_counter()
         first_ea = True
         idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
@@ -344,7 +361,7 @@ class Trainer:
                     m.stop_reason = "signal"
                     if comm.is_root:
                         write_model(self.out_path, m)
-                        self.log(f"signal received: checkpoint written to {self.out_path}; "
+                        self.say(f"signal received: checkpoint written to {self.out_path}; "
                                  f"resume with --set checkpoint={self.out_path}", flush=True)
                     comm.barrier()
                     raise CheckpointedOnSignal(self.out_path)

@@ -1,0 +1,79 @@
+"""A column's type from its values, as H2O's parser decides it, and what becomes of odd tokens.
+
+H2O (``PreviewParseWriter.guessType``) counts a column's tokens: numbers other than zero,
+zeros, strings (any other token that is not a missing marker), and the distinct strings.  The
+column is numeric when the non-zero numbers are at least as many as the strings, or when its
+strings are all one value that is an NA spelling or rarer than the numbers and zeros together.
+It is categorical when strings outnumber the numbers and zeros (H2O's string type when they
+seldom repeat: categorical here, mpidl has no string columns), when they repeat and are at
+least as many, or when they repeat beside zeros and at most one other number (zeros standing
+for NA).  Anything else is numeric.  mpidl counts every row, where H2O counts a preview of
+the first chunk.
+
+In a numeric column the strings are missing values (H2O's ``addInvalidCol``); ``inf`` and
+``-inf`` are strings to H2O's CSV parser, so they are missing too.  Each column with such
+tokens gets one line: how many, a few examples, and the count of numbers that made it numeric.
+``--numeric COL`` forces a column numeric (its strings missing, counted the same way);
+``--categorical COL`` forces it categorical.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_NA_SPELLINGS = ("NA", "na", "Na", "N/A")   # H2O's: a lone such string means numeric
+_EXAMPLES = 3
+
+
+def guess_numeric(nonzero: int, zeros: int, strings: int, distinct: set | list) -> bool:
+    """H2O's ``guessType`` for a column of ``nonzero`` numbers other than 0, ``zeros`` zeros,
+    ``strings`` other tokens whose distinct values are ``distinct``: numeric or not."""
+    if nonzero >= strings:
+        return True
+    if len(distinct) == 1:
+        return next(iter(distinct)) in _NA_SPELLINGS or strings < nonzero + zeros
+    numbers = nonzero + zeros
+    repeats = len(distinct) <= 0.95 * strings
+    if strings > numbers and not repeats:
+        return False            # H2O's string type (strings that seldom repeat)
+    if zeros > 0 and nonzero <= 1 and repeats:
+        return False            # strings, with 0 for NA (H2O: zeros + strings >= lines - 1)
+    if strings >= numbers and repeats:
+        return False            # mostly strings
+    return True                 # H2O: "all guesses failed" -> numeric
+
+
+def text_to_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 values with NaN where a token is missing or not a number, bool mask of the
+    tokens that are present but not numbers) for stripped tokens ``text`` (missing: NaN)."""
+    present = text.notna().to_numpy()
+    is_number = np.zeros(len(text), dtype=bool)
+    is_number[present] = text[present].str.fullmatch(NUMBER.pattern).to_numpy(dtype=bool)
+    values = np.full(len(text), np.nan)
+    values[is_number] = text[is_number].astype(np.float64).to_numpy()
+    return values, present & ~is_number
+
+
+def is_numeric_text(text: pd.Series) -> bool:
+    """H2O's type guess for stripped tokens ``text`` (missing: NaN)."""
+    values, odd = text_to_numbers(text)
+    numbers = values[~np.isnan(values)]
+    strings = text[odd]
+    return guess_numeric(int(np.count_nonzero(numbers)), int((numbers == 0).sum()),
+                         int(odd.sum()), set(strings.unique()))
+
+
+def odd_tokens_line(source: str, name: str, tokens: pd.Series, n_numbers: int,
+                    forced: bool) -> str:
+    """The one line that reports the non-numbers ``tokens`` of numeric column ``name``."""
+    examples = list(dict.fromkeys(tokens.tolist()))
+    shown = ", ".join(repr(t) for t in examples[:_EXAMPLES])
+    more = ", ..." if len(examples) > _EXAMPLES else ""
+    why = ("--numeric" if forced else
+           f"{n_numbers:,} of {n_numbers + len(tokens):,} values are numbers")
+    return (f"{source}: column '{name}': {len(tokens):,} value(s) not a number ({shown}{more}) "
+            f"read as missing; the column is numeric ({why})")
