@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import traceback
 
 from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_REQUEUE, EXIT_USER, UserError
+from .stdout_pipe import guard_stdout
 
 
 def _env_rank() -> int:
@@ -73,10 +75,12 @@ def _log_root(comm):
 
 def _cmd_import(args, comm) -> int:
     from .data.importer import import_csv
+    from .destination import check_destination
     err, info = None, None
     if comm.is_root:
         try:
             t0 = time.perf_counter()
+            check_destination(args.output, [args.src])
             info = import_csv(args.src, args.output, categorical=args.categorical,
                               header=args.header)
             ncat = sum(c.kind == "categorical" for c in info.columns)
@@ -90,11 +94,16 @@ def _cmd_import(args, comm) -> int:
 
 
 def _cmd_train(args, comm, threads: int) -> int:
+    from .consistency import check_same_on_every_rank
+    from .destination import check_destination
     from .params import load_job
     from .train.loop import train
     params = comm.call_agreed(load_job, args.job, args.overrides)
+    check_same_on_every_rank(comm, params.to_dict(), args.job)
     model_id = params.model_id or os.path.splitext(os.path.basename(args.job))[0]
     out = args.output or f"{model_id}.h5"
+    comm.call_root_agreed(check_destination, out,
+                          [params.training_frame, params.validation_frame])
     model = train(params, comm, threads, out, model_id, log=_log_root(comm))
     if comm.is_root:
         m = model.validation_metrics or model.training_metrics
@@ -107,7 +116,12 @@ def _cmd_train(args, comm, threads: int) -> int:
 
 def _cmd_predict(args, comm, threads: int) -> int:
     from .checkpoint import read_model
+    from .consistency import check_same_on_every_rank
+    from .destination import check_destination
     from .predict import predict_to_csv
+    check_same_on_every_rank(comm, {k: v for k, v in vars(args).items() if k != "threads"},
+                             "the command line")
+    comm.call_root_agreed(check_destination, args.output, [args.model, args.data])
     model = comm.call_agreed(read_model, args.model)
     n = predict_to_csv(model, args.data, args.output, comm, threads)
     if comm.is_root:
@@ -118,12 +132,13 @@ def _cmd_predict(args, comm, threads: int) -> int:
 def _cmd_inspect(args, comm) -> int:
     from .checkpoint import read_model
     from .report import json_report, text_report
-    if comm.is_root:
+    def show():
         model = read_model(args.model)
         if args.json:
             print(json.dumps(json_report(model), allow_nan=True))
         else:
             sys.stdout.write(text_report(model))
+    comm.call_root_agreed(show)
     return EXIT_OK
 
 
@@ -135,6 +150,9 @@ def _say(line: str) -> None:
 def main(argv=None) -> int:
     """Entry point; returns the process exit code (aborts the MPI job on one-rank failures)."""
     rank = _env_rank()
+    guard_stdout()
+    # a file size limit (ulimit -f) then fails a write with EFBIG, reported like a full disk
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         args = _parser().parse_args(argv)
     except UserError as e:

@@ -738,6 +738,9 @@ def parse_override(item: str) -> tuple[str, Any]:
     try:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
+        if text.startswith(("[", "{", '"', "'")):
+            raise UserError(f"--set: parameter '{key}': {text} is not a valid TOML value "
+                            "(an unclosed bracket or quote?)") from None
         if q.kind == "str_list":
             return key, [s.strip() for s in text.split(",")]
         return key, text
