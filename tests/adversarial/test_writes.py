@@ -1,0 +1,150 @@
+"""Adversarial cases: writes that fail or are interrupted never leave a damaged file.
+
+A full disk (a real 1 MiB tmpfs, mounted as root, filled up) and a file size limit
+(RLIMIT_FSIZE: EFBIG) during the table, model and prediction writes; a signal while the final
+model is written; temporary files left by killed writes; the modes of the files written.
+"""
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+
+import h5py
+import pytest
+from harness import completed, fingerprint, mpidl_argv, refused, run, temp_files
+from shared_inputs import inputs, write_job
+
+pytestmark = [pytest.mark.adversarial, pytest.mark.mpi_skip]
+
+COMMANDS = ["import", "train", "predict"]
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    return inputs(tmp_path_factory.mktemp("writes"))
+
+
+def _command(kind, work, out):
+    """``kind`` on the wide inputs (each output is larger than 64 KiB) writing ``out``."""
+    return {"import": ["import", work / "wide.csv", "-o", out],
+            "train": ["train", work / "wide.toml", "-o", out],
+            "predict": ["predict", work / "wide.h5", work / "wide.csv", "-o", out]}[kind]
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 1 MiB tmpfs holding ``older.out`` (a file a failed write must not damage) and a
+    filler file up to the last byte.  Needs root (CI runs as root)."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs the matrix as root)")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"mount not allowed here: {mounted.stderr.strip()}")
+    try:
+        (folder / "older.out").write_bytes(b"an older output")
+        fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.parametrize("kind", COMMANDS)
+def test_disk_full(kind, work, full_disk):
+    """The disk fills during the write: one line naming the output, exit 2, no temp file,
+    the older file at the destination intact."""
+    out = full_disk / "older.out"
+    before = fingerprint([out])
+    proc = run(_command(kind, work, out), cwd=work)
+    refused(proc, "older.out", "No space left on device", untouched=before)
+    assert temp_files(full_disk) == []
+
+
+@pytest.mark.parametrize("kind", ["train", "predict"])
+def test_disk_full_under_mpi(kind, work, full_disk):
+    """The same on 2 ranks: rank 0's failed write is agreed, one line, exit 2 on every rank."""
+    out = full_disk / "older.out"
+    before = fingerprint([out])
+    proc = run(_command(kind, work, out), cwd=work, ranks=2)
+    refused(proc, "older.out", "No space left on device", untouched=before)
+    assert temp_files(full_disk) == []
+
+
+@pytest.mark.parametrize("kind", COMMANDS)
+def test_file_size_limit(kind, work, tmp_path):
+    """ulimit -f 32 KiB: the write fails with EFBIG: one line, exit 2, no temp file."""
+    out = tmp_path / "older.out"
+    out.write_bytes(b"an older output")
+    before = fingerprint([out])
+    proc = run(_command(kind, work, out), cwd=work, file_size_limit=32 * 1024)
+    refused(proc, "older.out", "File too large", untouched=before)
+    assert temp_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1], ids=["SIGTERM", "SIGUSR1"])
+def test_signal_during_final_model_write(signum, work, tmp_path):
+    """A signal once training has ended (the final model being written): the write completes,
+    exit 0, the model whole, no temp file."""
+    job = write_job(tmp_path, data=str(work / "wide.csv"), response="y", ignored=(),
+                    hidden=(512, 512))
+    model = tmp_path / "m.h5"
+    with subprocess.Popen(mpidl_argv(["train", job, "-o", model]), cwd=tmp_path, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        out = []
+        for line in p.stdout:
+            out.append(line)
+            if line.startswith("memory per rank"):   # printed just before the final write
+                p.send_signal(signum)
+                break
+        rest, err = p.communicate(timeout=120)
+    proc = subprocess.CompletedProcess(p.args, p.returncode, "".join(out) + rest, err)
+    completed(proc)
+    assert "the model is complete" in proc.stdout
+    with h5py.File(model, "r") as f:
+        assert f["buf"].shape[0] > 512 * 512
+    assert temp_files(tmp_path) == []
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+@pytest.mark.parametrize("kind,name", [("train", "m.h5"), ("predict", "p.csv")])
+def test_stale_temp_files_cleaned(kind, name, work, tmp_path):
+    """Temp files of killed writes to the same output (this host, dead pid) are removed on the
+    next write; a live writer's, another host's and another output's are kept."""
+    host, dead = socket.gethostname(), _dead_pid()
+    stale = tmp_path / f".{name}.tmp-{host}-{dead}-0123456789ab"
+    kept = [tmp_path / f".{name}.tmp-{host}-{os.getpid()}-0123456789ab",
+            tmp_path / f".{name}.tmp-elsewhere-{dead}-0123456789ab",
+            tmp_path / f".other.{name}.tmp-{host}-{dead}-0123456789ab"]
+    for p in [stale, *kept]:
+        p.write_bytes(b"partial")
+    args = (["train", work / "job.toml", "-o", tmp_path / name] if kind == "train" else
+            ["predict", work / "model.h5", work / "prostate.csv", "-o", tmp_path / name])
+    completed(run(args, cwd=tmp_path))
+    assert not stale.exists()
+    assert all(p.exists() for p in kept)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027], ids=["umask022", "umask027"])
+@pytest.mark.parametrize("kind", COMMANDS)
+def test_written_files_honour_the_umask(kind, umask, work, tmp_path):
+    """Tables, models and predictions get mode 0666 less the umask (0644 / 0640), as any file
+    a program creates, so others on a shared cluster can read them."""
+    out = tmp_path / "out"
+    completed(run(_command(kind, work, out), cwd=work, umask=umask))
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~umask
