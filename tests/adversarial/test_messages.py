@@ -1,6 +1,8 @@
-"""Adversarial cases for what a user reads: one line naming the culprit and the right exit
-code for models that are not files and malformed --set values, and silence (with the work
-done) when the reader of stdout has gone away, as Unix tools die quietly."""
+"""Adversarial cases: what a user reads.
+
+One line naming the culprit and the right exit code for models that are not files and
+malformed --set values, and silence (with the work done) when the reader of stdout has gone
+away, as Unix tools die quietly."""
 
 import os
 import subprocess
