@@ -256,7 +256,8 @@ def _declare() -> tuple[Param, ...]:
     group = "Checkpoints and export"
     p("checkpoint", "path", None, "Model file to continue training from.",
       note="relative paths are looked up next to the job file first")
-    p("export_checkpoints_dir", "path", None, "Directory where checkpoint models are written.")
+    p("export_checkpoints_dir", "path", None, "Directory where checkpoint models are written.",
+      supported=False, note="the model file (`-o`) is the checkpoint, written atomically on SIGTERM/SIGUSR1")
     p("export_weights_and_biases", "bool", False, "Store weights and biases as frames.", supported=False)
     return tuple(out)
 
