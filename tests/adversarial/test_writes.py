@@ -6,6 +6,7 @@ model is written; temporary files left by killed writes; the modes of the files 
 """
 
 import os
+import resource
 import signal
 import socket
 import stat
@@ -95,6 +96,23 @@ def test_file_size_limit(kind, work, tmp_path):
     assert temp_files(tmp_path) == []
 
 
+def _signal_when(args, cwd, prefix: str, signum: int, file_size_limit: int | None = None):
+    """Run mpidl ARGS; send ``signum`` once a stdout line starts with ``prefix``."""
+    def limit():
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+    with subprocess.Popen(mpidl_argv(args), cwd=cwd, text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, preexec_fn=limit) as p:
+        out = []
+        for line in p.stdout:
+            out.append(line)
+            if line.startswith(prefix):
+                p.send_signal(signum)
+                break
+        rest, err = p.communicate(timeout=120)
+    return subprocess.CompletedProcess(p.args, p.returncode, "".join(out) + rest, err)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1], ids=["SIGTERM", "SIGUSR1"])
 def test_signal_during_final_model_write(signum, work, tmp_path):
     """A signal once training has ended (the final model being written): the write completes,
@@ -102,20 +120,44 @@ def test_signal_during_final_model_write(signum, work, tmp_path):
     job = write_job(tmp_path, data=str(work / "wide.csv"), response="y", ignored=(),
                     hidden=(512, 512))
     model = tmp_path / "m.h5"
-    with subprocess.Popen(mpidl_argv(["train", job, "-o", model]), cwd=tmp_path, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
-        out = []
-        for line in p.stdout:
-            out.append(line)
-            if line.startswith("memory per rank"):   # printed just before the final write
-                p.send_signal(signum)
-                break
-        rest, err = p.communicate(timeout=120)
-    proc = subprocess.CompletedProcess(p.args, p.returncode, "".join(out) + rest, err)
+    # "memory per rank" is printed just before the final write
+    proc = _signal_when(["train", job, "-o", model], tmp_path, "memory per rank", signum)
     completed(proc)
     assert "the model is complete" in proc.stdout
     with h5py.File(model, "r") as f:
         assert f["buf"].shape[0] > 512 * 512
+    assert temp_files(tmp_path) == []
+
+
+def _long_job(work, folder):
+    """A job that trains far longer than a test waits, scoring every iteration."""
+    path = write_job(folder, data=str(work / "wide.csv"), response="y", ignored=(),
+                     hidden=(128, 128))
+    path.write_text(path.read_text().replace("epochs = 1", "epochs = 100000") +
+                    "score_each_iteration = true\ntrain_samples_per_iteration = 600\n")
+    return path
+
+
+def test_checkpoint_on_a_full_disk(work, full_disk):
+    """SIGTERM during training with the output on a full disk: the checkpoint cannot be
+    written: one line naming it, exit 2 (not 75), the older file intact."""
+    out = full_disk / "older.out"
+    before = fingerprint([out])
+    proc = _signal_when(["train", _long_job(work, full_disk.parent), "-o", out], work, "iter",
+                        signal.SIGTERM)
+    refused(proc, "older.out", "No space left on device", untouched=before)
+    assert temp_files(full_disk) == []
+
+
+def test_checkpoint_past_the_file_size_limit(work, tmp_path):
+    """SIGUSR1 during training under ulimit -f 32 KiB: the checkpoint fails with EFBIG:
+    one line, exit 2, the older file intact, no temp file."""
+    out = tmp_path / "older.out"
+    out.write_bytes(b"an older output")
+    before = fingerprint([out])
+    proc = _signal_when(["train", _long_job(work, tmp_path), "-o", out], work, "iter",
+                        signal.SIGUSR1, file_size_limit=32 * 1024)
+    refused(proc, "older.out", "File too large", untouched=before)
     assert temp_files(tmp_path) == []
 
 
