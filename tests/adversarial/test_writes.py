@@ -15,6 +15,7 @@ import subprocess
 import h5py
 import pytest
 from harness import completed, fingerprint, mpidl_argv, refused, run, temp_files
+from launcher import mpirun_argv
 from shared_inputs import inputs, write_job
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.mpi_skip]
@@ -96,12 +97,15 @@ def test_file_size_limit(kind, work, tmp_path):
     assert temp_files(tmp_path) == []
 
 
-def _signal_when(args, cwd, prefix: str, signum: int, file_size_limit: int | None = None):
-    """Run mpidl ARGS; send ``signum`` once a stdout line starts with ``prefix``."""
+def _signal_when(args, cwd, prefix: str, signum: int, file_size_limit: int | None = None,
+                 ranks: int | None = None):
+    """Run mpidl ARGS (under ``mpirun -n RANKS`` when given); send ``signum`` (to mpirun, which
+    forwards it to every rank) once a stdout line starts with ``prefix``."""
     def limit():
         if file_size_limit is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
-    with subprocess.Popen(mpidl_argv(args), cwd=cwd, text=True, stdout=subprocess.PIPE,
+    argv = (mpirun_argv(ranks) if ranks else []) + mpidl_argv(args)
+    with subprocess.Popen(argv, cwd=cwd, text=True, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, preexec_fn=limit) as p:
         out = []
         for line in p.stdout:
@@ -113,15 +117,18 @@ def _signal_when(args, cwd, prefix: str, signum: int, file_size_limit: int | Non
     return subprocess.CompletedProcess(p.args, p.returncode, "".join(out) + rest, err)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1], ids=["SIGTERM", "SIGUSR1"])
-def test_signal_during_final_model_write(signum, work, tmp_path):
+@pytest.mark.parametrize("signum,ranks", [(signal.SIGTERM, None), (signal.SIGUSR1, None),
+                                          (signal.SIGTERM, 2)],
+                         ids=["SIGTERM", "SIGUSR1", "SIGTERM-2-ranks"])
+def test_signal_during_final_model_write(signum, ranks, work, tmp_path):
     """A signal once training has ended (the final model being written): the write completes,
     exit 0, the model whole, no temp file."""
     job = write_job(tmp_path, data=str(work / "wide.csv"), response="y", ignored=(),
                     hidden=(512, 512))
     model = tmp_path / "m.h5"
     # "memory per rank" is printed just before the final write
-    proc = _signal_when(["train", job, "-o", model], tmp_path, "memory per rank", signum)
+    proc = _signal_when(["train", job, "-o", model], tmp_path, "memory per rank", signum,
+                        ranks=ranks)
     completed(proc)
     assert "the model is complete" in proc.stdout
     with h5py.File(model, "r") as f:
