@@ -16,8 +16,9 @@ import os
 
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import atomic_h5
 from .data.datainfo import DataInfo
+from .destination import reason
 from .errors import UserError
 from .model.network import Layout
 from .model.state import Model
@@ -39,28 +40,30 @@ def _json(obj) -> str:
 
 
 def write_model(path: str, model: Model) -> None:
-    """Write ``model`` to ``path`` atomically (temp file + rename)."""
-    with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT
-            f.attrs["version"] = VERSION
-            f.attrs["params"] = _json(model.params.to_dict())
-            f.attrs["datainfo"] = _json(model.dinfo.to_dict())
-            lay = model.layout
-            f.attrs["layout"] = _json({"units": list(lay.units), "activation": lay.activation,
-                                       "classification": lay.classification,
-                                       "slots": lay.slots})
-            f.attrs["state"] = _json({k: getattr(model, k) for k in _STATE_FIELDS})
-            f.attrs["history"] = _json(model.history)
-            f.create_dataset("buf", data=model.buf)
-            if model.best_buf is not None:
-                f.create_dataset("best_buf", data=model.best_buf)
+    """Write ``model`` to ``path`` atomically (``atomic.py``: temp file + rename; a full disk is
+    a UserError naming ``path``)."""
+    with atomic_h5(path) as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["version"] = VERSION
+        f.attrs["params"] = _json(model.params.to_dict())
+        f.attrs["datainfo"] = _json(model.dinfo.to_dict())
+        lay = model.layout
+        f.attrs["layout"] = _json({"units": list(lay.units), "activation": lay.activation,
+                                   "classification": lay.classification,
+                                   "slots": lay.slots})
+        f.attrs["state"] = _json({k: getattr(model, k) for k in _STATE_FIELDS})
+        f.attrs["history"] = _json(model.history)
+        f.create_dataset("buf", data=model.buf)
+        if model.best_buf is not None:
+            f.create_dataset("best_buf", data=model.best_buf)
 
 
 def read_model(path: str) -> Model:
     """Load a model file; a missing or foreign file is a UserError naming ``path``."""
     if not os.path.exists(path):
         raise UserError(f"{path}: no such model file")
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: is not a model file (a folder or a device)")
     try:
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT:
@@ -76,7 +79,7 @@ def read_model(path: str) -> Model:
             buf = f["buf"][...]
             best = f["best_buf"][...] if "best_buf" in f else None
     except OSError as e:
-        raise UserError(f"{path}: not a readable HDF5 model file ({e})") from None
+        raise UserError(f"{path}: not a readable HDF5 model file ({reason(e)})") from None
     except (KeyError, ValueError) as e:
         raise UserError(f"{path}: damaged model file ({e})") from None
     layout = Layout(units=tuple(lay["units"]), activation=lay["activation"],

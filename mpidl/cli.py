@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import traceback
 
 from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_REQUEUE, EXIT_USER, UserError
+from .stdout_pipe import guard_stdout
 
 
 def _env_rank() -> int:
@@ -75,10 +77,12 @@ def _log_root(comm):
 
 def _cmd_import(args, comm) -> int:
     from .data.importer import import_csv
+    from .destination import check_destination
     err, info = None, None
     if comm.is_root:
         try:
             t0 = time.perf_counter()
+            check_destination(args.output, [args.src])
             notes: list[str] = []
             info = import_csv(args.src, args.output, categorical=args.categorical,
                               header=args.header, numeric=args.numeric, notes=notes)
@@ -95,12 +99,17 @@ def _cmd_import(args, comm) -> int:
 
 
 def _cmd_train(args, comm, threads: int) -> int:
+    from .consistency import check_same_on_every_rank
+    from .destination import check_destination
     from .params import load_job, resolve_stopping_metric
     from .train.loop import train
     from .train.progress import final_line
     params = comm.call_agreed(load_job, args.job, args.overrides)
+    check_same_on_every_rank(comm, params.to_dict(), args.job)
     model_id = params.model_id or os.path.splitext(os.path.basename(args.job))[0]
     out = args.output or f"{model_id}.h5"
+    comm.call_root_agreed(check_destination, out,
+                          [params.training_frame, params.validation_frame])
     model = train(params, comm, threads, out, model_id, log=_log_root(comm))
     if comm.is_root:
         metric = resolve_stopping_metric(model.params, model.dinfo.classification)
@@ -110,8 +119,13 @@ def _cmd_train(args, comm, threads: int) -> int:
 
 def _cmd_predict(args, comm, threads: int) -> int:
     from .checkpoint import read_model
+    from .consistency import check_same_on_every_rank
+    from .destination import check_destination
     from .predict import predict_to_csv
     from .predict_columns import input_warnings
+    check_same_on_every_rank(comm, {k: v for k, v in vars(args).items() if k != "threads"},
+                             "the command line")
+    comm.call_root_agreed(check_destination, args.output, [args.model, args.data])
     model = comm.call_agreed(read_model, args.model)
     warnings = comm.call_agreed(
         lambda: input_warnings(model.dinfo, args.data) if comm.is_root else [])
@@ -126,12 +140,13 @@ def _cmd_predict(args, comm, threads: int) -> int:
 def _cmd_inspect(args, comm) -> int:
     from .checkpoint import read_model
     from .report import json_report, text_report
-    if comm.is_root:
+    def show():
         model = read_model(args.model)
         if args.json:
             print(json.dumps(json_report(model), allow_nan=True))
         else:
             sys.stdout.write(text_report(model))
+    comm.call_root_agreed(show)
     return EXIT_OK
 
 
@@ -143,6 +158,9 @@ def _say(line: str) -> None:
 def main(argv=None) -> int:
     """Entry point; returns the process exit code (aborts the MPI job on one-rank failures)."""
     rank = _env_rank()
+    guard_stdout()
+    # a file size limit (ulimit -f) then fails a write with EFBIG, reported like a full disk
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         args = _parser().parse_args(argv)
     except UserError as e:

@@ -259,7 +259,8 @@ def _declare() -> tuple[Param, ...]:
     group = "Checkpoints and export"
     p("checkpoint", "path", None, "Model file to continue training from.",
       note="relative paths are looked up next to the job file first")
-    p("export_checkpoints_dir", "path", None, "Directory where checkpoint models are written.")
+    p("export_checkpoints_dir", "path", None, "Directory where checkpoint models are written.",
+      supported=False, note="the model file (`-o`) is the checkpoint, written atomically on SIGTERM/SIGUSR1")
     p("export_weights_and_biases", "bool", False, "Store weights and biases as frames.", supported=False)
     return tuple(out)
 
@@ -741,6 +742,9 @@ def parse_override(item: str) -> tuple[str, Any]:
     try:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
+        if text.startswith(("[", "{", '"', "'")):
+            raise UserError(f"--set: parameter '{key}': {text} is not a valid TOML value "
+                            "(an unclosed bracket or quote?)") from None
         if q.kind == "str_list":
             return key, [s.strip() for s in text.split(",")]
         return key, text

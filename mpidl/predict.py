@@ -56,8 +56,11 @@ def predict_to_csv(model, data_path: str, out_path: str, comm, threads: int) -> 
         return predictions(model, frame, lo, hi, threads)
     labels, probs = comm.call_agreed(local)
     parts = comm.gather_obj((labels, probs))
-    if not comm.is_root:
-        return 0
+    return comm.call_root_agreed(_write_parts, out_path, model, parts) or 0
+
+
+def _write_parts(out_path: str, model, parts) -> int:
+    """Rank 0: write every rank's (labels, probabilities) block in rank order; returns rows."""
     labels = np.concatenate([p[0] for p in parts])
     probs = None if parts[0][1] is None else np.concatenate([p[1] for p in parts])
     write_csv(out_path, model, labels, probs)

@@ -17,3 +17,11 @@ def mpirun_argv(n: int) -> list[str]:
 def have_mpirun() -> bool:
     """Whether the launcher exists and can be run."""
     return os.access(MPIRUN, os.X_OK)
+
+
+def mpmd_argv(commands: list[list[str]]) -> list[str]:
+    """One MPI job whose rank i runs ``commands[i]`` (MPMD: ``mpirun -n 1 A : -n 1 B``)."""
+    out = [MPIRUN]
+    for i, cmd in enumerate(commands):
+        out += ([":"] if i else []) + ["-n", "1", *cmd]
+    return out

@@ -28,12 +28,12 @@ import os
 
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
-import uuid  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mpidl.atomic import atomic_h5  # noqa: E402
 from mpidl.errors import UserError  # noqa: E402
 
 GROUP = "table"
@@ -185,7 +185,8 @@ def read_columns(path, names, start: int = 0, stop: int | None = None) -> dict[s
 
 
 def write_table(path, columns: dict[str, np.ndarray], domains: dict[str, list[str]]) -> None:
-    """Write a table to ``path`` atomically (temp file in the same folder + os.replace).
+    """Write a table to ``path`` atomically (``atomic.py``: temp file + os.replace; a full disk
+    is a UserError naming ``path``).
 
     ``columns`` maps names (in column order) to 1-D arrays of one common length; a column
     is categorical iff its name is in ``domains``: its array holds integer codes into
@@ -199,25 +200,14 @@ def write_table(path, columns: dict[str, np.ndarray], domains: dict[str, list[st
     if len(lengths) > 1:
         raise ValueError(f"write_table: columns have different lengths {sorted(lengths)}")
     nrows = lengths.pop() if lengths else 0
-    folder, base = os.path.split(os.path.abspath(path))
-    # A unique name in the same folder (so os.replace is atomic); mode "x" creates it with
-    # the usual umask permissions and never clobbers another writer's temp file.
-    tmp = os.path.join(folder, f".{base}.tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}")
-    try:
-        with h5py.File(tmp, "x", libver=_LIBVER) as f:
-            group = f.create_group(GROUP)
-            group.attrs["format"] = FORMAT
-            group.attrs["version"] = VERSION
-            group.attrs["nrows"] = nrows
-            group.attrs.create("columns", data=list(columns), dtype=h5py.string_dtype())
-            for i, (name, values) in enumerate(columns.items()):
-                _write_column(group, _key(i), name, np.asarray(values), nrows,
-                              domains.get(name))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_h5(path, libver=_LIBVER) as f:
+        group = f.create_group(GROUP)
+        group.attrs["format"] = FORMAT
+        group.attrs["version"] = VERSION
+        group.attrs["nrows"] = nrows
+        group.attrs.create("columns", data=list(columns), dtype=h5py.string_dtype())
+        for i, (name, values) in enumerate(columns.items()):
+            _write_column(group, _key(i), name, np.asarray(values), nrows, domains.get(name))
 
 
 def _write_column(group: h5py.Group, key: str, name: str, values: np.ndarray, nrows: int,

@@ -282,6 +282,11 @@ class Trainer:
             self.log(kept_line(m, self.metric, current), flush=True)
         write_model(self.out_path, m)
 
+    def _checkpoint_on_signal(self) -> None:
+        write_model(self.out_path, self.model)
+        self.say(f"signal received: checkpoint written to {self.out_path}; "
+                 f"resume with --set checkpoint={self.out_path}", flush=True)
+
     # ------------------------------------------------------------------ all ranks
     def run(self):
         """Train to the end; returns the model on rank 0 (None elsewhere)."""
@@ -359,21 +364,19 @@ class Trainer:
                         "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
                 if d.action == "signal":
                     m.stop_reason = "signal"
-                    if comm.is_root:
-                        write_model(self.out_path, m)
-                        self.say(f"signal received: checkpoint written to {self.out_path}; "
-                                 f"resume with --set checkpoint={self.out_path}", flush=True)
-                    comm.barrier()
+                    comm.call_root_agreed(self._checkpoint_on_signal)
                     raise CheckpointedOnSignal(self.out_path)
                 if d.action == "stop":
                     m.stop_reason = d.reason
                     break
-        mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start))
-        if comm.is_root:
-            self._report_memory(mem)
-            self._finish()
-            return m
-        return None
+            # still under the signal flag: a signal now is held until the model is written
+            mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start))
+            if comm.is_root:
+                self._report_memory(mem)
+            comm.call_root_agreed(self._finish)
+            if sig.raised:
+                self.log("signal received after training ended: the model is complete")
+        return m if comm.is_root else None
 
 
 def train(params, comm, threads: int, out_path: str, model_id: str, log=print):
