@@ -599,6 +599,13 @@ _AUTO_LOSS_BY_DIST = {"gaussian": "Quadratic", "laplace": "Absolute", "quantile"
                       "poisson": "Automatic", "gamma": "Automatic", "tweedie": "Automatic"}
 
 
+def replicates_data(p: Mapping[str, Any], nranks: int) -> bool:
+    """Whether every rank reads all training rows: replicate_training_data on several ranks,
+    unless reproducible (which shards the data).  The data is opened by this rule before
+    ``sanitize`` runs, so both must read it from here."""
+    return bool(p["replicate_training_data"]) and nranks > 1 and not p["reproducible"]
+
+
 def sanitize(p: Params, is_classification: bool, nclasses: int, nranks: int) -> tuple[Params, list[str]]:
     """H2O's modifyParms (spec 0.1): the parameters the trainer uses, and one note per change.
 
@@ -615,6 +622,8 @@ def sanitize(p: Params, is_classification: bool, nclasses: int, nranks: int) -> 
     if v["hidden_dropout_ratios"] is None and v["activation"] in DROPOUT_ACTIVATIONS:
         set_("hidden_dropout_ratios", [0.5] * len(v["hidden"]), f"default for {v['activation']}")
     replicate = v["replicate_training_data"]
+    if replicate and not replicates_data(v, nranks) and nranks > 1:
+        set_("replicate_training_data", False, "reproducible")
     if nranks == 1:
         set_("replicate_training_data", False, "one rank")
     if v["single_node_mode"] and (nranks == 1 or not replicate):
@@ -656,7 +665,6 @@ def sanitize(p: Params, is_classification: bool, nclasses: int, nranks: int) -> 
         set_("force_load_balance", True, "reproducible")
         set_("single_node_mode", False, "reproducible")
         set_("score_each_iteration", True, "reproducible")
-        set_("replicate_training_data", False, "reproducible")
         if v["train_samples_per_iteration"] == -2:
             set_("train_samples_per_iteration", -1, "reproducible: no auto-tuning")
     return Params._trusted(v), notes

@@ -17,7 +17,8 @@ from ..data.frame import Frame
 from ..data.hdf5 import block_range
 from ..errors import UserError
 from ..model.state import Model
-from ..params import check_restart, restart_params, sanitize, validate_for_data
+from ..params import (check_restart, replicates_data, restart_params, sanitize,
+                      validate_for_data)
 from .evaluate import ScoreSet
 
 
@@ -46,7 +47,7 @@ def open_training(params, comm):
     def read():
         frame = Frame(params.training_frame)
         check_columns(frame.info, params, params.training_frame)
-        replicated = params.replicate_training_data and comm.size > 1
+        replicated = replicates_data(params, comm.size)
         lo, hi = (0, frame.nrows) if replicated else block_range(frame.nrows, comm.size,
                                                                     comm.rank)
         return frame, frame.read(_needed_columns(frame.info, params), lo, hi), lo
