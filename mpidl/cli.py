@@ -92,7 +92,10 @@ def _cmd_import(args, comm) -> int:
 def _cmd_train(args, comm, threads: int) -> int:
     from .params import load_job
     from .train.loop import train
-    params = comm.call_agreed(load_job, args.job, args.overrides)
+    notes: list[str] = []
+    params = comm.call_agreed(load_job, args.job, args.overrides, notes)
+    for note in notes:
+        _log_root(comm)(f"note: {note}")
     model_id = params.model_id or os.path.splitext(os.path.basename(args.job))[0]
     out = args.output or f"{model_id}.h5"
     model = train(params, comm, threads, out, model_id, log=_log_root(comm))

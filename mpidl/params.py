@@ -106,7 +106,11 @@ ADAPTIVE_RATE_METHODS = ("ADADELTA", "Adam")
 CATEGORICAL_ENCODINGS = ("AUTO", "OneHotInternal", "Binary", "Eigen", "LabelEncoder", "SortByResponse",
                          "EnumLimited")
 # Enum values H2O accepts that mpidl does not implement yet: (parameter, value).
-UNSUPPORTED_VALUES = frozenset(("categorical_encoding", v) for v in CATEGORICAL_ENCODINGS[2:])
+UNSUPPORTED_VALUES = frozenset([("categorical_encoding", v) for v in CATEGORICAL_ENCODINGS[2:]]
+                               + [("score_validation_sampling", "Stratified")])
+# Parameters whose value is accepted but has no effect yet: a note when the job sets them.
+NOTES_WHEN_SET = {"variable_importances": "variable importances are not computed yet (parameter "
+                                          "'variable_importances')"}
 
 _GE0 = Range(0)
 _GT0 = Range(0, lo_open=True)
@@ -222,7 +226,7 @@ def _declare() -> tuple[Param, ...]:
     p("score_duty_cycle", "float", 0.1, "Max. fraction of time spent scoring.", _UNIT)
     p("score_each_iteration", "bool", False, "Score after every iteration.")
     p("score_validation_sampling", "enum", "Uniform", "Validation sampling method (classification).",
-      ("Uniform", "Stratified"))
+      ("Uniform", "Stratified"), note="only Uniform is implemented; Stratified is refused")
     p("classification_stop", "float", 0.0, "Stop when the training classification error is <= this (-1 = off).",
       Range(-1))
     p("regression_stop", "float", 1e-6, "Stop when the training MSE is <= this (-1 = off).", Range(-1))
@@ -234,7 +238,7 @@ def _declare() -> tuple[Param, ...]:
     p("overwrite_with_best_model", "bool", True, "Keep the best scored model (validation if given) as the result.")
     p("max_confusion_matrix_size", "int", 20, "Max. classes shown in a confusion matrix.", Range(1))
     p("variable_importances", "bool", True, "Compute Gedeon variable importances.",
-      note="accepted; ignored until mpidl computes variable importances")
+      note="not computed yet: a job that sets it to true gets a note saying so")
     p("diagnostics", "bool", True, "Deprecated in H2O: diagnostics are always on.")
     p("quiet_mode", "bool", False, "Less log output.")
 
@@ -256,7 +260,8 @@ def _declare() -> tuple[Param, ...]:
     group = "Checkpoints and export"
     p("checkpoint", "path", None, "Model file to continue training from.",
       note="relative paths are looked up next to the job file first")
-    p("export_checkpoints_dir", "path", None, "Directory where checkpoint models are written.")
+    p("export_checkpoints_dir", "path", None, "Directory where checkpoint models are written.",
+      supported=False)
     p("export_weights_and_biases", "bool", False, "Store weights and biases as frames.", supported=False)
     return tuple(out)
 
@@ -764,9 +769,11 @@ def _resolve_path(value: Any, first: str, second: str) -> Any:
     return value
 
 
-def load_job(path: str, overrides: Iterable[str] = ()) -> Params:
+def load_job(path: str, overrides: Iterable[str] = (), notes: list[str] | None = None) -> Params:
     """Read a TOML job file (top-level keys = H2O parameter names), apply ``--set key=value``
-    overrides (values are TOML; a bare word or path is taken as text), validate.
+    overrides (values are TOML; a bare word or path is taken as text), validate.  ``notes``,
+    when given, receives one line per parameter the job sets that has no effect yet
+    (``NOTES_WHEN_SET``; set to true).
 
     Relative training_frame / validation_frame / checkpoint paths from the file are looked up
     next to the job file first, then in the current directory; paths from ``--set`` are looked
@@ -797,7 +804,10 @@ def load_job(path: str, overrides: Iterable[str] = ()) -> Params:
             value = _resolve_path(value, ".", jobdir)
         raw[key] = value
         origins[key] = "--set"
-    return validate(raw, path, origins)
+    params = validate(raw, path, origins)
+    if notes is not None:
+        notes.extend(line for name, line in NOTES_WHEN_SET.items() if raw.get(name) is True)
+    return params
 
 
 # ---------------------------------------------------------------------------------------------
