@@ -98,7 +98,8 @@ def _cmd_train(args, comm, threads: int) -> int:
         _log_root(comm)(f"note: {note}")
     model_id = params.model_id or os.path.splitext(os.path.basename(args.job))[0]
     out = args.output or f"{model_id}.h5"
-    model = train(params, comm, threads, out, model_id, log=_log_root(comm))
+    model = train(params, comm, threads, out, model_id, log=_log_root(comm),
+                  choose_threads=args.threads is None)
     if comm.is_root:
         m = model.validation_metrics or model.training_metrics
         which = "validation" if model.validation_metrics else "training"
