@@ -169,3 +169,28 @@ def test_one_epoch_per_iteration_of_an_odd_row_count_trains_exactly_the_epochs_a
             assert t.model.iterations == 2 and t.model.processed == 2 * 381
             assert t.model.epoch_counter == 2.0
     everywhere(body)
+
+
+@pytest.mark.mpi
+def test_a_restart_starts_every_rank_from_the_checkpoints_huber_delta(comm, shared_dir,
+                                                                     everywhere, monkeypatch):
+    """The Huber delta a checkpoint holds (rank 0's, from its last scoring) is the delta every
+    rank's kernel trains with in the first iteration after the restart."""
+    from mpidl.checkpoint import read_model
+    raw = dict(training_frame=PROSTATE, response_column="VOL", ignored_columns=["ID"],
+               loss="Huber", hidden=[5], epochs=2, replicate_training_data=False,
+               train_samples_per_iteration=0, score_each_iteration=True, seed=5,
+               stopping_rounds=0, overwrite_with_best_model=False)
+    first = str(shared_dir / "first.h5")
+    everywhere(lambda: Trainer(validate(raw, "test"), comm, 1, first, "a", log=quiet).run())
+    comm.barrier()
+    calls = _record(monkeypatch, train=True)
+
+    def body():
+        saved = read_model(first).huber_delta
+        assert saved != 1.0
+        again = validate({**raw, "epochs": 3, "checkpoint": first}, "test")
+        Trainer(again, comm, 1, str(shared_dir / "second.h5"), "a", log=quiet).run()
+        assert calls[0][1][K.HP_HUBER_DELTA] == saved
+        assert len(set(comm.allgather_obj(calls[0][1].tobytes()))) == 1
+    everywhere(body)
