@@ -261,7 +261,12 @@ def _declare() -> tuple[Param, ...]:
     p("checkpoint", "path", None, "Model file to continue training from.",
       note="relative paths are looked up next to the job file first")
     p("export_checkpoints_dir", "path", None, "Directory where checkpoint models are written.",
-      supported=False)
+      note="the finished model is written there as MODEL_ID.h5 (H2O); periodic checkpoints "
+           "go next to the output model (`checkpoint_interval`)")
+    p("checkpoint_interval", "float", -1.0,
+      "Seconds of training between resumable checkpoints written next to the output model "
+      "(STEM.ckpt-ITERATION.h5, the newest two kept); 0 = none, -1 = 300 under SLURM, else none.",
+      Range(-1), note="mpidl extension")
     p("export_weights_and_biases", "bool", False, "Store weights and biases as frames.", supported=False)
     return tuple(out)
 

@@ -44,7 +44,8 @@ class Model:
     history: list = field(default_factory=list)
     best_buf: np.ndarray | None = None
     best_loss: float = float("inf")
-    center: np.ndarray | None = None      # elastic-averaging consensus (same layout as buf)
+    local_bufs: np.ndarray | None = None  # float32[nranks, len(buf)]: elastic averaging's
+                                          # per-rank local models (resumable checkpoints only)
     training_metrics: dict = field(default_factory=dict)
     validation_metrics: dict = field(default_factory=dict)
     stop_reason: str = ""

@@ -10,7 +10,7 @@ decision -- come from this one record, so every rank trains the same objective b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,7 +22,8 @@ class Control:
     action: "continue", "stop", "signal" or "diverged"; tspi: global rows of the next
     iteration; huber_delta: the Huber loss's delta in training (standardized) units;
     processed: rows trained before the next iteration, all ranks (the kernels' clock for rate
-    annealing and the momentum ramp); scoring_seconds: rank 0's scoring in the last iteration.
+    annealing and the momentum ramp); scoring_seconds: rank 0's scoring in the last iteration;
+    checkpoint: write a periodic checkpoint now (a collective: the ranks' local models).
     """
 
     action: str
@@ -31,14 +32,11 @@ class Control:
     processed: int
     reason: str = ""
     scoring_seconds: float = 0.0
+    checkpoint: bool = False
 
     def kernel_hyper(self, model) -> np.ndarray:
         """float64[HP_SIZE]: the training kernels' hyper-parameters for the next iteration."""
         return model.hyper(self.huber_delta, self.processed)
-
-    def with_rows(self, tspi: int) -> "Control":
-        """The same record with another iteration length."""
-        return replace(self, tspi=int(tspi))
 
 
 def initial_control(model, tspi: int) -> Control:

@@ -22,6 +22,7 @@ from ..stopping import ScoringClock
 from . import evaluate
 from .averaging import average_models, elastic_average, iteration_counts
 from .control import Control, initial_control, share
+from .periodic import PeriodicCheckpoints, check_export_dir, export_finished, interval_seconds
 from .rows import RowPlan, auto_shuffle, importance_weights, rank_shares
 from .schedule import (AutoTuner, calibration_rows, fill_chunk_rows, fill_limit, initial_tspi,
                        time_capped_tspi)
@@ -107,6 +108,7 @@ class Trainer:
         self.out_path = out_path
         self.log = log if comm.is_root else (lambda *a, **k: None)
         t0 = time.perf_counter()
+        comm.call_agreed(check_export_dir, params.export_checkpoints_dir)
         return_freed_memory_promptly()
         self.rss_start = current_rss_bytes()
         frame, cols, first = open_training(params, comm)
@@ -202,6 +204,24 @@ class Trainer:
         pending.wait()
         return rows, seconds
 
+    def _local_models(self, local, ea: bool):
+        """Elastic averaging: every rank's local model on rank 0, float32[nranks, n] (None
+        elsewhere and without elastic averaging).  A collective."""
+        if not ea:
+            return None
+        parts = self.comm.gather_obj(local)
+        return np.stack(parts) if self.comm.is_root else None
+
+    def _resume_local_model(self, local, ea: bool) -> bool:
+        """Take this rank's local model from a checkpoint that holds one per rank (same rank
+        count); returns whether it did (then the consensus is the checkpoint's, not new)."""
+        saved = self.model.local_bufs
+        self.model.local_bufs = None
+        if not ea or saved is None or saved.shape[0] != self.comm.size:
+            return False
+        local[:] = saved[self.comm.rank]
+        return True
+
     def _row_plan(self) -> RowPlan:
         """This rank's row scheduler for the run (a collective: the ranks' shares)."""
         p, shard = self.model.params, self.shard
@@ -237,7 +257,8 @@ class Trainer:
         tspi = self.tuner.tspi(m.tspi) if self.tuner else self.tspi_plan
         busy = m.train_seconds - m.scoring_seconds
         tspi = self._time_capped(tspi, busy / m.processed if m.processed else 0.0)
-        return Control(action, tspi, m.huber_delta, m.processed, reason, dt)
+        due = action == "continue" and self.periodic.due(m.train_seconds)
+        return Control(action, tspi, m.huber_delta, m.processed, reason, dt, due)
 
     def _time_capped(self, tspi: int, seconds_per_row: float) -> int:
         """``tspi`` capped by the time max_runtime_secs leaves (H2O stops an iteration at the
@@ -302,6 +323,9 @@ class Trainer:
             self._score(speed)
             self.log(f"restored the best model (loss {m.best_loss:.6g} by {self.metric})")
         write_model(self.out_path, m)
+        exported = export_finished(m, p.export_checkpoints_dir)
+        if exported:
+            self.log(f"model exported to {exported} (export_checkpoints_dir)")
 
     # ------------------------------------------------------------------ all ranks
     def run(self):
@@ -334,7 +358,9 @@ class Trainer:
         clock = ScoringClock(p.score_interval, p.score_duty_cycle)
         self.base_seconds = m.train_seconds
         t_start = time.perf_counter()
-        first_ea = True
+        first_ea = not self._resume_local_model(local, ea)
+        self.periodic = PeriodicCheckpoints(self.out_path, interval_seconds(p.checkpoint_interval),
+                                            m.train_seconds)
         idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
         reported = False   # whether ``idle`` of an earlier iteration reached the allreduce
         d = share(comm, initial_control(m, m.tspi) if comm.is_root else None)
@@ -380,12 +406,18 @@ class Trainer:
                         "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
                 if d.action == "signal":
                     m.stop_reason = "signal"
+                    local_bufs = self._local_models(local, ea)
                     if comm.is_root:
-                        write_model(self.out_path, m)
+                        write_model(self.out_path, m, local_bufs)
                         self.log(f"signal received: checkpoint written to {self.out_path}; "
                                  f"resume with --set checkpoint={self.out_path}", flush=True)
                     comm.barrier()
                     raise CheckpointedOnSignal(self.out_path)
+                if d.checkpoint:
+                    local_bufs = self._local_models(local, ea)
+                    if comm.is_root:
+                        path = self.periodic.write(m, local_bufs)
+                        self.log(f"checkpoint written to {path}", flush=True)
                 if d.action == "stop":
                     m.stop_reason = d.reason
                     break

@@ -1,5 +1,6 @@
 """Adversarial cases: parameters H2O has that mpidl does not implement yet are refused with one
-line (never accepted and ignored); one accepted without effect says so once."""
+line (never accepted and ignored); one accepted without effect says so once; an export folder
+that cannot be written is refused before training."""
 
 import pytest
 from harness import refused, run
@@ -18,13 +19,19 @@ def _job(tmp_path, extra: str):
     return job
 
 
-@pytest.mark.parametrize("line, culprit", [
-    ('score_validation_sampling = "Stratified"\n', "score_validation_sampling"),
-    ('export_checkpoints_dir = "ckpts"\n', "export_checkpoints_dir"),
-])
-def test_unimplemented_parameter_is_refused(tmp_path, line, culprit):
-    job = _job(tmp_path, line)
-    refused(run(["train", job, "-o", tmp_path / "m.h5"], cwd=tmp_path), culprit, "job.toml")
+def test_unimplemented_parameter_is_refused(tmp_path):
+    job = _job(tmp_path, 'score_validation_sampling = "Stratified"\n')
+    refused(run(["train", job, "-o", tmp_path / "m.h5"], cwd=tmp_path),
+            "score_validation_sampling", "job.toml")
+    assert not (tmp_path / "m.h5").exists()
+
+
+@pytest.mark.parametrize("ranks", [None, 2])
+def test_export_checkpoints_dir_that_is_a_file_is_refused(tmp_path, ranks):
+    (tmp_path / "ckpts").write_text("a file, not a folder")
+    job = _job(tmp_path, f'export_checkpoints_dir = "{tmp_path / "ckpts"}"\n')
+    refused(run(["train", job, "-o", tmp_path / "m.h5"], cwd=tmp_path, ranks=ranks),
+            "export_checkpoints_dir", "ckpts")
     assert not (tmp_path / "m.h5").exists()
 
 
