@@ -22,7 +22,8 @@ from ..stopping import ScoringClock
 from . import evaluate
 from .averaging import average_models, elastic_average, iteration_counts
 from .control import Control, initial_control, share
-from .periodic import PeriodicCheckpoints, check_export_dir, export_finished, interval_seconds
+from .periodic import (PeriodicCheckpoints, check_export_dir, export_finished, gather_local_models,
+                       interval_seconds, restore_local_model)
 from .rows import RowPlan, auto_shuffle, importance_weights, rank_shares
 from .schedule import (AutoTuner, calibration_rows, fill_chunk_rows, fill_limit, initial_tspi,
                        time_capped_tspi)
@@ -204,24 +205,6 @@ class Trainer:
         pending.wait()
         return rows, seconds
 
-    def _local_models(self, local, ea: bool):
-        """Elastic averaging: every rank's local model on rank 0, float32[nranks, n] (None
-        elsewhere and without elastic averaging).  A collective."""
-        if not ea:
-            return None
-        parts = self.comm.gather_obj(local)
-        return np.stack(parts) if self.comm.is_root else None
-
-    def _resume_local_model(self, local, ea: bool) -> bool:
-        """Take this rank's local model from a checkpoint that holds one per rank (same rank
-        count); returns whether it did (then the consensus is the checkpoint's, not new)."""
-        saved = self.model.local_bufs
-        self.model.local_bufs = None
-        if not ea or saved is None or saved.shape[0] != self.comm.size:
-            return False
-        local[:] = saved[self.comm.rank]
-        return True
-
     def _row_plan(self) -> RowPlan:
         """This rank's row scheduler for the run (a collective: the ranks' shares)."""
         p, shard = self.model.params, self.shard
@@ -358,7 +341,7 @@ class Trainer:
         clock = ScoringClock(p.score_interval, p.score_duty_cycle)
         self.base_seconds = m.train_seconds
         t_start = time.perf_counter()
-        first_ea = not self._resume_local_model(local, ea)
+        first_ea = not (ea and restore_local_model(m, comm, local))
         self.periodic = PeriodicCheckpoints(self.out_path, interval_seconds(p.checkpoint_interval),
                                             m.train_seconds)
         idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
@@ -406,7 +389,7 @@ class Trainer:
                         "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
                 if d.action == "signal":
                     m.stop_reason = "signal"
-                    local_bufs = self._local_models(local, ea)
+                    local_bufs = gather_local_models(comm, local) if ea else None
                     if comm.is_root:
                         write_model(self.out_path, m, local_bufs)
                         self.log(f"signal received: checkpoint written to {self.out_path}; "
@@ -414,7 +397,7 @@ class Trainer:
                     comm.barrier()
                     raise CheckpointedOnSignal(self.out_path)
                 if d.checkpoint:
-                    local_bufs = self._local_models(local, ea)
+                    local_bufs = gather_local_models(comm, local) if ea else None
                     if comm.is_root:
                         path = self.periodic.write(m, local_bufs)
                         self.log(f"checkpoint written to {path}", flush=True)

@@ -19,6 +19,8 @@ import glob
 import os
 import re
 
+import numpy as np
+
 from ..checkpoint import write_model
 from ..errors import UserError
 
@@ -84,3 +86,21 @@ class PeriodicCheckpoints:
             os.unlink(old)
         self.last = model.train_seconds
         return path
+
+
+def gather_local_models(comm, local: np.ndarray) -> np.ndarray | None:
+    """Elastic averaging: every rank's local model on rank 0, float32[nranks, n] (None on the
+    other ranks).  A collective."""
+    parts = comm.gather_obj(local)
+    return np.stack(parts) if comm.is_root else None
+
+
+def restore_local_model(model, comm, local: np.ndarray) -> bool:
+    """Elastic averaging: take this rank's local model from a checkpoint that holds one per
+    rank (same rank count) into ``local``; returns whether it did (then the consensus is the
+    checkpoint's, not a fresh mean).  The model keeps no copy afterwards."""
+    saved, model.local_bufs = model.local_bufs, None
+    if saved is None or saved.shape[0] != comm.size:
+        return False
+    local[:] = saved[comm.rank]
+    return True
