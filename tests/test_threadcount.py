@@ -55,3 +55,10 @@ def test_threads_given_by_the_user_win(tmp_path, monkeypatch):
     t, lines = _trainer(tmp_path, 2, False, {1: 10e-6, 2: 19e-6}, monkeypatch)
     assert t.threads == 2
     assert not [ln for ln in lines if ln.startswith("threads per rank")]
+
+
+def test_one_core_is_said_without_measuring(tmp_path, monkeypatch):
+    t, lines = _trainer(tmp_path, 1, True, {}, monkeypatch)
+    assert t.threads == 1
+    assert [ln for ln in lines if ln.startswith("threads per rank")] == [
+        "threads per rank: 1 (one core per rank; --threads N sets it)"]

@@ -169,8 +169,12 @@ class Trainer:
     def _choose_threads(self) -> int:
         """Threads per rank when the user gave none (``train/threadcount.py``): logs the
         choice.  At most the threads this rank was given; one without measuring if that is 1."""
-        if self.threads == 1 or not self.choose_threads:
+        if not self.choose_threads:
             return self.threads
+        if self.threads == 1:
+            why = "reproducible" if self.model.params.reproducible else "one core per rank"
+            self.log(describe({}, 1, why), flush=True)
+            return 1
         measured = {n: self._seconds_per_row(n, 0.05) for n in candidates(self.threads)}
         chosen = pick_threads(measured)
         self.log(describe(measured, chosen), flush=True)

@@ -34,8 +34,11 @@ def pick_threads(seconds_per_row: dict[int, float], gain: float = GAIN) -> int:
     return best
 
 
-def describe(seconds_per_row: dict[int, float], chosen: int) -> str:
-    """The one log line that states the choice and what it rests on."""
+def describe(seconds_per_row: dict[int, float], chosen: int, reason: str = "") -> str:
+    """The one log line that states the choice and what it rests on (``reason`` when nothing
+    was measured)."""
+    if not seconds_per_row:
+        return f"threads per rank: {chosen} ({reason}; --threads N sets it)"
     times = ", ".join(f"{n}: {1e6 * t:.3g}" for n, t in sorted(seconds_per_row.items()))
     return (f"threads per rank: {chosen} (measured us/row by threads {times}; "
             "--threads N sets it)")
