@@ -27,9 +27,9 @@ from .periodic import (PeriodicCheckpoints, check_export_dir, export_finished, g
 from .rows import RowPlan, auto_shuffle, importance_weights, rank_shares
 from .schedule import (AutoTuner, calibration_rows, fill_chunk_rows, fill_limit, initial_tspi,
                        time_capped_tspi)
-from .threadcount import candidates, describe, pick_threads
 from .setup import (build_model, global_rows, make_shard, open_training, training_score_set,
                     validation_score_set)
+from .threadcount import candidates, describe, pick_threads
 
 
 class TrainingDiverged(Exception):
