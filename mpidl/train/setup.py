@@ -42,14 +42,19 @@ def _needed_columns(info, params) -> list[str]:
     return [n for n in info.names if n not in skip]
 
 
+def reads_all_rows(params, comm) -> bool:
+    """Whether every rank reads the whole training frame (replicated data on several ranks,
+    not reproducible: the rule sanitize applies later, ``params.replicates_data``)."""
+    return replicates_data(params, comm.size)
+
+
 def open_training(params, comm):
     """(frame, raw columns of this rank's rows, first_row) for the training frame."""
     def read():
         frame = Frame(params.training_frame)
         check_columns(frame.info, params, params.training_frame)
-        replicated = replicates_data(params, comm.size)
-        lo, hi = (0, frame.nrows) if replicated else block_range(frame.nrows, comm.size,
-                                                                    comm.rank)
+        lo, hi = (0, frame.nrows) if reads_all_rows(params, comm) else \
+            block_range(frame.nrows, comm.size, comm.rank)
         return frame, frame.read(_needed_columns(frame.info, params), lo, hi), lo
     return comm.call_agreed(read)
 
