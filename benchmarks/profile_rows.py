@@ -63,7 +63,7 @@ def main():
                 log=lambda *x, **k: None)
     m, shard = t.model, t.shard
     units, mult, woff, boff, act, out_kind, ratios = m.net_args()
-    hp = m.hyper()
+    hp = m.hyper(m.huber_delta, m.processed)
     n = min(a.rows, shard.n)
     order = np.arange(n, dtype=np.int64)
     buf = m.buf.copy()

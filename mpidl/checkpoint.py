@@ -3,7 +3,8 @@
 Layout: root attributes ``format = "mpidl-model"``, ``version``, and JSON documents
 ``params`` (sanitized parameters), ``datainfo``, ``layout``, ``state`` (counters, timing,
 best loss, metrics) and ``history`` (scoring history rows); datasets ``buf`` (float32: weights,
-biases, optimizer state; see ``model/network.py``) and, when kept, ``best_buf``.
+biases, optimizer state; see ``model/network.py``) and, when kept, ``best_buf`` and (elastic
+averaging, resumable checkpoints) ``local_bufs``.
 
 Writes go to a temporary file in the target's directory, then ``os.replace``: a crash never
 leaves a half-written model.  Only rank 0 calls ``write_model``.
@@ -39,9 +40,10 @@ def _json(obj) -> str:
     return json.dumps(obj, allow_nan=True, default=lambda o: o.item() if hasattr(o, "item") else str(o))
 
 
-def write_model(path: str, model: Model) -> None:
+def write_model(path: str, model: Model, local_bufs: np.ndarray | None = None) -> None:
     """Write ``model`` to ``path`` atomically (``atomic.py``: temp file + rename; a full disk is
-    a UserError naming ``path``)."""
+    a UserError naming ``path``).  ``local_bufs``: elastic averaging's local models of every
+    rank, float32[nranks, len(buf)], for a resume."""
     with atomic_h5(path) as f:
         f.attrs["format"] = FORMAT
         f.attrs["version"] = VERSION
@@ -56,6 +58,8 @@ def write_model(path: str, model: Model) -> None:
         f.create_dataset("buf", data=model.buf)
         if model.best_buf is not None:
             f.create_dataset("best_buf", data=model.best_buf)
+        if local_bufs is not None:
+            f.create_dataset("local_bufs", data=local_bufs)
 
 
 def read_model(path: str) -> Model:
@@ -78,6 +82,7 @@ def read_model(path: str) -> Model:
             history = json.loads(f.attrs["history"])
             buf = f["buf"][...]
             best = f["best_buf"][...] if "best_buf" in f else None
+            local_bufs = f["local_bufs"][...] if "local_bufs" in f else None
     except OSError as e:
         raise UserError(f"{path}: not a readable HDF5 model file ({reason(e)})") from None
     except (KeyError, ValueError) as e:
@@ -87,7 +92,7 @@ def read_model(path: str) -> Model:
     if buf.shape != (layout.buffer_size(),):
         raise UserError(f"{path}: damaged model file (buffer size does not match the layers)")
     model = Model(params=params, dinfo=dinfo, layout=layout, buf=np.ascontiguousarray(buf),
-                  history=history, best_buf=best)
+                  history=history, best_buf=best, local_bufs=local_bufs)
     for k in _STATE_FIELDS:
         if k in state:
             setattr(model, k, state[k])

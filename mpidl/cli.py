@@ -104,13 +104,17 @@ def _cmd_train(args, comm, threads: int) -> int:
     from .params import load_job, resolve_stopping_metric
     from .train.loop import train
     from .train.progress import final_line
-    params = comm.call_agreed(load_job, args.job, args.overrides)
+    notes: list[str] = []
+    params = comm.call_agreed(load_job, args.job, args.overrides, notes)
+    for note in notes:
+        _log_root(comm)(f"note: {note}")
     check_same_on_every_rank(comm, params.to_dict(), args.job)
     model_id = params.model_id or os.path.splitext(os.path.basename(args.job))[0]
     out = args.output or f"{model_id}.h5"
     comm.call_root_agreed(check_destination, out,
                           [params.training_frame, params.validation_frame])
-    model = train(params, comm, threads, out, model_id, log=_log_root(comm))
+    model = train(params, comm, threads, out, model_id, log=_log_root(comm),
+                  choose_threads=args.threads is None)
     if comm.is_root:
         metric = resolve_stopping_metric(model.params, model.dinfo.classification)
         print(final_line(model, out, metric))

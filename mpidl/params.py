@@ -106,10 +106,14 @@ ADAPTIVE_RATE_METHODS = ("ADADELTA", "Adam")
 CATEGORICAL_ENCODINGS = ("AUTO", "OneHotInternal", "Binary", "Eigen", "LabelEncoder", "SortByResponse",
                          "EnumLimited")
 # Enum values H2O accepts that mpidl does not implement yet: (parameter, value).
-UNSUPPORTED_VALUES = frozenset(("categorical_encoding", v) for v in CATEGORICAL_ENCODINGS[2:])
+UNSUPPORTED_VALUES = frozenset([("categorical_encoding", v) for v in CATEGORICAL_ENCODINGS[2:]]
+                               + [("score_validation_sampling", "Stratified")])
+# Parameters whose value is accepted but has no effect yet: a note when the job sets them.
+NOTES_WHEN_SET = {"variable_importances": "variable importances are not computed yet (parameter "
+                                          "'variable_importances')"}
 # Parameters H2O does not have (every other one is H2O's, with H2O's name and default).
 MPIDL_EXTENSIONS = frozenset({"adaptive_rate_method", "adam_beta1", "adam_beta2",
-                              "train_while_waiting"})
+                              "train_while_waiting", "checkpoint_interval"})
 
 _GE0 = Range(0)
 _GT0 = Range(0, lo_open=True)
@@ -225,7 +229,7 @@ def _declare() -> tuple[Param, ...]:
     p("score_duty_cycle", "float", 0.1, "Max. fraction of time spent scoring.", _UNIT)
     p("score_each_iteration", "bool", False, "Score after every iteration.")
     p("score_validation_sampling", "enum", "Uniform", "Validation sampling method (classification).",
-      ("Uniform", "Stratified"))
+      ("Uniform", "Stratified"), note="only Uniform is implemented; Stratified is refused")
     p("classification_stop", "float", 0.0, "Stop when the training classification error is <= this (-1 = off).",
       Range(-1))
     p("regression_stop", "float", 1e-6, "Stop when the training MSE is <= this (-1 = off).", Range(-1))
@@ -237,7 +241,7 @@ def _declare() -> tuple[Param, ...]:
     p("overwrite_with_best_model", "bool", True, "Keep the best scored model (validation if given) as the result.")
     p("max_confusion_matrix_size", "int", 20, "Max. classes shown in a confusion matrix.", Range(1))
     p("variable_importances", "bool", True, "Compute Gedeon variable importances.",
-      note="accepted; ignored until mpidl computes variable importances")
+      note="not computed yet: a job that sets it to true gets a note saying so")
     p("diagnostics", "bool", True, "Deprecated in H2O: diagnostics are always on.")
     p("quiet_mode", "bool", False, "Print only the final line of a training run (and errors).")
 
@@ -260,7 +264,12 @@ def _declare() -> tuple[Param, ...]:
     p("checkpoint", "path", None, "Model file to continue training from.",
       note="relative paths are looked up next to the job file first")
     p("export_checkpoints_dir", "path", None, "Directory where checkpoint models are written.",
-      supported=False, note="the model file (`-o`) is the checkpoint, written atomically on SIGTERM/SIGUSR1")
+      note="the finished model is written there as MODEL_ID.h5 (H2O); periodic checkpoints "
+           "go next to the output model (`checkpoint_interval`)")
+    p("checkpoint_interval", "float", -1.0,
+      "Seconds of training between resumable checkpoints written next to the output model "
+      "(STEM.ckpt-ITERATION.h5, the newest two kept); 0 = none, -1 = 300 under SLURM, else none.",
+      Range(-1), note="mpidl extension")
     p("export_weights_and_biases", "bool", False, "Store weights and biases as frames.", supported=False)
     return tuple(out)
 
@@ -603,6 +612,13 @@ _AUTO_LOSS_BY_DIST = {"gaussian": "Quadratic", "laplace": "Absolute", "quantile"
                       "poisson": "Automatic", "gamma": "Automatic", "tweedie": "Automatic"}
 
 
+def replicates_data(p: Mapping[str, Any], nranks: int) -> bool:
+    """Whether every rank reads all training rows: replicate_training_data on several ranks,
+    unless reproducible (which shards the data).  The data is opened by this rule before
+    ``sanitize`` runs, so both must read it from here."""
+    return bool(p["replicate_training_data"]) and nranks > 1 and not p["reproducible"]
+
+
 def sanitize(p: Params, is_classification: bool, nclasses: int, nranks: int) -> tuple[Params, list[str]]:
     """H2O's modifyParms (spec 0.1): the parameters the trainer uses, and one note per change.
 
@@ -619,6 +635,8 @@ def sanitize(p: Params, is_classification: bool, nclasses: int, nranks: int) -> 
     if v["hidden_dropout_ratios"] is None and v["activation"] in DROPOUT_ACTIVATIONS:
         set_("hidden_dropout_ratios", [0.5] * len(v["hidden"]), f"default for {v['activation']}")
     replicate = v["replicate_training_data"]
+    if replicate and not replicates_data(v, nranks) and nranks > 1:
+        set_("replicate_training_data", False, "reproducible")
     if nranks == 1:
         set_("replicate_training_data", False, "one rank")
     if v["single_node_mode"] and (nranks == 1 or not replicate):
@@ -660,7 +678,6 @@ def sanitize(p: Params, is_classification: bool, nclasses: int, nranks: int) -> 
         set_("force_load_balance", True, "reproducible")
         set_("single_node_mode", False, "reproducible")
         set_("score_each_iteration", True, "reproducible")
-        set_("replicate_training_data", False, "reproducible")
         if v["train_samples_per_iteration"] == -2:
             set_("train_samples_per_iteration", -1, "reproducible: no auto-tuning")
     return Params._trusted(v), notes
@@ -763,9 +780,11 @@ def _resolve_path(value: Any, first: str, second: str) -> Any:
     return value
 
 
-def load_job(path: str, overrides: Iterable[str] = ()) -> Params:
+def load_job(path: str, overrides: Iterable[str] = (), notes: list[str] | None = None) -> Params:
     """Read a TOML job file (top-level keys = H2O parameter names), apply ``--set key=value``
-    overrides (values are TOML; a bare word or path is taken as text), validate.
+    overrides (values are TOML; a bare word or path is taken as text), validate.  ``notes``,
+    when given, receives one line per parameter the job sets that has no effect yet
+    (``NOTES_WHEN_SET``; set to true).
 
     Relative training_frame / validation_frame / checkpoint paths from the file are looked up
     next to the job file first, then in the current directory; paths from ``--set`` are looked
@@ -796,7 +815,10 @@ def load_job(path: str, overrides: Iterable[str] = ()) -> Params:
             value = _resolve_path(value, ".", jobdir)
         raw[key] = value
         origins[key] = "--set"
-    return validate(raw, path, origins)
+    params = validate(raw, path, origins)
+    if notes is not None:
+        notes.extend(line for name, line in NOTES_WHEN_SET.items() if raw.get(name) is True)
+    return params
 
 
 # ---------------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def test_classification_reports_no_deviance(tmp_path, dist, response):
     assert "mean_residual_deviance" not in metrics
     y = _column(response).astype(int)
     levels = sorted(set(y.tolist()))
-    probs = np.column_stack([table[str(v)] for v in levels])
+    probs = np.column_stack([table[f"p{v}"] for v in levels])  # H2O: p + an integer level
     p_actual = probs[np.arange(y.size), np.searchsorted(levels, y)]
     assert metrics["MSE"] == pytest.approx(np.mean((1 - p_actual) ** 2), rel=1e-6)
     if dist == "multinomial":

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from mpidl.train.schedule import (AutoTuner, autotune_tspi, calibration_rows, fill_chunk_rows,
-                                  fill_limit, initial_tspi, iteration_order, local_fraction,
-                                  planned_overhead)
+                                  fill_limit, initial_tspi, planned_overhead, time_capped_tspi)
 
 
 @pytest.mark.parametrize("user,replicated,expect", [
@@ -42,30 +41,6 @@ def test_calibration_rows_bounded_by_data_and_size():
     assert calibration_rows((784, 1024, 1024, 10), 60000) == 89
     assert calibration_rows((10, 8, 2), 60000) == 2000
     assert calibration_rows((10, 8, 2), 50) == 50
-
-
-def test_local_fraction_splits_replicated_work():
-    assert local_fraction(4000, 1000, 4, True) == 1.0
-    assert local_fraction(500, 1000, 4, False) == 0.5
-
-
-def test_iteration_order_counts_and_coverage():
-    rng = np.random.default_rng(0)
-    o = iteration_order(100, 2.5, rng, False, None)
-    assert o.size == 250
-    assert np.array_equal(np.bincount(o[:200], minlength=100), np.full(100, 2))
-    assert len(set(o[200:].tolist())) == 50
-    w = np.r_[np.ones(50), 3 * np.ones(50)]
-    o = iteration_order(100, 10.0, rng, False, w)
-    assert (o >= 50).mean() == pytest.approx(0.75, abs=0.03)
-
-
-def test_iteration_order_never_empty_for_a_rank_with_rows():
-    """A tiny iteration split over many ranks (tspi = 1 on 2 ranks) still trains a row each, so
-    training always advances."""
-    o = iteration_order(500, 1 / 1000, np.random.default_rng(0), False, None)
-    assert o.size == 1 and 0 <= o[0] < 500
-    assert iteration_order(0, 0.5, np.random.default_rng(0), False, None).size == 0
 
 
 def test_autotuner_solves_from_measurements():
@@ -118,3 +93,32 @@ def test_fill_limit_is_one_more_share_and_never_past_epochs():
 ])
 def test_fill_chunk_rows(per_row, unit, share, limit, expect):
     assert fill_chunk_rows(per_row, unit, share, limit) == expect
+
+
+def test_time_capped_tspi_fits_the_time_left():
+    # 3 s left at 0.1 ms per row over all ranks: 30,000 rows, not the planned 100,000
+    assert time_capped_tspi(100000, 3.0, 1e-4) == 30000
+    assert time_capped_tspi(500, 3.0, 1e-4) == 500          # fits: unchanged
+    assert time_capped_tspi(500, -1.0, 1e-4) == 1           # no time left: one row, then stop
+
+
+def test_first_iteration_is_capped_by_max_runtime_at_the_measured_speed(tmp_path, monkeypatch):
+    """max_runtime_secs = 3 with -2 on one rank at a measured 1 ms per row: the first
+    iteration plans 3,000 rows (what fits in 3 s), not -2's 10 epochs' worth (3,800).
+    The kernel is skipped: only the planned rows are asked about."""
+    from pathlib import Path
+
+    import mpidl.train.loop as loop
+    from mpidl.comm import SerialComm
+    from mpidl.params import validate
+    monkeypatch.setattr(loop.Trainer, "_seconds_per_row", lambda self, n, seconds=0.2: 1e-3)
+    planned = []
+    monkeypatch.setattr(loop, "_train_local",
+                        lambda *args: planned.append(len(args[4])) or len(args[4]))
+    data = str(Path(__file__).resolve().parents[1] / "data" / "prostate.csv")
+    job = dict(training_frame=data, response_column="CAPSULE", ignored_columns=["ID"],
+               distribution="bernoulli", hidden=[4], epochs=1000, seed=3, stopping_rounds=0,
+               train_samples_per_iteration=-2, max_runtime_secs=3)
+    loop.Trainer(validate(job, "test"), SerialComm(), 1, str(tmp_path / "m.h5"), "m",
+                 log=lambda *a, **k: None).run()
+    assert planned[0] == 3000

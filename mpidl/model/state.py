@@ -46,7 +46,8 @@ class Model:
     best_loss: float = float("inf")
     best_at: dict = field(default_factory=dict)  # iteration, epochs, samples, loss of best_buf
     run_totals: dict = field(default_factory=dict)  # iterations, epochs, samples of the run
-    center: np.ndarray | None = None      # elastic-averaging consensus (same layout as buf)
+    local_bufs: np.ndarray | None = None  # float32[nranks, len(buf)]: elastic averaging's
+                                          # per-rank local models (resumable checkpoints only)
     training_metrics: dict = field(default_factory=dict)
     validation_metrics: dict = field(default_factory=dict)
     stop_reason: str = ""
@@ -89,8 +90,10 @@ class Model:
     def optimizer_code(self) -> int:
         return optimizer_code(self.params)
 
-    def hyper(self) -> np.ndarray:
-        """float64[HP_SIZE] hyper-parameter vector for the training kernels."""
+    def hyper(self, huber_delta: float, processed: int) -> np.ndarray:
+        """float64[HP_SIZE] hyper-parameter vector for the training kernels: the parameters,
+        plus what changes during training (``train/control.py`` hands these over):
+        huber_delta in training (standardized) units, processed = rows trained so far."""
         p = self.params
         hp = np.zeros(K.HP_SIZE, dtype=np.float64)
         hp[K.HP_RHO], hp[K.HP_EPS] = p.rho, p.epsilon
@@ -101,9 +104,9 @@ class Model:
         hp[K.HP_L1], hp[K.HP_L2], hp[K.HP_MAX_W2] = p.l1, p.l2, p.max_w2
         hp[K.HP_INPUT_DROPOUT] = p.input_dropout_ratio
         hp[K.HP_EA_LAMBDA] = p.elastic_averaging_regularization if p.elastic_averaging else 0.0
-        hp[K.HP_HUBER_DELTA] = self.huber_delta
+        hp[K.HP_HUBER_DELTA] = huber_delta
         hp[K.HP_QUANTILE_ALPHA], hp[K.HP_TWEEDIE_POWER] = p.quantile_alpha, p.tweedie_power
-        hp[K.HP_PROCESSED] = self.processed
+        hp[K.HP_PROCESSED] = processed
         hp[K.HP_FAST_MODE] = float(p.fast_mode)
         hp[K.HP_NUM_START] = self.dinfo.num_start
         hp[K.HP_BETA1], hp[K.HP_BETA2] = p.adam_beta1, p.adam_beta2

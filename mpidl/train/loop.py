@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import signal
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,11 +21,16 @@ from ..params import resolve_stopping_metric
 from ..stopping import ScoringClock
 from . import evaluate
 from .averaging import average_models, elastic_average, iteration_counts
+from .control import Control, initial_control, share
+from .periodic import (PeriodicCheckpoints, check_export_dir, export_finished, gather_local_models,
+                       interval_seconds, restore_local_model)
 from .progress import Progress, kept_line, notes_to_print, slurm_end_time
-from .schedule import (AutoTuner, calibration_rows, fill_chunk_rows, fill_limit,
-                       importance_weights, initial_tspi, iteration_order, local_fraction)
+from .rows import RowPlan, auto_shuffle, importance_weights, rank_shares
+from .schedule import (AutoTuner, calibration_rows, fill_chunk_rows, fill_limit, initial_tspi,
+                       time_capped_tspi)
 from .setup import (build_model, global_rows, make_shard, open_training, training_score_set,
                     validation_score_set)
+from .threadcount import candidates, describe, pick_threads
 
 
 class TrainingDiverged(Exception):
@@ -35,16 +39,6 @@ class TrainingDiverged(Exception):
 
 class CheckpointedOnSignal(Exception):
     """A SIGTERM/SIGUSR1 reached some rank; the model was checkpointed for a resubmission."""
-
-
-@dataclass
-class Decision:
-    """What every rank does after an iteration (broadcast from rank 0)."""
-
-    action: str            # "continue", "stop", "signal", "diverged"
-    tspi: int
-    reason: str = ""
-    scoring_seconds: float = 0.0   # rank 0's scoring in this iteration (others wait it out)
 
 
 class _SignalFlag:
@@ -86,13 +80,13 @@ def _thread_seeds(seed: int, iteration: int, rank: int, threads: int, part: int 
     return np.random.SeedSequence(key).generate_state(threads, np.uint64).view(np.int64)
 
 
-def _train_local(model, buf, center, shard, order, threads, seeds):
-    """Run the Hogwild kernel (online, or mini-batch when mini_batch_size > 1) over ``order``;
-    returns rows processed."""
+def _train_local(model, buf, center, shard, order, threads, seeds, hp):
+    """Run the Hogwild kernel (online, or mini-batch when mini_batch_size > 1) over ``order``
+    with the hyper-parameters ``hp`` (``Control.kernel_hyper``); returns rows processed."""
     from ..kernels.online import train_chunk, train_hogwild
     units, mult, woff, boff, act, out_kind, ratios = model.net_args()
     args = (buf, center, units, mult, woff, boff, act, out_kind, model.loss_code(),
-            model.optimizer_code(), model.hyper(), ratios, shard.nums, shard.cats, shard.y,
+            model.optimizer_code(), hp, ratios, shard.nums, shard.cats, shard.y,
             order)
     batch = int(model.params.mini_batch_size)
     if batch > 1:
@@ -106,14 +100,19 @@ def _train_local(model, buf, center, shard, order, threads, seeds):
 class Trainer:
     """One training run; construct on every rank, then call :meth:`run` on every rank."""
 
-    def __init__(self, params, comm, threads: int, out_path: str, model_id: str, log=print):
+    def __init__(self, params, comm, threads: int, out_path: str, model_id: str, log=print,
+                 choose_threads: bool = False):
+        """threads: Hogwild threads per rank, or the most to choose from when
+        ``choose_threads`` (the user gave no ``--threads``)."""
         self.comm = comm
         self.threads = 1 if params.reproducible else max(1, int(threads))
+        self.choose_threads = choose_threads
         self.out_path = out_path
         quiet = lambda *a, **k: None  # noqa: E731
         self.say = log if comm.is_root else quiet          # lines quiet_mode keeps
         self.log = quiet if params.quiet_mode else self.say
         t0 = time.perf_counter()
+        comm.call_agreed(check_export_dir, params.export_checkpoints_dir)
         return_freed_memory_promptly()
         self.rss_start = current_rss_bytes()
         frame, cols, first = open_training(params, comm)
@@ -148,27 +147,45 @@ class Trainer:
         scratch = np.zeros_like(self.model.buf)
         return min(self.comm.timed_allreduce(scratch) for _ in range(3))
 
-    def _calibrate(self) -> float:
-        """Measured seconds per training row on one rank (slowest rank), for -2's first guess.
+    def _seconds_per_row(self, threads: int, seconds: float = 0.2) -> float:
+        """Measured seconds per training row with ``threads`` Hogwild threads (slowest rank).
 
-        Trains a few hundred rows on a throw-away copy of the model (after one row that only
-        warms the kernel up), so the model itself is untouched.
+        Trains about ``seconds`` of rows (at most 2,000) on a throw-away copy of the model,
+        after one row that only warms the kernel up, so the model itself is untouched.
+        A collective: every rank calls it; a rank that does not train reports 0.
         """
+        from numba import set_num_threads
         m, shard = self.model, self.shard
-        k = calibration_rows(m.layout.units, shard.n) if self._trains() else 0
+        k = calibration_rows(m.layout.units, shard.n, seconds) if self._trains() else 0
         per_row = 0.0
         if k > 0:
+            set_num_threads(threads)
             scratch = m.buf.copy()
             center = m.buf.copy() if m.params.elastic_averaging else np.zeros(1, m.buf.dtype)
-            seeds = _thread_seeds(m.params.seed, 0, self.comm.rank, self.threads)
-            _train_local(m, scratch, center, shard, np.zeros(1, np.int64), self.threads, seeds)
+            seeds = _thread_seeds(m.params.seed, 0, self.comm.rank, threads)
+            hp = m.hyper(m.huber_delta, m.processed)
+            _train_local(m, scratch, center, shard, np.zeros(1, np.int64), threads, seeds, hp)
             t0 = time.perf_counter()
-            _train_local(m, scratch, center, shard, np.arange(k, dtype=np.int64), self.threads,
-                         seeds)
+            _train_local(m, scratch, center, shard, np.arange(k, dtype=np.int64), threads,
+                         seeds, hp)
             per_row = (time.perf_counter() - t0) / k
         return float(self.comm.allreduce_max(np.array([per_row]))[0])
 
-    def _train_while_waiting(self, local, center, rng, weights, share_rows: int,
+    def _choose_threads(self) -> int:
+        """Threads per rank when the user gave none (``train/threadcount.py``): logs the
+        choice.  At most the threads this rank was given; one without measuring if that is 1."""
+        if not self.choose_threads:
+            return self.threads
+        if self.threads == 1:
+            why = "reproducible" if self.model.params.reproducible else "one core per rank"
+            self.log(describe({}, 1, why), flush=True)
+            return 1
+        measured = {n: self._seconds_per_row(n, 0.05) for n in candidates(self.threads)}
+        chosen = pick_threads(measured)
+        self.log(describe(measured, chosen), flush=True)
+        return chosen
+
+    def _train_while_waiting(self, local, center, rng, plan: RowPlan, hp, share_rows: int,
                              share_seconds: float, limit: int) -> tuple[int, float]:
         """train_while_waiting: start a barrier without waiting, and until every rank has
         reached it train more rows of this rank's shard (a fresh random pass, at most ``limit``)
@@ -181,7 +198,7 @@ class Trainer:
         if limit == 0 or share_rows == 0 or pending.done():
             pending.wait()
             return 0, 0.0
-        order = iteration_order(self.shard.n, limit / self.shard.n, rng, True, weights)
+        order = plan.order(limit, rng, shuffle=True)
         unit = self.threads * max(1, int(p.mini_batch_size))
         chunk = fill_chunk_rows(share_seconds / share_rows, unit, share_rows, order.shape[0])
         pos = rows = part = 0
@@ -191,11 +208,20 @@ class Trainer:
             seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads, part)
             t0 = time.perf_counter()
             rows += _train_local(m, local, center, self.shard, order[pos:pos + chunk],
-                                 self.threads, seeds)
+                                 self.threads, seeds, hp)
             seconds += time.perf_counter() - t0
             pos += chunk
         pending.wait()
         return rows, seconds
+
+    def _row_plan(self) -> RowPlan:
+        """This rank's row scheduler for the run (a collective: the ranks' shares)."""
+        p, shard = self.model.params, self.shard
+        weights = importance_weights(shard.w)
+        shares = rank_shares(self.comm, shard.n, weights, self._trains(), self.replicated)
+        shuffle = auto_shuffle(bool(p.shuffle_training_data), self.replicated, self.comm.size,
+                               self.trainers, bool(p.reproducible), self.model.tspi, self.rows)
+        return RowPlan(shard.n, self.comm.rank, shares, shuffle, weights)
 
     def _trains(self) -> bool:
         """Whether this rank trains (in single_node_mode only rank 0 does)."""
@@ -209,8 +235,8 @@ class Trainer:
         outs = [m.raw_output(s.nums, s.cats, self.threads) for s in sets]   # once per set
         train_m = evaluate.score(m, sets[0], outs[0])
         valid_m = evaluate.score(m, sets[1], outs[1]) if self.valid_set else None
-        if m.params.loss == "Huber":
-            m.huber_delta = evaluate.huber_delta(m, sets[-1], outs[-1])
+        if m.params.loss == "Huber":   # from the training sample only, as H2O
+            m.huber_delta = evaluate.huber_delta(m, sets[0], outs[0])
         m.training_metrics, m.validation_metrics = train_m, (valid_m or {})
         if record:
             row = evaluate.history_row(m, train_m, valid_m, speed)
@@ -218,19 +244,37 @@ class Trainer:
             self.log(self.progress.line(row), flush=True)
         return train_m, valid_m
 
-    def _decide(self, clock: ScoringClock, t_start: float, signalled: bool) -> Decision:
+    def _decide(self, clock: ScoringClock, t_start: float, signalled: bool) -> Control:
+        """The control record for the next step (rank 0 only)."""
+        m = self.model
+        action, reason, dt = self._judge(clock, t_start, signalled)
+        tspi = self.tuner.tspi(m.tspi) if self.tuner else self.tspi_plan
+        busy = m.train_seconds - m.scoring_seconds
+        tspi = self._time_capped(tspi, busy / m.processed if m.processed else 0.0)
+        due = action == "continue" and self.periodic.due(m.train_seconds)
+        return Control(action, tspi, m.huber_delta, m.processed, reason, dt, due)
+
+    def _time_capped(self, tspi: int, seconds_per_row: float) -> int:
+        """``tspi`` capped by the time max_runtime_secs leaves (H2O stops an iteration at the
+        time limit); seconds_per_row: measured, over all ranks (0: not known, no cap)."""
+        p, m = self.model.params, self.model
+        if p.max_runtime_secs <= 0 or seconds_per_row <= 0:
+            return tspi
+        return time_capped_tspi(tspi, p.max_runtime_secs - m.train_seconds, seconds_per_row)
+
+    def _judge(self, clock: ScoringClock, t_start: float,
+               signalled: bool) -> tuple[str, str, float]:
+        """(action, reason, scoring seconds) after an iteration: score when the clock says so,
+        then the stopping rules (rank 0 only)."""
         m, p = self.model, self.model.params
-        tspi = m.tspi
-        if self.tuner:
-            tspi = self.tuner.tspi(tspi)
         if not np.all(np.isfinite(m.params_view())):
-            return Decision("diverged", tspi, "non-finite weights")
+            return "diverged", "non-finite weights", 0.0
         now = time.perf_counter()
         m.train_seconds = self.base_seconds + (now - t_start)
         timed_out = p.max_runtime_secs > 0 and m.train_seconds >= p.max_runtime_secs
         final = m.epoch_counter >= p.epochs or signalled or timed_out
         if not clock.should_score(now, final=final, score_each_iteration=p.score_each_iteration):
-            return Decision("continue", tspi)
+            return "continue", "", 0.0
         t0 = time.perf_counter()
         speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
         train_m, valid_m = self._score(speed)
@@ -244,12 +288,12 @@ class Trainer:
         clock.record(t0, dt)
         m.scoring_seconds += dt
         if signalled:
-            return Decision("signal", tspi, "signal", dt)
+            return "signal", "signal", dt
         series = evaluate.stopping_series(m.history, self.metric, self.valid_set is not None)
         reason = evaluate.stop_reason(m, train_m, self.metric, series)
         if not reason and timed_out:
             reason = "max_runtime_secs"
-        return Decision("stop" if reason else "continue", tspi, reason, dt)
+        return ("stop" if reason else "continue"), reason, dt
 
     def _report_memory(self, per_rank) -> None:
         """Keep and print each rank's peak RSS beside its data and the model's size (MB)."""
@@ -281,9 +325,12 @@ class Trainer:
             m.epoch_counter, m.processed = m.best_at["epochs"], m.best_at["samples"]
             self.log(kept_line(m, self.metric, current), flush=True)
         write_model(self.out_path, m)
+        exported = export_finished(m, p.export_checkpoints_dir)
+        if exported:
+            self.log(f"model exported to {exported} (export_checkpoints_dir)")
 
-    def _checkpoint_on_signal(self) -> None:
-        write_model(self.out_path, self.model)
+    def _checkpoint_on_signal(self, local_bufs) -> None:
+        write_model(self.out_path, self.model, local_bufs)
         self.say(f"signal received: checkpoint written to {self.out_path}; "
                  f"resume with --set checkpoint={self.out_path}", flush=True)
 
@@ -291,12 +338,15 @@ class Trainer:
     def run(self):
         """Train to the end; returns the model on rank 0 (None elsewhere)."""
         from numba import set_num_threads
-        set_num_threads(self.threads)
         comm, m, p, shard = self.comm, self.model, self.model.params, self.shard
-        t_row = self._calibrate() if p.train_samples_per_iteration == -2 else 0.0
-        m.tspi = initial_tspi(p.train_samples_per_iteration, self.rows, self.trainers,
-                              self.replicated, p.epochs, t_row, self.t_comm,
-                              p.target_ratio_comm_to_comp)
+        self.threads = self._choose_threads()
+        set_num_threads(self.threads)
+        timed = p.epochs > 0 and (p.train_samples_per_iteration == -2 or p.max_runtime_secs > 0)
+        t_row = self._seconds_per_row(self.threads) if timed else 0.0
+        self.tspi_plan = initial_tspi(p.train_samples_per_iteration, self.rows, self.trainers,
+                                      self.replicated, p.epochs, t_row, self.t_comm,
+                                      p.target_ratio_comm_to_comp)
+        m.tspi = self._time_capped(self.tspi_plan, t_row / self.trainers)
         self.tuner = (AutoTuner(self.rows, self.trainers, p.epochs, self.t_comm,
                                 p.target_ratio_comm_to_comp)
                       if p.train_samples_per_iteration == -2 else None)
@@ -305,7 +355,7 @@ class Trainer:
                  f"{' (rank 0 trains: single_node_mode)' if self.trainers == 1 < comm.size else ''}"
                  f", {m.tspi} samples/iteration, model allreduce {1e3 * self.t_comm:.1f} ms, "
                  f"stopping metric {self.metric}", flush=True)
-        weights = importance_weights(shard.w)
+        plan = self._row_plan()
         fill = (bool(p.train_while_waiting) and p.train_samples_per_iteration == -2
                 and self.trainers > 1)
         ea = bool(p.elastic_averaging)
@@ -317,25 +367,27 @@ class Trainer:
         self.progress = Progress(p.epochs, p.max_runtime_secs, m.epoch_counter, m.train_seconds,
                                  slurm_end_time())
         t_start = time.perf_counter()
-        first_ea = True
+        first_ea = not (ea and restore_local_model(m, comm, local))
+        self.periodic = PeriodicCheckpoints(self.out_path, interval_seconds(p.checkpoint_interval),
+                                            m.train_seconds)
         idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
         reported = False   # whether ``idle`` of an earlier iteration reached the allreduce
+        d = share(comm, initial_control(m, m.tspi) if comm.is_root else None)
         with _SignalFlag() as sig:
             while True:
                 m.iterations += 1
                 t_it = time.perf_counter()
-                frac = (local_fraction(m.tspi, self.rows, self.trainers, self.replicated)
-                        if self._trains() else 0.0)
                 rng = np.random.default_rng([p.seed & (2**63 - 1), m.iterations, comm.rank])
-                order = iteration_order(shard.n, frac, rng, p.shuffle_training_data, weights)
+                order = plan.order(plan.local_rows(d.tspi) if p.epochs > 0 else 0, rng)
                 seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads)
+                hp = d.kernel_hyper(m)
                 t_c = time.perf_counter()
-                n_local = _train_local(m, local, center, shard, order, self.threads, seeds)
+                n_local = _train_local(m, local, center, shard, order, self.threads, seeds, hp)
                 t_compute = time.perf_counter() - t_c
                 if fill:
                     limit = (fill_limit(order.shape[0], self.rows, p.epochs, m.processed,
                                         m.tspi, self.trainers) if self._trains() else 0)
-                    extra, seconds = self._train_while_waiting(local, center, rng, weights,
+                    extra, seconds = self._train_while_waiting(local, center, rng, plan, hp,
                                                                n_local, t_compute, limit)
                     n_local += extra
                     t_compute += seconds
@@ -349,9 +401,8 @@ class Trainer:
                     average_models(comm, m.buf, n_local, contributors)
                 m.processed += total
                 m.epoch_counter = m.processed / self.rows
-                d = (self._decide(clock, t_start, signalled) if comm.is_root else None)
-                d = comm.bcast_obj(d)
-                m.tspi = d.tspi
+                d = share(comm, self._decide(clock, t_start, signalled) if comm.is_root else None)
+                m.tspi, m.huber_delta = d.tspi, d.huber_delta
                 idle = time.perf_counter() - t_it - t_compute - d.scoring_seconds
                 if self.tuner and comm.is_root:
                     # the mean over ranks of last iteration's idle time: a rank that finished
@@ -364,8 +415,14 @@ class Trainer:
                         "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
                 if d.action == "signal":
                     m.stop_reason = "signal"
-                    comm.call_root_agreed(self._checkpoint_on_signal)
+                    local_bufs = gather_local_models(comm, local) if ea else None
+                    comm.call_root_agreed(self._checkpoint_on_signal, local_bufs)
                     raise CheckpointedOnSignal(self.out_path)
+                if d.checkpoint:
+                    local_bufs = gather_local_models(comm, local) if ea else None
+                    if comm.is_root:
+                        path = self.periodic.write(m, local_bufs)
+                        self.log(f"checkpoint written to {path}", flush=True)
                 if d.action == "stop":
                     m.stop_reason = d.reason
                     break
@@ -379,7 +436,9 @@ class Trainer:
         return m if comm.is_root else None
 
 
-def train(params, comm, threads: int, out_path: str, model_id: str, log=print):
-    """Train a model on every rank of ``comm``; rank 0 writes it to ``out_path`` and returns it."""
-    return Trainer(params, comm, threads, out_path, model_id, log).run()
+def train(params, comm, threads: int, out_path: str, model_id: str, log=print,
+          choose_threads: bool = False):
+    """Train a model on every rank of ``comm``; rank 0 writes it to ``out_path`` and returns it.
+    ``choose_threads``: ``threads`` is the most per rank, the count is measured (see Trainer)."""
+    return Trainer(params, comm, threads, out_path, model_id, log, choose_threads).run()
 

@@ -1,15 +1,12 @@
-"""How much each iteration trains, and which rows (spec sections 5.3, 6.2, 6.3).
+"""How much each iteration trains (spec sections 6.2, 6.3).
 
-``tspi`` (train_samples_per_iteration) counts rows summed over all ranks.  Each rank turns it
-into a fraction of its local rows and an ``order`` array: the row indices its Hogwild threads
-stream through in this iteration.
+``tspi`` (train_samples_per_iteration) counts rows summed over all ranks; ``train/rows.py``
+turns it into each rank's rows.
 """
 
 from __future__ import annotations
 
 import math
-
-import numpy as np
 
 
 def initial_tspi(user: int, rows: int, trainers: int, replicated: bool, epochs: float,
@@ -70,6 +67,14 @@ def autotune_tspi(rows: int, trainers: int, epochs: float, t_row: float, t_comm:
     return int(min(tspi, 100000 * trainers))
 
 
+def time_capped_tspi(tspi: int, seconds_left: float, seconds_per_row: float) -> int:
+    """At most the global rows that fit in the ``seconds_left`` of max_runtime_secs at the
+    measured ``seconds_per_row`` (over all ranks), at least 1: H2O stops training at the time
+    limit inside an iteration; mpidl plans iterations that end by it."""
+    fit = math.floor(max(0.0, seconds_left) / seconds_per_row)
+    return int(max(1, min(tspi, fit)))
+
+
 class AutoTuner:
     """-2's running measurements and the iteration length they give (rank 0 uses it).
 
@@ -106,43 +111,6 @@ def calibration_rows(units, n_local: int, seconds: float = 0.2) -> int:
     """Rows to time before the first iteration: about ``seconds`` of work at 5 GFLOP/s."""
     weights = sum(units[i] * units[i + 1] for i in range(len(units) - 1))
     return int(min(n_local, 2000, max(32, seconds * 5e9 / (6.0 * weights))))
-
-
-def local_fraction(tspi: int, rows: int, trainers: int, replicated: bool) -> float:
-    """Fraction of this rank's local rows to train per iteration (trainers: ranks that train)."""
-    return tspi / rows / (trainers if replicated else 1)
-
-
-def iteration_order(n_local: int, fraction: float, rng: np.random.Generator, shuffle: bool,
-                    weights: np.ndarray | None) -> np.ndarray:
-    """int64 row indices (into the local rows) for one iteration.
-
-    ``fraction`` of the local rows (at least one row): whole passes (in file order, or shuffled when
-    ``shuffle``), then a random subset for the fractional rest.  With observation weights
-    (not constant, not 0/1) rows are drawn with replacement in proportion to their weight,
-    H2O's importance sampling: weights change how often a row is seen, never the gradient.
-    """
-    if n_local == 0 or fraction <= 0:
-        return np.zeros(0, dtype=np.int64)
-    total = max(1, int(round(fraction * n_local)))   # a rank with rows always makes progress
-    if weights is not None:
-        p = weights / weights.sum()
-        return rng.choice(n_local, size=total, replace=True, p=p).astype(np.int64)
-    full, rest = divmod(total, n_local)
-    parts = [rng.permutation(n_local) if shuffle else np.arange(n_local) for _ in range(full)]
-    if rest:
-        parts.append(np.sort(rng.choice(n_local, size=rest, replace=False)) if not shuffle
-                     else rng.permutation(n_local)[:rest])
-    return np.concatenate(parts).astype(np.int64)
-
-
-def importance_weights(w: np.ndarray) -> np.ndarray | None:
-    """The weights to sample by, or None when they are constant or 0/1 (a plain row mask)."""
-    if w.size == 0:
-        return None
-    if np.all(w == w[0]) or np.all((w == 0) | (w == 1)):
-        return None
-    return w
 
 
 def fill_limit(share: int, rows: int, epochs: float, processed: int, tspi: int,

@@ -18,7 +18,8 @@ from ..data.frame import Frame
 from ..data.hdf5 import block_range
 from ..errors import UserError
 from ..model.state import Model
-from ..params import check_restart, restart_params, sanitize, validate_for_data
+from ..params import (check_restart, replicates_data, restart_params, sanitize,
+                      validate_for_data)
 from .evaluate import ScoreSet
 
 
@@ -43,8 +44,9 @@ def _needed_columns(info, params) -> list[str]:
 
 
 def reads_all_rows(params, comm) -> bool:
-    """Whether every rank reads the whole training frame (replicated data on several ranks)."""
-    return params.replicate_training_data and comm.size > 1
+    """Whether every rank reads the whole training frame (replicated data on several ranks,
+    not reproducible: the rule sanitize applies later, ``params.replicates_data``)."""
+    return replicates_data(params, comm.size)
 
 
 def open_training(params, comm):

@@ -94,11 +94,3 @@ def test_default_output_in_a_missing_folder(work, tmp_path):
     proc = run(["train", work / "job.toml", "--set", 'model_id="sub/m"'], cwd=tmp_path)
     refused(proc, "sub/m.h5", "does not exist")
     assert proc.stdout == ""
-
-
-def test_export_checkpoints_dir_is_refused(work, tmp_path):
-    """export_checkpoints_dir (no checkpoint is written there): refused naming it, not ignored."""
-    proc = run(["train", work / "job.toml", "--set", f'export_checkpoints_dir="{tmp_path}"',
-                "-o", tmp_path / "m.h5"], cwd=tmp_path)
-    refused(proc, "export_checkpoints_dir")
-    assert proc.stdout == ""

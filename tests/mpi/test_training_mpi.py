@@ -138,7 +138,8 @@ def test_sigterm_on_the_last_rank_checkpoints_on_every_rank(comm, shared_dir, ev
 @pytest.mark.mpi(min_size=2)
 def test_single_node_mode_trains_on_rank_0_only(comm, shared_dir, everywhere):
     """single_node_mode with replicated data: rank 0 alone trains, so the result is bit for bit
-    the 1-rank model (same seed, one thread); the other ranks contribute no rows."""
+    the 1-rank model (same seed, one thread, shuffled as H2O shuffles rank 0's whole passes);
+    the other ranks contribute no rows."""
     def body():
         raw = {**BASE, "replicate_training_data": True, "single_node_mode": True,
                "train_samples_per_iteration": -1, "overwrite_with_best_model": False}
@@ -147,8 +148,8 @@ def test_single_node_mode_trains_on_rank_0_only(comm, shared_dir, everywhere):
         t.run()
         if comm.is_root:
             from mpidl.comm import SerialComm
-            alone = train(validate(raw, "test"), SerialComm(), 1, str(shared_dir / "one.h5"),
-                          "one", log=quiet)
+            alone = train(validate({**raw, "shuffle_training_data": True}, "test"),
+                          SerialComm(), 1, str(shared_dir / "one.h5"), "one", log=quiet)
             assert alone.params.single_node_mode is False   # one rank: sanitized away
             assert t.model.processed == alone.processed == 2 * 380
             assert np.array_equal(t.model.buf, alone.buf)
