@@ -36,7 +36,11 @@ def _pair_cost(th_a, n_a, sqe_a, th_b, n_b, sqe_b):
 
 @njit(cache=True)
 def _centre(th_a, k_a, th_b, k_b):
-    """H2O's combine_centers: the weighted mean, or the plain mean if that overflows."""
+    """H2O's combine_centers: the weighted mean, or the plain mean if that overflows; equal
+    centres stay exactly equal (the rounded mean could move a threshold by an ulp, and rows at
+    it would change side)."""
+    if th_a == th_b:
+        return th_a
     centre = (th_a * k_a + th_b * k_b) / (k_a + k_b)
     return centre if np.isfinite(centre) else (th_a + th_b) / 2.0
 

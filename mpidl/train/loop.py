@@ -2,9 +2,10 @@
 
 Per iteration, on every rank: build this rank's row order, run the Hogwild kernel on the
 local model copy, one small allreduce (rows done, contributors, signals), one allreduce of
-the whole model buffer (average or elastic average).  Then rank 0 scores when H2O's clock
-says so, applies the stopping rules, keeps the best model, and broadcasts one decision that
-every rank acts on.  Only rank 0 writes files and prints progress.
+the whole model buffer (average or elastic average).  Then, when H2O's clock on rank 0 says
+so, every rank scores its rows of the scoring samples (metrics from sums reduced over the
+ranks); rank 0 applies the stopping rules, keeps the best model, and broadcasts one decision
+that every rank acts on.  Only rank 0 writes files and prints progress.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class CheckpointedOnSignal(Exception):
 class Decision:
     """What every rank does after an iteration (broadcast from rank 0)."""
 
-    action: str            # "continue", "stop", "signal", "diverged"
+    action: str            # "continue", "stop", "signal", "diverged"; "score": score first
     tspi: int
     reason: str = ""
     scoring_seconds: float = 0.0   # rank 0's scoring in this iteration (others wait it out)
@@ -132,6 +133,7 @@ class Trainer:
                                             self.replicated)
         self.valid_set = validation_score_set(self.model, comm)
         self.metric = resolve_stopping_metric(p, self.model.dinfo.classification)
+        self.timed_out = False   # rank 0: max_runtime_secs reached (set before each scoring)
         self.t_comm = self._measure_allreduce()
         self.model.comm_seconds = self.t_comm
         self.setup_seconds = time.perf_counter() - t0
@@ -196,22 +198,40 @@ class Trainer:
         """Whether this rank trains (in single_node_mode only rank 0 does)."""
         return self.comm.is_root or self.trainers > 1
 
-    # ------------------------------------------------------------------ rank 0
-    def _score(self, speed: float) -> tuple[dict, dict | None]:
-        m = self.model
+    # ------------------------------------------------------------------ scoring
+    def _score(self) -> tuple[dict, dict | None]:
+        """Every rank scores its rows of the sampled frames (a collective); rank 0 keeps the
+        history row and prints it."""
+        m, comm = self.model, self.comm
         sets = [s for s in (self.train_set, self.valid_set) if s is not None]
         outs = [m.raw_output(s.nums, s.cats, self.threads) for s in sets]   # once per set
-        train_m = evaluate.score(m, sets[0], outs[0])
-        valid_m = evaluate.score(m, sets[1], outs[1]) if self.valid_set else None
+        train_m = evaluate.score(m, sets[0], outs[0], comm)
+        valid_m = evaluate.score(m, sets[1], outs[1], comm) if self.valid_set else None
         if m.params.loss == "Huber":
-            m.huber_delta = evaluate.huber_delta(m, sets[-1], outs[-1])
+            m.huber_delta = evaluate.huber_delta(m, sets[-1], outs[-1], comm)
         m.training_metrics, m.validation_metrics = train_m, (valid_m or {})
-        row = evaluate.history_row(m, train_m, valid_m, speed)
-        m.history.append(row)
-        self.log(evaluate.progress_line(row), flush=True)
+        if comm.is_root:
+            speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
+            row = evaluate.history_row(m, train_m, valid_m, speed)
+            m.history.append(row)
+            self.log(evaluate.progress_line(row), flush=True)
         return train_m, valid_m
 
     def _decide(self, clock: ScoringClock, t_start: float, signalled: bool) -> Decision:
+        """Rank 0's decision after an iteration, on every rank (a collective): when H2O's clock
+        says score, rank 0 says so first and every rank scores."""
+        root = self.comm.is_root
+        d = self.comm.bcast_obj(self._before_scoring(clock, t_start, signalled) if root else None)
+        if d.action != "score":
+            return d
+        t0 = time.perf_counter()
+        train_m, valid_m = self._score()
+        return self.comm.bcast_obj(
+            self._after_scoring(clock, t0, signalled, d.tspi, train_m, valid_m) if root else None)
+
+    # ------------------------------------------------------------------ rank 0
+    def _before_scoring(self, clock: ScoringClock, t_start: float, signalled: bool) -> Decision:
+        """'diverged', 'continue', or 'score' (the decision waits for the metrics)."""
         m, p = self.model, self.model.params
         tspi = m.tspi
         if self.tuner:
@@ -220,13 +240,16 @@ class Trainer:
             return Decision("diverged", tspi, "non-finite weights")
         now = time.perf_counter()
         m.train_seconds = self.base_seconds + (now - t_start)
-        timed_out = p.max_runtime_secs > 0 and m.train_seconds >= p.max_runtime_secs
-        final = m.epoch_counter >= p.epochs or signalled or timed_out
+        self.timed_out = p.max_runtime_secs > 0 and m.train_seconds >= p.max_runtime_secs
+        final = m.epoch_counter >= p.epochs or signalled or self.timed_out
         if not clock.should_score(now, final=final, score_each_iteration=p.score_each_iteration):
             return Decision("continue", tspi)
-        t0 = time.perf_counter()
-        speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
-        train_m, valid_m = self._score(speed)
+        return Decision("score", tspi)
+
+    def _after_scoring(self, clock: ScoringClock, t0: float, signalled: bool, tspi: int,
+                       train_m: dict, valid_m: dict | None) -> Decision:
+        """Best model, scoring clock, stopping rules after the scoring that began at ``t0``."""
+        m, p = self.model, self.model.params
         loss = evaluate.best_loss(train_m, valid_m, self.metric)
         if p.overwrite_with_best_model and loss < m.best_loss:
             m.best_loss = loss
@@ -238,7 +261,7 @@ class Trainer:
             return Decision("signal", tspi, "signal", dt)
         series = evaluate.stopping_series(m.history, self.metric, self.valid_set is not None)
         reason = evaluate.stop_reason(m, train_m, self.metric, series)
-        if not reason and timed_out:
+        if not reason and self.timed_out:
             reason = "max_runtime_secs"
         return Decision("stop" if reason else "continue", tspi, reason, dt)
 
@@ -256,16 +279,23 @@ class Trainer:
             "at start " + "/".join(f"{x:.0f}" for x in m.memory["rss_at_start_mb"]), flush=True)
 
     def _finish(self) -> None:
-        """Best-model restore (not after a timeout: H2O's rule), final scoring, write."""
-        m, p = self.model, self.model.params
-        current = evaluate.best_loss(m.training_metrics, m.validation_metrics or None, self.metric)
-        if (p.overwrite_with_best_model and m.stop_reason != "max_runtime_secs"
-                and m.best_buf is not None and m.best_loss < current):
-            m.buf[:] = m.best_buf
-            speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
-            self._score(speed)
+        """Best-model restore (not after a timeout: H2O's rule), final scoring, write (rank 0).
+        A collective: the best model (kept on rank 0) is broadcast and every rank scores."""
+        m, p, comm = self.model, self.model.params, self.comm
+        restore = False
+        if comm.is_root:
+            current = evaluate.best_loss(m.training_metrics, m.validation_metrics or None,
+                                         self.metric)
+            restore = bool(p.overwrite_with_best_model and m.stop_reason != "max_runtime_secs"
+                           and m.best_buf is not None and m.best_loss < current)
+            if restore:
+                m.buf[:] = m.best_buf
+        if comm.bcast_obj(restore):
+            comm.bcast_array(m.buf)
+            self._score()
             self.log(f"restored the best model (loss {m.best_loss:.6g} by {self.metric})")
-        write_model(self.out_path, m)
+        if comm.is_root:
+            write_model(self.out_path, m)
 
     # ------------------------------------------------------------------ all ranks
     def run(self):
@@ -327,8 +357,7 @@ class Trainer:
                     average_models(comm, m.buf, n_local, contributors)
                 m.processed += total
                 m.epoch_counter = m.processed / self.rows
-                d = (self._decide(clock, t_start, signalled) if comm.is_root else None)
-                d = comm.bcast_obj(d)
+                d = self._decide(clock, t_start, signalled)
                 m.tspi = d.tspi
                 idle = time.perf_counter() - t_it - t_compute - d.scoring_seconds
                 if self.tuner and comm.is_root:
@@ -354,9 +383,8 @@ class Trainer:
         mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start))
         if comm.is_root:
             self._report_memory(mem)
-            self._finish()
-            return m
-        return None
+        self._finish()
+        return m if comm.is_root else None
 
 
 def train(params, comm, threads: int, out_path: str, model_id: str, log=print):
