@@ -4,11 +4,11 @@ definitions), as H2O's metric builders (``ModelMetricsBinomial/Multinomial/Regre
 Each rank sums its own rows into one float64 vector (counts, weighted sums of squared error,
 absolute error, logloss, deviance, y and y^2, class totals and hits, the confusion matrix), one
 ``allreduce_sum`` adds the vectors, and the metrics are computed from the sums on every rank.
-The binomial AUC comes from H2O's 400-bin histogram (``AUC2.NBINS``): each rank reduces its
-distinct probabilities to at most 400 bins with H2O's merge rule (``kernels/auc_bins.py``), the
-ranks' histograms are gathered as one buffer and merged in rank order with the same rule.  Up
-to 400 distinct probabilities (float32-distinct) the AUC is exact; beyond, it is H2O's
-approximation.  Every function is a collective over ``comm``.
+The binomial AUC comes from H2O's 400-bin histogram (``AUC2.NBINS``): each rank builds its
+histogram row by row with H2O's perRow rule (``kernels/auc_bins.py``), the ranks' histograms
+are gathered as one buffer and merged in rank order with H2O's reduce rule.  Up to 400
+distinct probabilities the AUC is exact; beyond, it is H2O's approximation, which (as in H2O,
+whose result depends on its chunks) depends on the row order and the rank count.  Every function is a collective over ``comm``.
 
 The many-class rule (H2O's ``max_confusion_matrix_size``): a multinomial confusion matrix is
 built only for K <= ``max_cm`` classes; above, it is omitted (``confusion_matrix_omitted``
@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from .dist_quantile import global_weighted_quantile
-from .kernels.auc_bins import merge_bins, reduce_sorted_bins
+from .kernels.auc_bins import merge_bins, stream_bins
 from .metrics import LOGLOSS_EPS, NAN, _deviance, _r2
 
 NBINS = 400   # H2O's AUC2.NBINS
@@ -46,11 +46,11 @@ def _per_class_error(class_w, class_hit) -> float:
 
 def local_histogram(y, p1, w) -> tuple[np.ndarray, ...]:
     """This rank's AUC histogram (ths, sqe, tps, fps; <= NBINS bins, ascending centres) of
-    finite probabilities ``p1`` float64[n] with classes ``y`` in {0, 1} and weights ``w``."""
-    ths, inv = np.unique(np.asarray(p1, dtype=np.float64), return_inverse=True)
-    tps = np.bincount(inv, weights=w * (y == 1), minlength=ths.size).astype(np.float64)
-    fps = np.bincount(inv, weights=w * (y == 0), minlength=ths.size).astype(np.float64)
-    return reduce_sorted_bins(ths, np.zeros(ths.size), tps, fps, NBINS)
+    finite probabilities ``p1`` float64[n] with classes ``y`` in {0, 1} and weights ``w``,
+    built row by row in the rows' order as H2O's AUCBuilder.perRow does."""
+    return stream_bins(np.ascontiguousarray(p1, dtype=np.float64),
+                       np.ascontiguousarray(y, dtype=np.int64),
+                       np.ascontiguousarray(w, dtype=np.float64), NBINS)
 
 
 def merged_histogram(hist, comm) -> tuple[np.ndarray, ...]:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mpidl.kernels.auc_bins import merge_bins, reduce_sorted_bins
+from mpidl.kernels.auc_bins import merge_bins, stream_bins
 from mpidl.metrics import binomial_metrics
 
 
@@ -12,6 +12,13 @@ def exact_auc(y, p):
     ths, inv = np.unique(p, return_inverse=True)
     tp = np.bincount(inv, weights=(y == 1) * 1.0, minlength=ths.size)[::-1].cumsum()
     fp = np.bincount(inv, weights=(y == 0) * 1.0, minlength=ths.size)[::-1].cumsum()
+    tp0, fp0 = np.r_[0.0, tp[:-1]], np.r_[0.0, fp[:-1]]
+    return float(np.sum((fp - fp0) * (tp + tp0) / 2) / tp[-1] / fp[-1])
+
+
+def binned_auc(tps, fps):
+    """H2O's compute_auc over ascending bins: trapezoids from the highest threshold."""
+    tp, fp = np.cumsum(tps[::-1]), np.cumsum(fps[::-1])
     tp0, fp0 = np.r_[0.0, tp[:-1]], np.r_[0.0, fp[:-1]]
     return float(np.sum((fp - fp0) * (tp + tp0) / 2) / tp[-1] / fp[-1])
 
@@ -43,9 +50,7 @@ def test_binned_auc_by_hand_differs_from_exact_as_h2o():
     ths = np.array([0.1, 0.2, 0.6, 0.65, 0.9])
     y = np.array([0.0, 1.0, 0.0, 1.0, 1.0])
     b = merge_bins(ths, np.zeros(5), y.copy(), 1.0 - y, 3)
-    tp, fp = np.cumsum(b[2][::-1]), np.cumsum(b[3][::-1])
-    tp0, fp0 = np.r_[0.0, tp[:-1]], np.r_[0.0, fp[:-1]]
-    assert np.sum((fp - fp0) * (tp + tp0) / 2) / 3 / 2 == pytest.approx(2 / 3)
+    assert binned_auc(b[2], b[3]) == pytest.approx(2 / 3)
     assert exact_auc(y, ths) == pytest.approx(5 / 6)
 
 
@@ -67,12 +72,29 @@ def test_binned_auc_is_close_to_the_exact_auc_on_many_distinct_values(seed):
     assert m["confusion_matrix"][0][0] + m["confusion_matrix"][0][1] == (y == 0).sum()
 
 
-def test_reduce_tree_keeps_totals_and_sorted_centres():
+def test_rows_stream_into_bins_as_h2o_perrow_by_hand():
+    # 3 bins: .1(-), .8(+), .5(+) each a bin; .45(-) folds into the .5 bin (cost .05^2/2 is
+    # below the cheapest merge, (.5,.8) at .045) -> centre .475; .95(+) lands past the end, is
+    # a bin of its own, and the cheapest pair (.8,.95) merges -> centre .875
+    p = np.array([0.1, 0.8, 0.5, 0.45, 0.95])
+    y = np.array([0, 1, 1, 0, 1])
+    ths, sqe, tps, fps = stream_bins(p, y, np.ones(5), 3)
+    np.testing.assert_allclose(ths, [0.1, 0.475, 0.875])
+    np.testing.assert_allclose(sqe, [0.0, 0.00125, 0.01125], rtol=1e-5)   # float32 deltas
+    assert tps.tolist() == [0.0, 1.0, 2.0] and fps.tolist() == [1.0, 1.0, 0.0]
+    # binned AUC: thresholds .875, .475, .1 -> (2,0), (3,1), (3,2): 5.5 / 6; exact AUC is 1
+    assert binned_auc(tps, fps) == pytest.approx(11 / 12)
+    assert exact_auc(y, p) == 1.0
+
+
+def test_a_histogram_keeps_totals_and_the_weighted_mean():
     rng = np.random.default_rng(5)
-    ths = np.sort(rng.random(20_000))
-    w = rng.random(20_000)
-    out = reduce_sorted_bins(ths.copy(), np.zeros(ths.size), w.copy(), np.zeros(ths.size), 400)
-    assert out[0].shape == (400,) and np.all(np.diff(out[0]) > 0)
-    assert out[2].sum() == pytest.approx(w.sum())
+    p = rng.random(20_000)
+    y = rng.integers(0, 2, p.size)
+    w = rng.random(p.size)
+    ths, _, tps, fps = stream_bins(p, y, w, 400)
+    assert ths.shape == (400,) and np.all(np.diff(ths) > 0)
+    assert tps.sum() == pytest.approx(w[y == 1].sum()) and fps.sum() == pytest.approx(
+        w[y == 0].sum())
     # each centre is the weighted mean of its rows: the weighted mean of all is preserved
-    assert np.dot(out[0], out[2]) == pytest.approx(np.dot(ths, w))
+    assert np.dot(ths, tps + fps) == pytest.approx(np.dot(p, w))

@@ -1,4 +1,4 @@
-"""H2O's AUC histogram merge rule (``hex/AUC2.java``: ``AUCBuilder.reduce``), as one kernel.
+"""H2O's AUC histogram (``hex/AUC2.java``: ``AUCBuilder.perRow`` and ``reduce``) as kernels.
 
 A histogram is four float64 arrays over bins sorted by centre: ``ths`` (the centre, the mean
 probability of the bin's rows), ``sqe`` (the rows' squared error around it), ``tps`` / ``fps``
@@ -8,8 +8,10 @@ bins remain and no two neighbours are equal in float32 (a "dup", merged first, l
 The merge cost of bins (a, b) is ``sqe_a + sqe_b + d^2 n_a n_b / (n_a + n_b)``, d the float32
 difference of the centres and n the bin weights; a cost term of exactly 0 marks a dup.
 
-H2O finds each pair by a linear scan; here a heap of pair costs with stale entries skipped
-gives the same sequence of merges in O(n log n).  Helpers take scalars, not arrays: numba
+``stream_bins`` builds one rank's histogram row by row (H2O's perRow, per chunk); ``merge_bins``
+merges histograms (H2O's reduce).  H2O finds each pair by a linear scan; ``merge_bins`` keeps a
+heap of pair costs with stale entries skipped, which gives the same sequence of merges in
+O(n log n).  Helpers take scalars, not arrays: numba
 counts references on every array passed to a function, which cost more than the heap itself.
 """
 
@@ -144,24 +146,101 @@ def merge_bins(ths, sqe, tps, fps, nbins):
 
 
 @njit(cache=True)
-def reduce_sorted_bins(ths, sqe, tps, fps, nbins):
-    """``merge_bins`` as a tree of H2O reduces: the sorted bins are cut into consecutive blocks
-    of ``8 * nbins``, each block merged to <= ``nbins``, and again, until one block remains
-    (H2O reduces per-chunk histograms the same way).  Keeps each heap small enough for the
-    cache: a heap over a million bins costs a cache miss per level."""
-    block = 8 * nbins
-    while ths.shape[0] > block:
-        n = ths.shape[0]
-        out = np.empty((4, n))
-        w = 0
-        for start in range(0, n, block):
-            stop = min(n, start + block)
-            parts = merge_bins(ths[start:stop].copy(), sqe[start:stop].copy(),
-                               tps[start:stop].copy(), fps[start:stop].copy(), nbins)
-            k = parts[0].shape[0]
-            for i in range(4):
-                out[i, w:w + k] = parts[i]
-            w += k
-        ths, sqe, tps, fps = out[0, :w].copy(), out[1, :w].copy(), out[2, :w].copy(), \
-            out[3, :w].copy()
-    return merge_bins(ths, sqe, tps, fps, nbins)
+def _find_smallest(ths, sqe, tps, fps, n):
+    """H2O's find_smallest_impl: the first dup pair, else the first pair of least cost, else
+    (costs not finite) the pair of nearest centres."""
+    if n == 1:
+        return 0
+    best, best_i = np.inf, -1
+    for i in range(n - 1):
+        derr = _delta_error(ths[i + 1], tps[i + 1] + fps[i + 1], ths[i], tps[i] + fps[i])
+        if derr == 0.0:
+            return i
+        c = sqe[i] + sqe[i + 1] + derr
+        if c < best:
+            best, best_i = c, i
+    if best_i == -1:
+        best_i, dist = 0, ths[1] - ths[0]
+        for i in range(1, n - 1):
+            if ths[i + 1] - ths[i] < dist:
+                best_i, dist = i, ths[i + 1] - ths[i]
+    return best_i
+
+
+@njit(cache=True)
+def _merge_one_bin(ths, sqe, tps, fps, n, i):
+    """H2O's mergeOneBin on the pair (i, i + 1) of the first ``n`` bins; the rest slides left."""
+    k0, k1 = tps[i] + fps[i], tps[i + 1] + fps[i + 1]
+    sqe[i] = sqe[i] + sqe[i + 1] + _delta_error(ths[i + 1], k1, ths[i], k0)
+    ths[i] = _centre(ths[i], k0, ths[i + 1], k1)
+    tps[i] += tps[i + 1]
+    fps[i] += fps[i + 1]
+    for j in range(i + 1, n - 1):
+        ths[j], sqe[j], tps[j], fps[j] = ths[j + 1], sqe[j + 1], tps[j + 1], fps[j + 1]
+
+
+@njit(cache=True)
+def stream_bins(p1, y, w, nbins):
+    """H2O's AUCBuilder.perRow over rows in order: the histogram (ths, sqe, tps, fps, ascending,
+    <= ``nbins`` bins) of probabilities ``p1`` float64[n] (finite) with classes ``y`` int[n] in
+    {0, 1} and weights ``w`` float64[n].
+
+    Each row joins the bin of an equal centre, or (histogram full) folds into a neighbour when
+    that adds less squared error than the cheapest merge of two bins, or becomes a bin of its
+    own, after which the cheapest pair is merged.  The cheapest pair is cached between rows
+    as H2O does (``ssx``), so most rows cost a binary search.
+    """
+    ths, sqe = np.zeros(nbins + 1), np.zeros(nbins + 1)
+    tps, fps = np.zeros(nbins + 1), np.zeros(nbins + 1)
+    n, ssx = 0, -1
+    for r in range(p1.shape[0]):
+        pred, wr, pos = p1[r], w[r], y[r] == 1
+        lo, hi = 0, n                                 # binary search: first centre >= pred
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if ths[mid] < pred:
+                lo = mid + 1
+            else:
+                hi = mid
+        idx = lo
+        if idx < n and ths[idx] == pred:          # an equal centre: one more count
+            if pos:
+                tps[idx] += wr
+            else:
+                fps[idx] += wr
+            ssx = -1
+            continue
+        if n == nbins and 0 < idx < n and ths[idx - 1] != ths[idx]:
+            if ssx == -1:
+                ssx = _find_smallest(ths, sqe, tps, fps, n)
+            dssx = sqe[ssx] + sqe[ssx + 1] + _delta_error(ths[ssx + 1], tps[ssx + 1] + fps[ssx + 1],
+                                                          ths[ssx], tps[ssx] + fps[ssx])
+            d0 = sqe[idx - 1] + _delta_error(pred, wr, ths[idx - 1], tps[idx - 1] + fps[idx - 1])
+            d1 = sqe[idx] + _delta_error(ths[idx], tps[idx] + fps[idx], pred, wr)
+            if d0 < dssx or d1 < dssx:                # fold into the cheaper neighbour
+                if d0 <= d1:
+                    idx -= 1
+                if ssx == idx - 1 or ssx == idx:
+                    ssx = -1
+                k = tps[idx] + fps[idx]
+                if pos:
+                    tps[idx] += wr
+                else:
+                    fps[idx] += wr
+                sqe[idx] = sqe[idx] + _delta_error(pred, wr, ths[idx], k)
+                ths[idx] = _centre(ths[idx], k, pred, wr)
+                continue
+        if idx == 0 or idx == n or idx == ssx:
+            ssx = -1
+        elif idx < ssx:
+            ssx += 1
+        for j in range(n, idx, -1):                   # a bin of its own at idx
+            ths[j], sqe[j], tps[j], fps[j] = ths[j - 1], sqe[j - 1], tps[j - 1], fps[j - 1]
+        ths[idx], sqe[idx] = pred, 0.0
+        tps[idx], fps[idx] = (wr, 0.0) if pos else (0.0, wr)
+        n += 1
+        if n > nbins:
+            _merge_one_bin(ths, sqe, tps, fps, n, _find_smallest(ths, sqe, tps, fps, n))
+            n -= 1
+            ssx = -1
+    return ths[:n].copy(), sqe[:n].copy(), tps[:n].copy(), fps[:n].copy()
