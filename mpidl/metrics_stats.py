@@ -24,6 +24,7 @@ import numpy as np
 
 from .dist_quantile import global_weighted_quantile
 from .kernels.auc_bins import merge_bins, stream_bins
+from .kernels.metric_sums import binomial_sums
 from .metrics import LOGLOSS_EPS, NAN, _deviance, _r2
 
 NBINS = 400   # H2O's AUC2.NBINS
@@ -46,11 +47,10 @@ def _per_class_error(class_w, class_hit) -> float:
 
 def local_histogram(y, p1, w) -> tuple[np.ndarray, ...]:
     """This rank's AUC histogram (ths, sqe, tps, fps; <= NBINS bins, ascending centres) of
-    finite probabilities ``p1`` float64[n] with classes ``y`` in {0, 1} and weights ``w``,
+    finite probabilities ``p1`` float64[n] with classes ``y`` int64[n] in {0, 1} and weights
+    ``w`` float64[n] (contiguous),
     built row by row in the rows' order as H2O's AUCBuilder.perRow does."""
-    return stream_bins(np.ascontiguousarray(p1, dtype=np.float64),
-                       np.ascontiguousarray(y, dtype=np.int64),
-                       np.ascontiguousarray(w, dtype=np.float64), NBINS)
+    return stream_bins(p1, y, w, NBINS)
 
 
 def merged_histogram(hist, comm) -> tuple[np.ndarray, ...]:
@@ -104,26 +104,26 @@ def reduced_binomial(y, p1, w, comm) -> dict:
     """``metrics.binomial_metrics`` over every rank's rows; inputs already filtered to counted
     rows (w > 0, y in {0, 1}).  Rows with a non-finite p1 make AUC and pr_auc NaN and count
     as predicted 0."""
-    finite = np.isfinite(p1)
-    p_act = np.where(y == 1, p1, 1.0 - p1)
-    yf = y.astype(np.float64)
-    s = comm.allreduce_sum(np.array([
-        y.size, w.sum(), np.dot(w, yf), np.dot(w, yf * yf), np.dot(w, (1.0 - p_act) ** 2),
-        -np.dot(w, np.log(np.maximum(LOGLOSS_EPS, p_act))), (~finite).sum(),
-        np.dot(w, (y == 1) & ~finite), np.dot(w, (y == 0) & ~finite)], dtype=np.float64))
-    hist = merged_histogram(local_histogram(y[finite], p1[finite], w[finite]), comm)
+    p1 = np.ascontiguousarray(p1, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.int64)
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    s = comm.allreduce_sum(binomial_sums(p1, y, w, LOGLOSS_EPS))
+    if s[5] > 0:   # the histogram takes finite probabilities only
+        finite = np.isfinite(p1)
+        y, p1, w = y[finite], p1[finite], w[finite]
+    hist = merged_histogram(local_histogram(y, p1, w), comm)
     nobs = int(s[0])
     if nobs == 0 or s[1] <= 0:
         return {"MSE": NAN, "RMSE": NAN, "logloss": NAN, "AUC": NAN, "pr_auc": NAN,
                 "max_f1_threshold": NAN, "classification_error": NAN,
                 "mean_per_class_error": NAN, "confusion_matrix": [[0.0, 0.0], [0.0, 0.0]],
                 "r2": NAN, "nobs": 0}
-    wsum, var = _moments(s)
+    wsum, var = _moments(s[[0, 1, 2, 2]])     # y in {0, 1}: sum w*y^2 = sum w*y
     ths, _, tps, fps = hist
-    curve = _curve_metrics(ths, tps, fps, defined=s[6] == 0)
-    cm = curve.pop("cm") + np.array([[s[8], 0.0], [s[7], 0.0]])
-    mse = s[4] / wsum
-    return {"MSE": mse, "RMSE": math.sqrt(mse), "logloss": s[5] / wsum, **curve,
+    curve = _curve_metrics(ths, tps, fps, defined=s[5] == 0)
+    cm = curve.pop("cm") + np.array([[s[7], 0.0], [s[6], 0.0]])
+    mse = s[3] / wsum
+    return {"MSE": mse, "RMSE": math.sqrt(mse), "logloss": s[4] / wsum, **curve,
             "classification_error": float((cm[0, 1] + cm[1, 0]) / wsum),
             "mean_per_class_error": _per_class_error(cm.sum(axis=1), np.diag(cm)),
             "confusion_matrix": cm.tolist(), "r2": _r2(mse, var), "nobs": nobs}
