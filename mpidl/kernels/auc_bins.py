@@ -180,10 +180,38 @@ def _merge_one_bin(ths, sqe, tps, fps, n, i):
 
 
 @njit(cache=True)
+def _first_not_below(ths, n, x):
+    """Binary search: the first of the ``n`` ascending centres that is >= x (n if none)."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ths[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _insert(ths, sqe, tps, fps, n, idx, pred, wr, pos, nbins):
+    """A bin of its own for one row at ``idx``; when that makes ``nbins + 1`` bins, the
+    cheapest pair merges (H2O's perRow tail).  Returns the new bin count."""
+    for j in range(n, idx, -1):
+        ths[j], sqe[j], tps[j], fps[j] = ths[j - 1], sqe[j - 1], tps[j - 1], fps[j - 1]
+    ths[idx], sqe[idx] = pred, 0.0
+    tps[idx], fps[idx] = (wr, 0.0) if pos else (0.0, wr)
+    n += 1
+    if n > nbins:
+        _merge_one_bin(ths, sqe, tps, fps, n, _find_smallest(ths, sqe, tps, fps, n))
+        n -= 1
+    return n
+
+
+@njit(cache=True)
 def stream_bins(p1, y, w, nbins):
     """H2O's AUCBuilder.perRow over rows in order: the histogram (ths, sqe, tps, fps, ascending,
-    <= ``nbins`` bins) of probabilities ``p1`` float64[n] (finite) with classes ``y`` int[n] in
-    {0, 1} and weights ``w`` float64[n].
+    <= ``nbins`` bins) of probabilities ``p1`` float64[n] (finite) with classes ``y`` int64[n]
+    in {0, 1} and weights ``w`` float64[n].
 
     Each row joins the bin of an equal centre, or (histogram full) folds into a neighbour when
     that adds less squared error than the cheapest merge of two bins, or becomes a bin of its
@@ -195,14 +223,7 @@ def stream_bins(p1, y, w, nbins):
     n, ssx = 0, -1
     for r in range(p1.shape[0]):
         pred, wr, pos = p1[r], w[r], y[r] == 1
-        lo, hi = 0, n                                 # binary search: first centre >= pred
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if ths[mid] < pred:
-                lo = mid + 1
-            else:
-                hi = mid
-        idx = lo
+        idx = _first_not_below(ths, n, pred)
         if idx < n and ths[idx] == pred:          # an equal centre: one more count
             if pos:
                 tps[idx] += wr
@@ -213,8 +234,8 @@ def stream_bins(p1, y, w, nbins):
         if n == nbins and 0 < idx < n and ths[idx - 1] != ths[idx]:
             if ssx == -1:
                 ssx = _find_smallest(ths, sqe, tps, fps, n)
-            dssx = sqe[ssx] + sqe[ssx + 1] + _delta_error(ths[ssx + 1], tps[ssx + 1] + fps[ssx + 1],
-                                                          ths[ssx], tps[ssx] + fps[ssx])
+            dssx = sqe[ssx] + sqe[ssx + 1] + _delta_error(
+                ths[ssx + 1], tps[ssx + 1] + fps[ssx + 1], ths[ssx], tps[ssx] + fps[ssx])
             d0 = sqe[idx - 1] + _delta_error(pred, wr, ths[idx - 1], tps[idx - 1] + fps[idx - 1])
             d1 = sqe[idx] + _delta_error(ths[idx], tps[idx] + fps[idx], pred, wr)
             if d0 < dssx or d1 < dssx:                # fold into the cheaper neighbour
@@ -234,13 +255,7 @@ def stream_bins(p1, y, w, nbins):
             ssx = -1
         elif idx < ssx:
             ssx += 1
-        for j in range(n, idx, -1):                   # a bin of its own at idx
-            ths[j], sqe[j], tps[j], fps[j] = ths[j - 1], sqe[j - 1], tps[j - 1], fps[j - 1]
-        ths[idx], sqe[idx] = pred, 0.0
-        tps[idx], fps[idx] = (wr, 0.0) if pos else (0.0, wr)
-        n += 1
-        if n > nbins:
-            _merge_one_bin(ths, sqe, tps, fps, n, _find_smallest(ths, sqe, tps, fps, n))
-            n -= 1
+        if n == nbins:                                # the insert merges a pair
             ssx = -1
+        n = _insert(ths, sqe, tps, fps, n, idx, pred, wr, pos, nbins)
     return ths[:n].copy(), sqe[:n].copy(), tps[:n].copy(), fps[:n].copy()
