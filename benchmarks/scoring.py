@@ -82,6 +82,7 @@ def main() -> None:
     ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
     args = ap.parse_args()
     train, valid = write_frames(args.rows)
+    load_start = os.getloadavg()[0]
     before = os.path.abspath(args.before)
     configs = [("before", before, 1), ("before", before, 2), ("after", str(ROOT), 1),
                ("after", str(ROOT), 2)]
@@ -107,7 +108,9 @@ def main() -> None:
             f"{args.repeats} runs per configuration (rotated).\n\n"
             + table(["code", "ranks", "scoring s", "peak RSS MB per rank", "rank 0 / last",
                      "valid AUC (run 1)"], rows)
-            + f"\nScoring time, after on 2 ranks / before on 1 rank: {after / base:.2f}.\n")
+            + f"\nScoring time, after on 2 ranks / before on 1 rank: {after / base:.2f}.  "
+            f"Load average (1 min) at start / end: {load_start:.1f} / {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} cores (other jobs share the machine: hence the spread).\n")
     print(body)
     if args.record:
         record("scoring", "Distributed validation scoring (1 M rows)", body)
