@@ -18,6 +18,7 @@ from mpidl.metrics import binomial_metrics, multinomial_metrics, regression_metr
 from mpidl.params import validate
 from mpidl.predict import predict_to_csv
 from mpidl.train.loop import train
+from mpidl.train.setup import validation_score_set
 
 pytestmark = pytest.mark.timeout(180, method="thread")
 
@@ -156,4 +157,25 @@ def test_predictions_under_mpirun_are_the_one_rank_file(comm, shared_dir, everyw
             predict_to_csv(model, PROSTATE, one, SerialComm(), 1)
             assert Path(out).read_bytes() == Path(one).read_bytes()
             assert len(Path(out).read_text().splitlines()) == 381
+    everywhere(body)
+
+
+@pytest.mark.mpi
+def test_validation_sample_is_the_one_rank_sample_whatever_the_rank_count(comm, shared_dir,
+                                                                          everywhere):
+    params = validate(dict(training_frame=PROSTATE, response_column="CAPSULE",
+                           ignored_columns=["ID"], distribution="bernoulli", hidden=[3],
+                           epochs=1, seed=5, reproducible=True), "test")
+    model = train(params, comm, 1, str(shared_dir / "v.h5"), "v", log=lambda *a, **k: None)
+    model = comm.bcast_obj(model)
+    model.params = model.params.replace(validation_frame=PROSTATE, score_validation_samples=100)
+
+    def body():
+        mine = validation_score_set(model, comm)
+        parts = comm.allgather_obj((mine.nums, mine.y))
+        nums = np.concatenate([p[0] for p in parts])
+        alone = validation_score_set(model, SerialComm())
+        assert 50 < alone.n < 150                 # a Bernoulli sample of about 100 of 380
+        np.testing.assert_array_equal(nums, alone.nums)
+        np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), alone.y)
     everywhere(body)
