@@ -69,6 +69,22 @@ def run_once(code_root: str, ranks: int, train: str, valid: str, tag: str) -> di
             "auc": m.validation_metrics["AUC"]}
 
 
+_BUSY = ("import sys, time, numpy as np; x = np.random.default_rng(0).random(200_000); "
+         "t = time.perf_counter(); [np.sort(x) for _ in range(int(sys.argv[1]))]; "
+         "print(time.perf_counter() - t)")
+
+
+def parallel_capacity(work: int = 80) -> float:
+    """How many cores two processes get here: seconds of ``work`` sorts in one process over
+    seconds of two processes doing half each at the same time (2.0 on two idle cores)."""
+    def start(n):
+        return subprocess.Popen([sys.executable, "-c", _BUSY, str(n)], stdout=subprocess.PIPE,
+                                text=True)
+    alone = float(start(work).communicate()[0])
+    pair = [start(work // 2), start(work // 2)]
+    return alone / max(float(p.communicate()[0]) for p in pair)
+
+
 def mean_sd(values) -> str:
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     return f"{statistics.mean(values):.3f} ± {sd:.3f}"
@@ -89,7 +105,9 @@ def main() -> None:
     runs = {(c[0], c[2]): [] for c in configs}
     for name, root, ranks in configs:   # numba compiles and caches its kernels once per checkout
         run_once(root, ranks, train, valid, f"scoring_{name}_{ranks}")
+    capacity = []
     for rep in range(args.repeats):
+        capacity.append(parallel_capacity())
         for name, root, ranks in configs:
             out = run_once(root, ranks, train, valid, f"scoring_{name}_{ranks}")
             runs[(name, ranks)].append(out)
@@ -110,7 +128,10 @@ def main() -> None:
                      "valid AUC (run 1)"], rows)
             + f"\nScoring time, after on 2 ranks / before on 1 rank: {after / base:.2f}.  "
             f"Load average (1 min) at start / end: {load_start:.1f} / {os.getloadavg()[0]:.1f} "
-            f"on {os.cpu_count()} cores (other jobs share the machine: hence the spread).\n")
+            f"on {os.cpu_count()} cores (other jobs share the machine: hence the spread).  "
+            f"Two processes got {mean_sd(capacity)} cores' worth of CPU (a control measured "
+            f"before each repeat: one process's sorting time over two processes' doing half "
+            f"each; 2.00 on two idle cores), which bounds the 2-rank speed-up.\n")
     print(body)
     if args.record:
         record("scoring", "Distributed validation scoring (1 M rows)", body)
