@@ -5,7 +5,8 @@
 runs as one rank without MPI.  Every method is a collective unless its docstring says
 otherwise; every rank must call collectives in the same order.
 
-Buffer-based calls (``Allreduce``/``Bcast`` on contiguous numpy arrays) move model state;
+Buffer-based calls (``Allreduce``/``Bcast``/``Allgather``/``Send``/``Recv`` on contiguous numpy
+arrays) move model state, metric statistics and prediction blocks;
 pickled calls (``bcast_obj``/``gather_obj``) carry only small control messages.
 """
 
@@ -79,6 +80,20 @@ class SerialComm:
     def bcast_array(self, arr: np.ndarray, root: int = 0) -> np.ndarray:
         """In-place broadcast of a contiguous array from ``root``; returns it."""
         return arr
+
+    def allgather_array(self, arr: np.ndarray) -> np.ndarray:
+        """Every rank's ``arr`` (contiguous, same shape and dtype on all ranks) stacked in rank
+        order: shape ``(size, *arr.shape)``, on every rank."""
+        return arr[None].copy()
+
+    def send_array(self, arr: np.ndarray, dest: int) -> None:
+        """Send a contiguous array to rank ``dest`` (point to point, not a collective)."""
+        raise ValueError("send_array: a single rank has no other rank to send to")
+
+    def recv_array(self, arr: np.ndarray, source: int) -> np.ndarray:
+        """Receive into the contiguous ``arr`` from rank ``source`` (point to point); returns
+        it."""
+        raise ValueError("recv_array: a single rank has no other rank to receive from")
 
     def bcast_obj(self, obj, root: int = 0):
         """Broadcast a small picklable object from ``root``."""
@@ -183,6 +198,20 @@ class MPIComm(SerialComm):
 
     def bcast_array(self, arr, root=0):
         self._c.Bcast(arr, root=root)
+        return arr
+
+    def allgather_array(self, arr):
+        if not arr.flags.c_contiguous:
+            raise ValueError("allgather needs a contiguous array")
+        out = np.empty((self.size, *arr.shape), dtype=arr.dtype)
+        self._c.Allgather(arr, out)
+        return out
+
+    def send_array(self, arr, dest):
+        self._c.Send(np.ascontiguousarray(arr), dest=dest)
+
+    def recv_array(self, arr, source):
+        self._c.Recv(arr, source=source)
         return arr
 
     def bcast_obj(self, obj, root=0):

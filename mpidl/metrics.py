@@ -9,14 +9,20 @@ Where H2O and textbook definitions differ, H2O wins (these are the numbers H2O p
 
 - ``mean_per_class_error`` averages the per-class error over ALL K classes, and a class with no
   rows contributes 0 (``ConfusionMatrix.class_error``: "Either 0 or NaN, but 0 is nicer").
-- Binomial ``AUC`` / ``pr_auc`` are exact (H2O bins to 400 thresholds, exact up to 400 distinct
-  probabilities). They are NaN, not H2O's 1.0 / 0.0, when one class has no weight.
-- ``pr_auc`` is H2O's ``AUC2.pr_auc``: trapezoids over (recall, precision) at the distinct
-  thresholds, starting at the highest threshold (no artificial (0, 1) point).
+- Binomial ``AUC``, ``pr_auc``, ``max_f1_threshold`` and its confusion matrix come from H2O's
+  400-bin histogram of the probabilities (``AUC2``; ``metrics_stats.py``): exact up to 400
+  distinct probabilities, H2O's approximation beyond. AUC / pr_auc are NaN, not H2O's
+  1.0 / 0.0, when one class has no weight.
+- ``pr_auc``: trapezoids over (recall, precision) at the bins' thresholds, starting at the
+  highest threshold (no artificial (0, 1) point).
+- A multinomial confusion matrix is kept only up to ``max_confusion_matrix_size`` classes.
 - The deviances are H2O-3's current ``Distribution.deviance`` (``hex/DistributionFactory.java``):
   poisson and gamma are the full unit deviances (non-negative, 0 for a perfect fit), huber's
   outer branch is ``(2|r| - delta) delta`` (see ``regression_metrics``). Classification models
   report no deviance, as H2O's binomial and multinomial metrics hold none.
+
+The metric functions take an optional communicator: every rank passes its own rows and all
+ranks get the metrics of the union (``metrics_stats.py``: sums reduced over the ranks).
 - Ties in multinomial ``argmax`` and top-K ranks go to the lower class index (H2O breaks them
   with class priors and a row hash).
 """
@@ -93,58 +99,23 @@ def _class_codes(y):
     return y.astype(np.int64)
 
 
-def _wmean(w, x, wsum):
-    return float(np.dot(w, x) / wsum)
-
-
-def _weighted_var(w, x, wsum):
-    """Weighted population variance, as H2O's ``weightedSigma()**2`` (no sample correction)."""
-    mean = np.dot(w, x) / wsum
-    return float(max(np.dot(w, x * x) / wsum - mean * mean, 0.0))
-
-
 def _r2(mse, var):
     # H2O computes 1 - MSE/var even for var == 0 (giving -Infinity); NaN is kept JSON-friendlier.
     return 1.0 - mse / var if var > 0 else NAN
 
 
-def _mean_per_class_error(cm):
-    """H2O's ConfusionMatrix.mean_per_class_error: classes without rows count as error 0."""
-    rows = cm.sum(axis=1)
-    errs = np.where(rows > 0, (rows - np.diag(cm)) / np.where(rows > 0, rows, 1.0), 0.0)
-    return float(errs.mean())
-
-
-def _finite_or_nan(x):
-    x = float(x)
-    return x if math.isfinite(x) else NAN
+def _serial(comm):
+    from .comm import SerialComm
+    return SerialComm() if comm is None else comm
 
 
 # ------------------------------------------------------------------------------- binomial
 
-def _threshold_curve(y, p1, w):
-    """Cumulative weighted TP / FP counts at each distinct threshold, highest threshold first.
-
-    ``tps[i]`` = weight of positives with ``p1 >= ths[i]``; likewise ``fps`` for negatives.
-    """
-    ths, inv = np.unique(p1, return_inverse=True)
-    tps = np.bincount(inv, weights=w * (y == 1), minlength=ths.size)[::-1].cumsum()
-    fps = np.bincount(inv, weights=w * (y == 0), minlength=ths.size)[::-1].cumsum()
-    return ths[::-1], tps, fps
-
-
-def _binary_cm(y, p1, w, threshold):
-    pred = p1 >= threshold
-    pos, neg = y == 1, y == 0
-    return np.array([[w[neg & ~pred].sum(), w[neg & pred].sum()],
-                     [w[pos & ~pred].sum(), w[pos & pred].sum()]])
-
-
-def binomial_metrics(y, p1, w=None):
+def binomial_metrics(y, p1, w=None, comm=None):
     """Binomial metrics as H2O's ``ModelMetricsBinomial``.
 
     Parameters: ``y`` int[n] in {0, 1} (negative or NaN = missing), ``p1`` float[n] = P(class 1),
-    ``w`` float[n] or None.
+    ``w`` float[n] or None, ``comm``: a communicator (None: this process's rows alone).
 
     Returns keys ``MSE`` (weighted mean of (y - p1)^2), ``RMSE``, ``logloss``
     (-mean log max(1e-15, p_actual)), ``AUC``, ``pr_auc``, ``max_f1_threshold`` (predict 1 iff
@@ -153,6 +124,7 @@ def binomial_metrics(y, p1, w=None):
     threshold), ``r2`` (1 - MSE / weighted population variance of y), ``nobs``.
     When no threshold has a defined F1 (no positive rows) the threshold is 0.5, H2O's default.
     """
+    from .metrics_stats import reduced_binomial
     y = _class_codes(y)
     p1 = np.asarray(p1, dtype=np.float64).ravel()
     if p1.shape[0] != y.shape[0]:
@@ -161,63 +133,27 @@ def binomial_metrics(y, p1, w=None):
     if np.any(y > 1):
         raise ValueError("binomial response must be coded 0/1")
     keep = (w > 0) & (y >= 0)
-    y, p1, w = y[keep], p1[keep], w[keep]
-    wsum = float(w.sum())
-    if wsum <= 0:
-        return {"MSE": NAN, "RMSE": NAN, "logloss": NAN, "AUC": NAN, "pr_auc": NAN,
-                "max_f1_threshold": NAN, "classification_error": NAN,
-                "mean_per_class_error": NAN, "confusion_matrix": [[0.0, 0.0], [0.0, 0.0]],
-                "r2": NAN, "nobs": 0}
-    p_act = np.where(y == 1, p1, 1.0 - p1)
-    mse = _wmean(w, (1.0 - p_act) ** 2, wsum)
-    logloss = -_wmean(w, np.log(np.maximum(LOGLOSS_EPS, p_act)), wsum)
-
-    auc = pr_auc = NAN
-    threshold = 0.5
-    if np.all(np.isfinite(p1)):
-        ths, tps, fps = _threshold_curve(y, p1, w)
-        pos, neg = tps[-1], fps[-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            precision = tps / (tps + fps)
-            recall = tps / pos
-            f1 = 2.0 * precision * recall / (precision + recall)
-        if pos > 0 and neg > 0:
-            tp0 = np.concatenate(([0.0], tps[:-1]))
-            fp0 = np.concatenate(([0.0], fps[:-1]))
-            auc = float(np.sum((fps - fp0) * (tps + tp0) / 2.0) / pos / neg)
-            pr_auc = float(np.sum((recall[1:] - recall[:-1])
-                                  * (precision[1:] + precision[:-1]) * 0.5))
-        if not np.all(np.isnan(f1)):
-            threshold = float(ths[int(np.nanargmax(f1))])  # first max = highest threshold
-    cm = _binary_cm(y, p1, w, threshold)
-    return {
-        "MSE": mse,
-        "RMSE": math.sqrt(mse),
-        "logloss": logloss,
-        "AUC": auc,
-        "pr_auc": pr_auc,
-        "max_f1_threshold": threshold,
-        "classification_error": float((cm[0, 1] + cm[1, 0]) / wsum),
-        "mean_per_class_error": _mean_per_class_error(cm),
-        "confusion_matrix": cm.tolist(),
-        "r2": _r2(mse, _weighted_var(w, y.astype(np.float64), wsum)),
-        "nobs": int(y.shape[0]),
-    }
+    return reduced_binomial(y[keep], p1[keep], w[keep], _serial(comm))
 
 
 # ---------------------------------------------------------------------------- multinomial
 
-def multinomial_metrics(y, probs, w=None):
+def multinomial_metrics(y, probs, w=None, max_confusion_matrix_size=20, comm=None):
     """Multinomial metrics as H2O's ``ModelMetricsMultinomial`` (no AUC: auc_type AUTO).
 
-    Parameters: ``y`` int[n] in 0..K-1 (negative or NaN = missing), ``probs`` float[n, K], ``w``.
+    Parameters: ``y`` int[n] in 0..K-1 (negative or NaN = missing), ``probs`` float[n, K], ``w``,
+    ``max_confusion_matrix_size``: the most classes for which the confusion matrix is built,
+    ``comm`` as for ``binomial_metrics``.
 
     Returns keys ``MSE`` (weighted mean of (1 - p_actual)^2), ``RMSE``, ``logloss``,
     ``classification_error`` (argmax labels), ``mean_per_class_error``, ``confusion_matrix``
-    (K x K, rows actual, columns predicted, weighted), ``hit_ratios`` (length min(10, K): entry
-    k-1 = weighted fraction whose actual class is among the k most probable), ``r2``
-    (1 - MSE / weighted population variance of the class index y, as H2O), ``nobs``.
+    (K x K, rows actual, columns predicted, weighted; for more classes than
+    ``max_confusion_matrix_size`` the key ``confusion_matrix_omitted`` instead, saying why),
+    ``hit_ratios`` (length min(10, K): entry k-1 = weighted fraction whose actual class is among
+    the k most probable), ``r2`` (1 - MSE / weighted population variance of the class index y,
+    as H2O), ``nobs``.  Memory is O(n K + K) below the limit's K^2.
     """
+    from .metrics_stats import reduced_multinomial
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2:
         raise ValueError(f"probs must be 2-D [n, K], got shape {probs.shape}")
@@ -229,43 +165,16 @@ def multinomial_metrics(y, probs, w=None):
         raise ValueError(f"class index {int(y.max())} out of range for {k} classes")
     w = _weights(w, n)
     keep = (w > 0) & (y >= 0)
-    y, probs, w = y[keep], probs[keep], w[keep]
-    wsum = float(w.sum())
-    n_hits = min(10, k)
-    if wsum <= 0:
-        return {"MSE": NAN, "RMSE": NAN, "logloss": NAN, "classification_error": NAN,
-                "mean_per_class_error": NAN, "confusion_matrix": np.zeros((k, k)).tolist(),
-                "hit_ratios": [NAN] * n_hits, "r2": NAN, "nobs": 0}
-    rows = np.arange(y.shape[0])
-    p_act = probs[rows, y]
-    mse = _wmean(w, (1.0 - p_act) ** 2, wsum)
-    logloss = -_wmean(w, np.log(np.maximum(LOGLOSS_EPS, p_act)), wsum)
-    pred = np.argmax(probs, axis=1)
-    cm = np.zeros((k, k))
-    np.add.at(cm, (y, pred), w)
-    # rank of the actual class: classes strictly more probable, plus equal ones of lower index
-    rank = (probs > p_act[:, None]).sum(axis=1) + (
-        (probs == p_act[:, None]) & (np.arange(k)[None, :] < y[:, None])).sum(axis=1)
-    hits = np.bincount(np.minimum(rank, n_hits), weights=w, minlength=n_hits + 1)[:n_hits]
-    return {
-        "MSE": mse,
-        "RMSE": math.sqrt(mse),
-        "logloss": logloss,
-        "classification_error": float(1.0 - np.trace(cm) / wsum),
-        "mean_per_class_error": _mean_per_class_error(cm),
-        "confusion_matrix": cm.tolist(),
-        "hit_ratios": (np.cumsum(hits) / wsum).tolist(),
-        "r2": _r2(mse, _weighted_var(w, y.astype(np.float64), wsum)),
-        "nobs": int(y.shape[0]),
-    }
+    return reduced_multinomial(y[keep], probs[keep], w[keep], _serial(comm),
+                               int(max_confusion_matrix_size))
 
 
-def classification_metrics(y, probs, w=None):
+def classification_metrics(y, probs, w=None, max_confusion_matrix_size=20, comm=None):
     """Binomial metrics (from ``probs[:, 1]``) when K == 2, else multinomial; see those."""
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim == 2 and probs.shape[1] == 2:
-        return binomial_metrics(y, probs[:, 1], w)
-    return multinomial_metrics(y, probs, w)
+        return binomial_metrics(y, probs[:, 1], w, comm=comm)
+    return multinomial_metrics(y, probs, w, max_confusion_matrix_size, comm=comm)
 
 
 # ----------------------------------------------------------------------------- regression
@@ -307,9 +216,11 @@ def _h2o_exp(x):
     return np.minimum(1e19, np.exp(x))
 
 
-def _deviance(y, f, w, distribution, huber_alpha, tweedie_power, quantile_alpha):
+def _deviance(y, f, w, distribution, huber_alpha, tweedie_power, quantile_alpha,
+              huber_delta=None):
     """Unweighted per-row deviance, H2O's ``Distribution.deviance(1, y, f)`` (f in response
-    units); float64[n] from y, f float64[n] and weights w float64[n] (huber's delta only)."""
+    units); float64[n] from y, f float64[n] and weights w float64[n] (huber's delta only);
+    huber's delta is ``huber_delta`` when given (the quantile over every rank's rows)."""
     r = y - f
     if distribution in ("gaussian", "auto"):
         return r * r
@@ -318,7 +229,8 @@ def _deviance(y, f, w, distribution, huber_alpha, tweedie_power, quantile_alpha)
     if distribution == "quantile":
         return np.where(y > f, quantile_alpha * r, (1.0 - quantile_alpha) * (-r))
     if distribution == "huber":
-        delta = weighted_quantile(np.abs(r), w, huber_alpha)
+        delta = (weighted_quantile(np.abs(r), w, huber_alpha) if huber_delta is None
+                 else huber_delta)
         return np.where(np.abs(r) <= delta, r * r, (2.0 * np.abs(r) - delta) * delta)
     with np.errstate(divide="ignore", invalid="ignore"):
         if distribution == "poisson":
@@ -336,11 +248,11 @@ def _deviance(y, f, w, distribution, huber_alpha, tweedie_power, quantile_alpha)
 
 
 def regression_metrics(y, pred, w=None, distribution="gaussian", huber_alpha=0.9,
-                       tweedie_power=1.5, quantile_alpha=0.5):
+                       tweedie_power=1.5, quantile_alpha=0.5, comm=None):
     """Regression metrics as H2O's ``ModelMetricsRegression``, in original response units.
 
     Parameters: ``y`` float[n] (NaN = missing), ``pred`` float[n] (after the link inverse),
-    ``w``, the distribution and its parameters.
+    ``w``, the distribution and its parameters, ``comm`` as for ``binomial_metrics``.
 
     Returns keys ``MSE``, ``RMSE``, ``mae``, ``rmsle`` (sqrt of the weighted mean of
     (log1p(pred) - log1p(y))^2; NaN if any y or pred < -1), ``r2`` (1 - MSE / weighted
@@ -362,30 +274,10 @@ def regression_metrics(y, pred, w=None, distribution="gaussian", huber_alpha=0.9
         raise ValueError(f"pred has {pred.shape[0]} rows, y has {y.shape[0]}")
     w = _weights(w, y.shape[0])
     keep = (w > 0) & ~np.isnan(y)
-    y, pred, w = y[keep], pred[keep], w[keep]
-    wsum = float(w.sum())
-    if wsum <= 0:
-        return {"MSE": NAN, "RMSE": NAN, "mae": NAN, "rmsle": NAN, "r2": NAN,
-                "mean_residual_deviance": NAN, "nobs": 0}
-    r = y - pred
-    mse = _wmean(w, r * r, wsum)
-    if np.any(y < -1) or np.any(pred < -1):
-        rmsle = NAN
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rmsle = _finite_or_nan(math.sqrt(_wmean(w, (np.log1p(pred) - np.log1p(y)) ** 2,
-                                                    wsum)))
-    dev = _deviance(y, pred, w, str(distribution).lower(), huber_alpha, tweedie_power,
-                    quantile_alpha)
-    return {
-        "MSE": mse,
-        "RMSE": math.sqrt(mse),
-        "mae": _wmean(w, np.abs(r), wsum),
-        "rmsle": rmsle,
-        "r2": _r2(mse, _weighted_var(w, y, wsum)),
-        "mean_residual_deviance": _wmean(w, dev, wsum),
-        "nobs": int(y.shape[0]),
-    }
+    from .metrics_stats import reduced_regression
+    return reduced_regression(y[keep], pred[keep], w[keep], _serial(comm),
+                              str(distribution).lower(), huber_alpha, tweedie_power,
+                              quantile_alpha)
 
 
 # ---------------------------------------------------------------------------------- report

@@ -1,10 +1,14 @@
 """Predictions of a model on a frame, in H2O's columns, written once in row order.
 
-Under mpirun each rank scores a contiguous block of rows; rank 0 gathers the blocks and
-writes the CSV (temp file + rename).
+Under mpirun each rank scores a contiguous block of rows and formats it as CSV text; rank 0
+writes the header and its own block, then appends each other rank's block, in rank order, as
+it arrives (a buffer send per rank), so rank 0 never holds more than two blocks and the file
+is byte for byte the one a single rank writes (temp file + rename).
 """
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 
@@ -30,38 +34,62 @@ def predictions(model, frame: Frame, start: int, stop: int, threads: int):
     return out.argmax(axis=1), out
 
 
-def write_csv(path: str, model, labels, probs) -> None:
+def _header(model) -> bytes:
     """H2O's prediction columns: ``predict`` then one probability column per class level."""
     d = model.dinfo
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        if probs is None:
-            f.write("predict\n")
-            np.savetxt(f, labels.reshape(-1, 1), fmt="%.10g")
-        else:
-            levels = np.array(d.response_domain, dtype=object)
-            f.write(",".join(_csv_name(v) for v in scoring_names(d.response_domain)) + "\n")
-            for lab, row in zip(levels[labels], probs):
-                f.write(_csv_name(lab) + "," + ",".join(f"{v:.8g}" for v in row) + "\n")
+    if not d.classification:
+        return b"predict\n"
+    return (",".join(_csv_name(v) for v in scoring_names(d.response_domain)) + "\n").encode()
+
+
+def csv_rows(model, labels, probs) -> bytes:
+    """The CSV text of predicted rows (no header): labels or values, then probabilities."""
+    if probs is None:
+        buf = io.BytesIO()
+        np.savetxt(buf, labels.reshape(-1, 1), fmt="%.10g")
+        return buf.getvalue()
+    levels = np.array(model.dinfo.response_domain, dtype=object)
+    return "".join(_csv_name(lab) + "," + ",".join(f"{v:.8g}" for v in row) + "\n"
+                   for lab, row in zip(levels[labels], probs)).encode()
 
 
 def _csv_name(s: str) -> str:
     return f'"{s}"' if ("," in s or '"' in s) else s
 
 
+def _write_in_rank_order(path: str, header: bytes, own: bytes, comm) -> None:
+    """Rank 0: header, its block, then every other rank's block as it arrives (atomic).  A
+    failed write still receives every block (the senders would wait forever) and then raises."""
+    pending = iter(range(1, comm.size))
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            f.write(header)
+            f.write(own)
+            for source in pending:
+                f.write(_receive_block(comm, source))
+    finally:
+        for source in pending:
+            _receive_block(comm, source)
+
+
+def _receive_block(comm, source: int) -> bytes:
+    """One rank's CSV block (its size first), as bytes."""
+    size = comm.recv_array(np.zeros(1, dtype=np.int64), source)[0]
+    return comm.recv_array(np.empty(int(size), dtype=np.uint8), source).tobytes()
+
+
 def predict_to_csv(model, data_path: str, out_path: str, comm, threads: int) -> int:
-    """Score ``data_path`` on all ranks; rank 0 writes ``out_path``.  Returns rows written."""
+    """Score ``data_path`` on all ranks; rank 0 writes ``out_path``.  Returns the rows
+    written (the frame's rows; on every rank)."""
     def local():
         frame = Frame(data_path)
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
-        return predictions(model, frame, lo, hi, threads)
-    labels, probs = comm.call_agreed(local)
-    parts = comm.gather_obj((labels, probs))
-    return comm.call_root_agreed(_write_parts, out_path, model, parts) or 0
-
-
-def _write_parts(out_path: str, model, parts) -> int:
-    """Rank 0: write every rank's (labels, probabilities) block in rank order; returns rows."""
-    labels = np.concatenate([p[0] for p in parts])
-    probs = None if parts[0][1] is None else np.concatenate([p[1] for p in parts])
-    write_csv(out_path, model, labels, probs)
-    return int(labels.shape[0])
+        return (*predictions(model, frame, lo, hi, threads), frame.nrows)
+    labels, probs, nrows = comm.call_agreed(local)
+    block = csv_rows(model, labels, probs)
+    del labels, probs
+    if not comm.is_root:
+        comm.send_array(np.array([len(block)], dtype=np.int64), 0)
+        comm.send_array(np.frombuffer(block, dtype=np.uint8), 0)
+    comm.call_root_agreed(_write_in_rank_order, out_path, _header(model), block, comm)
+    return int(nrows)

@@ -128,6 +128,8 @@ def _metrics_text(name: str, m: dict, domain) -> str:
     out = [f"{name} metrics:"] + [f"  {k}: {_fmt(m[k])}" for k in keys]
     if "hit_ratios" in m:
         out.append("  top-K hit ratios: " + ", ".join(f"{v:.4f}" for v in m["hit_ratios"]))
+    if "confusion_matrix_omitted" in m:
+        out.append(f"  confusion matrix omitted: {m['confusion_matrix_omitted']}")
     if "confusion_matrix" in m and domain:
         out += ["  " + line for line in confusion_matrix_table(m["confusion_matrix"],
                                                                domain).splitlines()]

@@ -12,8 +12,8 @@ any value: 0 when ``standardize``, the raw mean when not),
 or the standardized response) and ``w float64[n]`` (observation weights).
 
 Statistics (means, sds, constant columns, response levels) are global: each rank computes
-sums over its shard and the communicator adds them, so every rank builds the same DataInfo
-whatever the rank count.
+sums over its shard and the communicator adds them, all columns stacked in a few collectives
+(``column_stats.py``), so every rank builds the same DataInfo whatever the rank count.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import UserError
+from .column_stats import global_column_stats
 
 
 @dataclass
@@ -186,25 +187,6 @@ def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- building
-def _global_numeric_stats(x: np.ndarray, w: np.ndarray, comm):
-    """Count, weighted mean, sd, min, max over all ranks, ignoring NaN.
-
-    The sd is H2O's (RollupStats, and MathUtils.BasicStats with weights): the sample one,
-    ``sqrt(n / (n - 1) * sum w (x - mean)^2 / sum w)``, n the values with a non-zero weight.
-    """
-    ok = ~np.isnan(x)
-    xs, ws = x[ok], w[ok]
-    s = comm.allreduce_sum(np.array([ok.sum(), ws.sum(), (ws * xs).sum(), (ws > 0).sum()],
-                                    dtype=np.float64))
-    lo = comm.allreduce_min(np.array([xs.min() if xs.size else np.inf]))
-    hi = comm.allreduce_max(np.array([xs.max() if xs.size else -np.inf]))
-    mean = s[2] / s[1] if s[1] > 0 else 0.0
-    ss = comm.allreduce_sum(np.array([(ws * (xs - mean) ** 2).sum()]))
-    n = s[3]
-    sd = float(np.sqrt(ss[0] / s[1] * n / (n - 1))) if s[1] > 0 and n > 1 else 0.0
-    return int(s[0]), float(mean), sd, float(lo[0]), float(hi[0])
-
-
 def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> DataInfo:
     """DataInfo of the training frame from this rank's raw columns ``cols`` (its shard).
 
@@ -248,32 +230,25 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             what = f"only one level ('{used[0]}')" if used else "no values"
             raise UserError(f"{source}: response column '{resp}' has {what}; "
                             "a classifier needs at least two classes")
-    else:
-        n, mean, sd, lo, hi = _global_numeric_stats(np.asarray(cols[resp], dtype=np.float64), w,
-                                                    comm)
-        if n == 0:
+    # one stacked reduction: the numeric response (regression) and every predictor column
+    excluded = {resp, wname, params.offset_column} | set(params.ignored_columns)
+    predictors = [col for col in info.columns if col.name not in excluded]
+    stat_cols = ([] if classification else [rcol]) + predictors
+    stats = global_column_stats([cols[c.name] for c in stat_cols],
+                                [c.kind == "categorical" for c in stat_cols], w, comm)
+    if not classification:
+        if stats.count[0] == 0:
             raise UserError(f"{source}: response column '{resp}' has no values")
+        mean, sd = stats.mean[0], stats.sd[0]
         if params.standardize and params.distribution in ("AUTO", "gaussian", "laplace",
                                                           "quantile", "huber"):
             resp_sub, resp_mul = mean, (1.0 / sd if sd > 0 else 1.0)
     # predictors
-    excluded = {resp, wname, params.offset_column} | set(params.ignored_columns)
+    first = 0 if classification else 1
     cat_names, cat_domains, num_names, num_sub, num_mul, num_fill = [], [], [], [], [], []
-    for col in info.columns:
-        if col.name in excluded:
-            continue
-        raw = cols[col.name]
-        if col.kind == "categorical":
-            codes = np.asarray(raw)
-            ok = codes >= 0
-            cnt = comm.allreduce_sum(np.array([ok.sum()], dtype=np.int64))[0]
-            lo = comm.allreduce_min(np.array([codes[ok].min() if ok.any() else 2**31]))[0]
-            hi = comm.allreduce_max(np.array([codes[ok].max() if ok.any() else -1]))[0]
-            const = cnt == 0 or lo == hi
-        else:
-            cnt, mean, sd, lo, hi = _global_numeric_stats(np.asarray(raw, dtype=np.float64), w,
-                                                          comm)
-            const = cnt == 0 or lo == hi
+    for j, col in enumerate(predictors, start=first):
+        cnt, mean, sd = stats.count[j], float(stats.mean[j]), float(stats.sd[j])
+        const = cnt == 0 or stats.lo[j] == stats.hi[j]
         if cnt == 0 and not params.ignore_const_cols:
             raise UserError(f"{source}: column '{col.name}' has no values (all missing); "
                             "add it to ignored_columns")

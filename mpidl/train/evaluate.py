@@ -1,4 +1,5 @@
-"""Rank 0's scoring: metrics on the sampled frames, history rows, stopping decisions (spec 7, 8)."""
+"""Scoring: metrics on the sampled frames (every rank scores its rows, the metrics come from
+reduced sums), history rows and stopping decisions on rank 0 (spec 7, 8)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..metrics import classification_metrics, regression_metrics, weighted_quantile
+from ..dist_quantile import global_weighted_quantile
+from ..metrics import classification_metrics, regression_metrics
 from ..stopping import loss_for_best, stop_early
 
 
@@ -26,28 +28,31 @@ class ScoreSet:
         return int(self.y.shape[0])
 
 
-def score(model, data: ScoreSet, out: np.ndarray) -> dict:
-    """H2O's metrics of ``model`` on ``data`` (classification or regression, original units),
-    from the network outputs ``out = model.raw_output(data.nums, data.cats, threads)``."""
-    if model.dinfo.classification:
-        return classification_metrics(data.y.astype(np.int64), out, data.w)
+def score(model, data: ScoreSet, out: np.ndarray, comm) -> dict:
+    """H2O's metrics of ``model`` on every rank's ``data`` (classification or regression,
+    original units), from this rank's network outputs
+    ``out = model.raw_output(data.nums, data.cats, threads)``.  A collective."""
     p = model.params
+    if model.dinfo.classification:
+        return classification_metrics(data.y.astype(np.int64), out, data.w,
+                                      p.max_confusion_matrix_size, comm=comm)
     y = data.y / model.dinfo.resp_mul + model.dinfo.resp_sub
     dist = p.distribution if p.distribution != "AUTO" else "gaussian"
     return regression_metrics(y, model.to_response_scale(out[:, 0]), data.w, distribution=dist,
                               huber_alpha=p.huber_alpha, tweedie_power=p.tweedie_power,
-                              quantile_alpha=p.quantile_alpha)
+                              quantile_alpha=p.quantile_alpha, comm=comm)
 
 
-def huber_delta(model, data: ScoreSet, out: np.ndarray) -> float:
-    """The huber_alpha quantile of |y - f| in training (standardized) units: the training delta
-    (``out``: the network outputs on ``data``, as for ``score``).
+def huber_delta(model, data: ScoreSet, out: np.ndarray, comm) -> float:
+    """The huber_alpha quantile of |y - f| over every rank's ``data``, in training
+    (standardized) units: the training delta, the same on every rank (``out``: this rank's
+    network outputs, as for ``score``).  A collective.
 
     H2O always trains with delta = 1 (a quirk: its per-layer Distribution objects never see
     the updated value); mpidl follows the intent and uses the quantile from the last scoring.
     """
     f = out[:, 0]
-    d = float(weighted_quantile(np.abs(data.y - f), data.w, model.params.huber_alpha))
+    d = global_weighted_quantile(np.abs(data.y - f), data.w, model.params.huber_alpha, comm)
     return d if d > 0 and math.isfinite(d) else 1.0
 
 

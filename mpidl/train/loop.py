@@ -2,9 +2,10 @@
 
 Per iteration, on every rank: build this rank's row order, run the Hogwild kernel on the
 local model copy, one small allreduce (rows done, contributors, signals), one allreduce of
-the whole model buffer (average or elastic average).  Then rank 0 scores when H2O's clock
-says so, applies the stopping rules, keeps the best model, and broadcasts one decision that
-every rank acts on.  Only rank 0 writes files and prints progress.
+the whole model buffer (average or elastic average).  Then, when H2O's clock on rank 0 says
+so, every rank scores its rows of the scoring samples (metrics from sums reduced over the
+ranks); rank 0 applies the stopping rules, keeps the best model, and broadcasts one decision
+that every rank acts on.  Only rank 0 writes files and prints progress.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class Trainer:
                                             self.replicated)
         self.valid_set = validation_score_set(self.model, comm)
         self.metric = resolve_stopping_metric(p, self.model.dinfo.classification)
+        self.timed_out = False   # rank 0: max_runtime_secs reached (set before each scoring)
         self.t_comm = self._measure_allreduce()
         self.model.comm_seconds = self.t_comm
         self.setup_seconds = time.perf_counter() - t0
@@ -227,27 +229,43 @@ class Trainer:
         """Whether this rank trains (in single_node_mode only rank 0 does)."""
         return self.comm.is_root or self.trainers > 1
 
-    # ------------------------------------------------------------------ rank 0
-    def _score(self, speed: float, record: bool = True) -> tuple[dict, dict | None]:
-        """Score on the sampled frames; ``record``: add a history row and print it."""
-        m = self.model
+    # ------------------------------------------------------------------ scoring
+    def _score(self, record: bool = True) -> tuple[dict, dict | None]:
+        """Every rank scores its rows of the sampled frames (a collective); with ``record``,
+        rank 0 adds a history row and prints it."""
+        m, comm = self.model, self.comm
         sets = [s for s in (self.train_set, self.valid_set) if s is not None]
         outs = [m.raw_output(s.nums, s.cats, self.threads) for s in sets]   # once per set
-        train_m = evaluate.score(m, sets[0], outs[0])
-        valid_m = evaluate.score(m, sets[1], outs[1]) if self.valid_set else None
+        train_m = evaluate.score(m, sets[0], outs[0], comm)
+        valid_m = evaluate.score(m, sets[1], outs[1], comm) if self.valid_set else None
         if m.params.loss == "Huber":   # from the training sample only, as H2O
-            m.huber_delta = evaluate.huber_delta(m, sets[0], outs[0])
+            m.huber_delta = evaluate.huber_delta(m, sets[0], outs[0], comm)
         m.training_metrics, m.validation_metrics = train_m, (valid_m or {})
-        if record:
+        if record and comm.is_root:
+            speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
             row = evaluate.history_row(m, train_m, valid_m, speed)
             m.history.append(row)
             self.log(self.progress.line(row), flush=True)
         return train_m, valid_m
 
     def _decide(self, clock: ScoringClock, t_start: float, signalled: bool) -> Control:
-        """The control record for the next step (rank 0 only)."""
+        """The control record for the next step, on every rank (a collective): when H2O's
+        clock says score, rank 0 says so first and every rank scores its rows."""
+        root = self.comm.is_root
+        first = self.comm.bcast_obj(self._before_scoring(clock, t_start, signalled)
+                                    if root else None)
+        verdict = first
+        if first[0] == "score":
+            t0 = time.perf_counter()
+            train_m, valid_m = self._score()
+            verdict = (self._after_scoring(clock, t0, signalled, train_m, valid_m)
+                       if root else None)
+        return share(self.comm, self._control(*verdict) if root else None)
+
+    # ------------------------------------------------------------------ rank 0
+    def _control(self, action: str, reason: str, dt: float) -> Control:
+        """The control record after an iteration's verdict (rank 0 only)."""
         m = self.model
-        action, reason, dt = self._judge(clock, t_start, signalled)
         tspi = self.tuner.tspi(m.tspi) if self.tuner else self.tspi_plan
         busy = m.train_seconds - m.scoring_seconds
         tspi = self._time_capped(tspi, busy / m.processed if m.processed else 0.0)
@@ -262,22 +280,26 @@ class Trainer:
             return tspi
         return time_capped_tspi(tspi, p.max_runtime_secs - m.train_seconds, seconds_per_row)
 
-    def _judge(self, clock: ScoringClock, t_start: float,
-               signalled: bool) -> tuple[str, str, float]:
-        """(action, reason, scoring seconds) after an iteration: score when the clock says so,
-        then the stopping rules (rank 0 only)."""
+    def _before_scoring(self, clock: ScoringClock, t_start: float,
+                        signalled: bool) -> tuple[str, str, float]:
+        """(action, reason, 0): 'diverged', 'continue', or 'score' (the verdict then waits
+        for the metrics)."""
         m, p = self.model, self.model.params
         if not np.all(np.isfinite(m.params_view())):
             return "diverged", "non-finite weights", 0.0
         now = time.perf_counter()
         m.train_seconds = self.base_seconds + (now - t_start)
-        timed_out = p.max_runtime_secs > 0 and m.train_seconds >= p.max_runtime_secs
-        final = m.epoch_counter >= p.epochs or signalled or timed_out
+        self.timed_out = p.max_runtime_secs > 0 and m.train_seconds >= p.max_runtime_secs
+        final = m.epoch_counter >= p.epochs or signalled or self.timed_out
         if not clock.should_score(now, final=final, score_each_iteration=p.score_each_iteration):
             return "continue", "", 0.0
-        t0 = time.perf_counter()
-        speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
-        train_m, valid_m = self._score(speed)
+        return "score", "", 0.0
+
+    def _after_scoring(self, clock: ScoringClock, t0: float, signalled: bool,
+                       train_m: dict, valid_m: dict | None) -> tuple[str, str, float]:
+        """(action, reason, scoring seconds): best model, scoring clock and stopping rules
+        after the scoring that began at ``t0``."""
+        m, p = self.model, self.model.params
         loss = evaluate.best_loss(train_m, valid_m, self.metric)
         if p.overwrite_with_best_model and loss < m.best_loss:
             m.best_loss = loss
@@ -291,7 +313,7 @@ class Trainer:
             return "signal", "signal", dt
         series = evaluate.stopping_series(m.history, self.metric, self.valid_set is not None)
         reason = evaluate.stop_reason(m, train_m, self.metric, series)
-        if not reason and timed_out:
+        if not reason and self.timed_out:
             reason = "max_runtime_secs"
         return ("stop" if reason else "continue"), reason, dt
 
@@ -309,23 +331,36 @@ class Trainer:
             "at start " + "/".join(f"{x:.0f}" for x in m.memory["rss_at_start_mb"]), flush=True)
 
     def _finish(self) -> None:
-        """Best-model restore (not after a timeout: H2O's rule), its metrics, write.
+        """Best-model restore (not after a timeout: H2O's rule), its metrics, write.  A
+        collective: the best model (kept on rank 0) is broadcast and every rank scores it.
 
         A restored model keeps its own epochs and samples (those of the scoring that kept it);
         the run's are in ``run_totals``.  Its metrics are scored again, without a history row
         (the row of the scoring that kept it is already there)."""
-        m, p = self.model, self.model.params
-        current = evaluate.best_loss(m.training_metrics, m.validation_metrics or None, self.metric)
-        m.run_totals = {"iterations": m.iterations, "epochs": m.epoch_counter,
-                        "samples": m.processed}
-        if (p.overwrite_with_best_model and m.stop_reason != "max_runtime_secs"
-                and m.best_buf is not None and m.best_at and m.best_loss < current):
-            m.buf[:] = m.best_buf
-            self._score(0.0, record=False)
-            m.epoch_counter, m.processed = m.best_at["epochs"], m.best_at["samples"]
-            self.log(kept_line(m, self.metric, current), flush=True)
+        m, p, comm = self.model, self.model.params, self.comm
+        restore, current = False, None
+        if comm.is_root:
+            current = evaluate.best_loss(m.training_metrics, m.validation_metrics or None,
+                                         self.metric)
+            m.run_totals = {"iterations": m.iterations, "epochs": m.epoch_counter,
+                            "samples": m.processed}
+            restore = bool(p.overwrite_with_best_model and m.stop_reason != "max_runtime_secs"
+                           and m.best_buf is not None and m.best_at and m.best_loss < current)
+            if restore:
+                m.buf[:] = m.best_buf
+        if comm.bcast_obj(restore):
+            comm.bcast_array(m.buf)
+            self._score(record=False)
+            if comm.is_root:
+                m.epoch_counter, m.processed = m.best_at["epochs"], m.best_at["samples"]
+                self.log(kept_line(m, self.metric, current), flush=True)
+        comm.call_root_agreed(self._write_final)
+
+    def _write_final(self) -> None:
+        """Rank 0: the model file, and its copy in export_checkpoints_dir."""
+        m = self.model
         write_model(self.out_path, m)
-        exported = export_finished(m, p.export_checkpoints_dir)
+        exported = export_finished(m, m.params.export_checkpoints_dir)
         if exported:
             self.log(f"model exported to {exported} (export_checkpoints_dir)")
 
@@ -401,7 +436,7 @@ class Trainer:
                     average_models(comm, m.buf, n_local, contributors)
                 m.processed += total
                 m.epoch_counter = m.processed / self.rows
-                d = share(comm, self._decide(clock, t_start, signalled) if comm.is_root else None)
+                d = self._decide(clock, t_start, signalled)
                 m.tspi, m.huber_delta = d.tspi, d.huber_delta
                 idle = time.perf_counter() - t_it - t_compute - d.scoring_seconds
                 if self.tuner and comm.is_root:
@@ -430,7 +465,7 @@ class Trainer:
             mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start))
             if comm.is_root:
                 self._report_memory(mem)
-            comm.call_root_agreed(self._finish)
+            self._finish()
             if sig.raised:
                 self.log("signal received after training ended: the model is complete")
         return m if comm.is_root else None

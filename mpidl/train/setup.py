@@ -1,5 +1,5 @@
 """Before the first iteration: read this rank's shard, agree on the column plan, build the
-model (fresh or from a checkpoint) and rank 0's scoring samples.
+model (fresh or from a checkpoint) and this rank's part of the scoring samples.
 
 Every function here is a collective: all ranks call it in the same order.  User errors found
 on any rank become the same error on every rank (``comm.agree``).
@@ -132,44 +132,62 @@ def sample_rows(n: int, wanted: int, total: int, seed: int, first_row: int) -> n
 
 
 def training_score_set(model: Model, shard: Shard, total_rows: int, comm,
-                       replicated: bool) -> ScoreSet | None:
-    """Rank 0's sample of the training frame (score_training_samples rows, about)."""
+                       replicated: bool) -> ScoreSet:
+    """This rank's part of the training-frame sample (score_training_samples rows in all,
+    about): its shard's sampled rows, or with replicated data its block of the sample drawn
+    from the whole frame (the 1-rank sample)."""
     p = model.params
     if replicated:
-        if not comm.is_root:
-            return None
         idx = sample_rows(shard.n, p.score_training_samples, total_rows, p.seed, 0)
-        return ScoreSet(shard.nums[idx], shard.cats[idx], shard.y[idx], shard.w[idx])
-    idx = sample_rows(shard.n, p.score_training_samples, total_rows, p.seed, shard.first_row)
-    parts = comm.gather_obj((shard.nums[idx], shard.cats[idx], shard.y[idx], shard.w[idx]))
-    if not comm.is_root:
-        return None
-    return ScoreSet(*(np.concatenate([part[i] for part in parts]) for i in range(4)))
+        lo, hi = block_range(idx.size, comm.size, comm.rank)
+        idx = idx[lo:hi]
+    else:
+        idx = sample_rows(shard.n, p.score_training_samples, total_rows, p.seed,
+                          shard.first_row)
+    return ScoreSet(shard.nums[idx], shard.cats[idx], shard.y[idx], shard.w[idx])
+
+
+def _rows_before(n: int, comm) -> tuple[int, int]:
+    """(rows on lower ranks, rows on all ranks) for this rank's ``n`` rows."""
+    counts = comm.allgather_array(np.array([n], dtype=np.int64))[:, 0]
+    return int(counts[:comm.rank].sum()), int(counts.sum())
+
+
+def _validation_sample(n: int, wanted: int, seed: int, comm) -> tuple[np.ndarray, int]:
+    """(indices of this rank's kept rows, total rows) of H2O's Bernoulli sample of the whole
+    validation frame: the same rows whatever the rank count (one random stream over all rows,
+    each rank using its stretch of it)."""
+    before, total = _rows_before(n, comm)
+    if wanted <= 0 or wanted >= total:
+        return np.arange(n), total
+    rng = np.random.default_rng([seed & (2**63 - 1), 0])
+    return np.flatnonzero(rng.random(before + n)[before:] < wanted / total), total
 
 
 def validation_score_set(model: Model, comm) -> ScoreSet | None:
-    """Rank 0 reads and samples the validation frame; other ranks check its columns only."""
+    """This rank's block of the validation frame (read, transformed and sampled here); every
+    rank scores its own block."""
     p = model.params
     if not p.validation_frame:
         return None
+    d = model.dinfo
 
     def read():
         frame = Frame(p.validation_frame)
-        for name in model.dinfo.predictors + [model.dinfo.response]:
+        for name in d.predictors + [d.response]:
             if name not in frame.info.names:
                 raise UserError(f"{p.validation_frame}: no column '{name}' (the training frame "
                                 "has it)")
-        if not comm.is_root:
-            return None
-        cols = frame.read(model.dinfo.predictors + [model.dinfo.response] +
-                          ([model.dinfo.weights_column] if model.dinfo.weights_column and
-                           model.dinfo.weights_column in frame.info.names else []))
-        nums, cats, y, w, _ = model.dinfo.transform(cols, frame.info, p.validation_frame, False)
-        if y.size == 0:
-            raise UserError(f"{p.validation_frame}: no rows with a usable response")
-        idx = sample_rows(y.size, p.score_validation_samples, y.size, p.seed + 1, 0)
-        return ScoreSet(nums[idx], cats[idx], y[idx], w[idx])
-    return comm.call_agreed(read)
+        lo, hi = block_range(frame.nrows, comm.size, comm.rank)
+        cols = frame.read(d.predictors + [d.response] +
+                          ([d.weights_column] if d.weights_column and
+                           d.weights_column in frame.info.names else []), lo, hi)
+        return d.transform(cols, frame.info, p.validation_frame, False)[:4]
+    nums, cats, y, w = comm.call_agreed(read)
+    idx, total = _validation_sample(y.size, p.score_validation_samples, p.seed + 1, comm)
+    if total == 0:
+        comm.agree(UserError(f"{p.validation_frame}: no rows with a usable response"))
+    return ScoreSet(nums[idx], cats[idx], y[idx], w[idx])
 
 
 def global_rows(shard: Shard, comm, replicated: bool) -> int:
