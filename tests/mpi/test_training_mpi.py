@@ -224,7 +224,7 @@ def test_faster_ranks_train_while_the_slowest_finishes(comm, shared_dir, everywh
         n = original(*args)
         rows.append(n)
         if comm.is_root:
-            time.sleep(0.03)
+            time.sleep(0.1)
         return n
     monkeypatch.setattr(loop, "_train_local", counted)
 
