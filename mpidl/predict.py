@@ -55,7 +55,7 @@ def _csv_name(s: str) -> str:
 def predict_to_csv(model, data_path: str, out_path: str, comm, threads: int) -> int:
     """Score ``data_path`` on all ranks; rank 0 writes ``out_path``.  Returns rows written."""
     def local():
-        frame = Frame(data_path)
+        frame = Frame(data_path, comm.size)
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
         return predictions(model, frame, lo, hi, threads)
     labels, probs = comm.call_agreed(local)

@@ -44,7 +44,7 @@ def _needed_columns(info, params) -> list[str]:
 def open_training(params, comm):
     """(frame, raw columns of this rank's rows, first_row) for the training frame."""
     def read():
-        frame = Frame(params.training_frame)
+        frame = Frame(params.training_frame, comm.size)
         check_columns(frame.info, params, params.training_frame)
         replicated = params.replicate_training_data and comm.size > 1
         lo, hi = (0, frame.nrows) if replicated else block_range(frame.nrows, comm.size,
@@ -139,7 +139,7 @@ def validation_score_set(model: Model, comm) -> ScoreSet | None:
         return None
 
     def read():
-        frame = Frame(p.validation_frame)
+        frame = Frame(p.validation_frame, comm.size)
         for name in model.dinfo.predictors + [model.dinfo.response]:
             if name not in frame.info.names:
                 raise UserError(f"{p.validation_frame}: no column '{name}' (the training frame "
