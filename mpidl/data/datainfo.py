@@ -128,6 +128,8 @@ class DataInfo:
         if self.weights_column and self.weights_column in cols:
             w = np.asarray(cols.pop(self.weights_column), dtype=np.float64)
             keep &= ~np.isnan(w) & (w > 0)
+        _check_kernel_indices(cats, y if self.classification else None, self.num_start,
+                              self.nclasses)
         idx = np.flatnonzero(keep)
         if idx.size == n:
             return np.ascontiguousarray(nums), cats, y, w, idx
@@ -142,6 +144,18 @@ class DataInfo:
             raise UserError(f"{source}: response column '{self.response}' is categorical here "
                             "but numeric in the training frame")
         return (np.asarray(raw, dtype=np.float64) - self.resp_sub) * self.resp_mul
+
+
+def _check_kernel_indices(cats: np.ndarray, classes, num_start: int, nclasses: int) -> None:
+    """The kernels index weight rows with ``cats`` and output units with class indices
+    unchecked: a slot outside [-1, num_start) or a class outside [0, nclasses) here is a bug
+    (codes are validated when read), stopped as an internal error instead of a segfault."""
+    if cats.size and (cats.min() < -1 or cats.max() >= num_start):
+        raise RuntimeError(f"categorical slot outside [-1, {num_start})")
+    if classes is not None and classes.size:
+        known = classes[~np.isnan(classes)]
+        if known.size and (known.min() < 0 or known.max() >= nclasses):
+            raise RuntimeError(f"class index outside [0, {nclasses})")
 
 
 def _level_name(v: float) -> str:
