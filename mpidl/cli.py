@@ -144,7 +144,12 @@ def main(argv=None) -> int:
     except SystemExit as e:  # --help
         return int(e.code or 0)
     from .threads import configure_threads
-    threads, warn = configure_threads(getattr(args, "threads", None))
+    try:
+        threads, warn = configure_threads(getattr(args, "threads", None))
+    except UserError as e:  # the same environment on every rank: rank 0 says it
+        if rank == 0:
+            _say(f"mpidl: error: {e}")
+        return EXIT_USER
     from .comm import world
     comm = world()
     if warn and comm.is_root:

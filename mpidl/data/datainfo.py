@@ -244,6 +244,9 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
                                                     comm)
         if n == 0:
             raise UserError(f"{source}: response column '{resp}' has no values")
+        if lo == hi:
+            raise UserError(f"{source}: response column '{resp}' is constant ({lo:g}); "
+                            "a response cannot be constant")
         if params.standardize and params.distribution in ("AUTO", "gaussian", "laplace",
                                                           "quantile", "huber"):
             resp_sub, resp_mul = mean, (1.0 / sd if sd > 0 else 1.0)

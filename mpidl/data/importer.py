@@ -31,7 +31,7 @@ Types
     no ".0" for integers; shortest round-trip form otherwise).
 
 Errors (UserError, one line naming the file): missing / unreadable file, empty file,
-header without rows, a row with a different number of fields than the first line
+a NUL byte (naming its line), header without rows, a row with a different number of fields than the first line
 (naming its line number), an unknown name in ``categorical=``.
 """
 
@@ -74,6 +74,7 @@ def read_csv(src, categorical=(), header=None
     """
     src = os.fspath(src)
     raw = _read_bytes(src)
+    _refuse_nul(src, raw)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if not raw.strip():
@@ -150,6 +151,15 @@ def _read_bytes(src: str) -> bytes:
         raise
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile, RuntimeError) as err:
         raise UserError(f"{src}: cannot read ({' '.join(str(err).split())})") from None
+
+
+def _refuse_nul(src: str, raw: bytes) -> None:
+    """A NUL byte cannot be stored in a level name or column name (nor is it text: a UTF-16
+    file?); UserError naming the file and the line of the first one."""
+    pos = raw.find(b"\0")
+    if pos >= 0:
+        line = raw.count(b"\n", 0, pos) + 1
+        raise UserError(f"{src}: line {line} holds a NUL byte (not a text CSV; UTF-16?)")
 
 
 def _unpack(src: str, f) -> bytes:
