@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import UserError
+from .colstats import (check_unstandardized, local_sums, mean_sd, normalized_weights,
+                       shift_and_scale)
 
 
 @dataclass
@@ -183,17 +185,17 @@ def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- building
-def _global_numeric_stats(x: np.ndarray, w: np.ndarray, comm):
-    """Weighted count, mean, population sd, min, max over all ranks, ignoring NaN."""
+def _global_numeric_stats(x: np.ndarray, w: np.ndarray, comm, name: str, source: str):
+    """Weighted count, mean, population sd, min, max over all ranks, ignoring NaN.
+
+    ``w``: weights divided by the largest (``colstats.normalized_weights``).  Robust to any
+    float64 value; a column whose statistics cannot be used is a UserError (``colstats``)."""
     ok = ~np.isnan(x)
-    xs, ws = x[ok], w[ok]
-    s = comm.allreduce_sum(np.array([ok.sum(), ws.sum(), (ws * xs).sum()], dtype=np.float64))
-    lo = comm.allreduce_min(np.array([xs.min() if xs.size else np.inf]))
-    hi = comm.allreduce_max(np.array([xs.max() if xs.size else -np.inf]))
-    mean = s[2] / s[1] if s[1] > 0 else 0.0
-    ss = comm.allreduce_sum(np.array([(ws * (xs - mean) ** 2).sum()]))
-    sd = float(np.sqrt(ss[0] / s[1])) if s[1] > 0 else 0.0
-    return int(s[0]), float(mean), sd, float(lo[0]), float(hi[0])
+    lo = float(comm.allreduce_min(np.array([x[ok].min() if ok.any() else np.inf]))[0])
+    hi = float(comm.allreduce_max(np.array([x[ok].max() if ok.any() else -np.inf]))[0])
+    totals = comm.allreduce_sum(local_sums(x, w, *shift_and_scale(lo, hi)))
+    mean, sd = mean_sd(totals, lo, hi, name, source)
+    return int(totals[0]), mean, sd, lo, hi
 
 
 def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> DataInfo:
@@ -210,9 +212,10 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         wc = info.column(wname)
         if wc.kind != "numeric":
             raise UserError(f"{source}: weights column '{wname}' must be numeric")
-        w = np.nan_to_num(np.asarray(cols[wname], dtype=np.float64), nan=0.0)
-        if comm.allreduce_min(np.array([w.min() if w.size else 0.0]))[0] < 0:
-            raise UserError(f"{source}: weights column '{wname}' has negative values")
+        w = np.nan_to_num(np.asarray(cols[wname], dtype=np.float64), nan=0.0, posinf=np.inf)
+        w_min = comm.allreduce_min(np.array([w.min() if w.size else 0.0]))[0]
+        w_max = comm.allreduce_max(np.array([w.max() if w.size else 0.0]))[0]
+        w = normalized_weights(w, w_min, w_max, wname, source)
     # response
     classification = rcol.kind == "categorical" or params.distribution in ("bernoulli",
                                                                            "multinomial")
@@ -241,7 +244,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
                             "a classifier needs at least two classes")
     else:
         n, mean, sd, lo, hi = _global_numeric_stats(np.asarray(cols[resp], dtype=np.float64), w,
-                                                    comm)
+                                                    comm, resp, source)
         if n == 0:
             raise UserError(f"{source}: response column '{resp}' has no values")
         if lo == hi:
@@ -266,7 +269,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             const = cnt == 0 or lo == hi
         else:
             cnt, mean, sd, lo, hi = _global_numeric_stats(np.asarray(raw, dtype=np.float64), w,
-                                                          comm)
+                                                          comm, col.name, source)
             const = cnt == 0 or lo == hi
         if cnt == 0 and not params.ignore_const_cols:
             raise UserError(f"{source}: column '{col.name}' has no values (all missing); "
@@ -282,6 +285,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
                 num_sub.append(mean)
                 num_mul.append(1.0 / sd if sd > 0 else 1.0)
             else:
+                check_unstandardized(lo, hi, col.name, source)
                 num_sub.append(0.0)
                 num_mul.append(1.0)
     if not cat_names and not num_names:

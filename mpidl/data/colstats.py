@@ -1,0 +1,94 @@
+"""Weighted mean and standard deviation of a numeric column that survive any float64 value.
+
+Plain sums overflow long before the values do: a column of +-1e308 gave ``sum = inf``, a NaN
+mean, numpy overflow warnings and a model that never learned.  Here the sums are taken over
+values shifted to the middle of the column's range and divided by a power of two near half
+that range, so every term lies in [-2, 2] (and every weight, divided by the largest, in
+[0, 1]): no sum can overflow, and dividing by a power of two loses no digits.  The shift keeps
+the one-pass variance well conditioned (the mean lies inside the range).
+
+The statistics are global: each rank computes ``local_sums`` of its rows, the ranks add them
+(one allreduce of ``SUMS`` numbers per column, after the global min / max that fix the shift
+and scale), and ``mean_sd`` turns the totals into the mean and sd, or refuses the column with
+one line naming it when they cannot be used (not finite, a sd whose inverse overflows, values
+whose distance to the mean overflows).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import UserError
+
+SUMS = 4                        # count, sum w, sum w d, sum w d^2
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_WEIGHT = math.sqrt(np.finfo(np.float64).max)   # a weighted squared gradient stays finite
+
+
+def shift_and_scale(lo: float, hi: float) -> tuple[float, float]:
+    """(center, scale) for values in [lo, hi] (finite): the midpoint, and a power of two with
+    ``|x - center| / scale <= 2``; (0, 1) for an empty or constant range."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return (lo if math.isfinite(lo) else 0.0), 1.0
+    half_range = hi / 2 - lo / 2
+    return lo / 2 + hi / 2, math.ldexp(1.0, math.frexp(half_range)[1] - 1)
+
+
+def local_sums(x: np.ndarray, w: np.ndarray, center: float, scale: float) -> np.ndarray:
+    """float64[SUMS] of this rank's rows: non-NaN count, then sums of w, w d and w d^2 over
+    them, d = (x - center) / scale (``x`` float64[n]; ``w`` float64[n] in [0, 1]: the weights
+    divided by the largest, see ``normalized_weights``)."""
+    ok = ~np.isnan(x)
+    with np.errstate(all="ignore"):  # infinite values: refused by mean_sd, no warning here
+        d = (x[ok] - center) / scale
+        wn = w[ok]
+        return np.array([ok.sum(), wn.sum(), (wn * d).sum(), (wn * d * d).sum()],
+                        dtype=np.float64)
+
+
+def mean_sd(totals: np.ndarray, lo: float, hi: float, name: str, source: str
+            ) -> tuple[float, float]:
+    """(weighted mean, population sd) from the global ``local_sums`` totals and range.
+
+    UserError naming column ``name`` of ``source`` when the values are not finite or the
+    statistics cannot standardize them; (0, 0) when no row has a weight."""
+    if totals[0] > 0 and not (math.isfinite(lo) and math.isfinite(hi)):
+        raise UserError(f"{source}: column '{name}' has infinite values")
+    lo, hi = float(lo), float(hi)   # Python floats: inf on overflow, never a numpy warning
+    center, scale = shift_and_scale(lo, hi)
+    _, sum_w, sum_wd, sum_wdd = (float(t) for t in totals)
+    if not sum_w > 0:
+        return 0.0, 0.0
+    m = sum_wd / sum_w
+    var = max(0.0, sum_wdd / sum_w - m * m)
+    mean = min(max(center + scale * m, lo), hi)
+    sd = min(scale * math.sqrt(var), hi / 2 - lo / 2)
+    if sd > 0 and not math.isfinite(1.0 / sd):
+        raise UserError(f"{source}: column '{name}' has a standard deviation ({sd:.3g}) too "
+                        "small to standardize by; rescale it or add it to ignored_columns")
+    if not (math.isfinite(hi - mean) and math.isfinite(mean - lo)):
+        raise UserError(f"{source}: column '{name}' spans {lo:.3g} to {hi:.3g}, too wide to "
+                        "center in float64; rescale it or add it to ignored_columns")
+    return float(mean), float(sd)
+
+
+def check_unstandardized(lo: float, hi: float, name: str, source: str) -> None:
+    """With standardize = false the network reads values as float32: refuse a column beyond."""
+    if max(abs(lo), abs(hi)) > FLOAT32_MAX:
+        raise UserError(f"{source}: column '{name}' has values up to {max(abs(lo), abs(hi)):.3g}, "
+                        "beyond float32 inputs; set standardize = true or rescale it")
+
+
+def normalized_weights(w: np.ndarray, w_min: float, w_max: float, name: str,
+                       source: str) -> np.ndarray:
+    """``w / w_max`` (float64[n] in [0, 1]) for ``local_sums``, after checking the global
+    range: weights must be >= 0 and at most MAX_WEIGHT (so a weighted squared gradient, which
+    the adaptive rates keep, stays finite); UserError naming the weights column if not."""
+    if w_min < 0:
+        raise UserError(f"{source}: weights column '{name}' has negative values")
+    if not w_max <= MAX_WEIGHT:
+        raise UserError(f"{source}: weights column '{name}' has weights up to {w_max:.3g}; "
+                        f"the largest usable weight is {MAX_WEIGHT:.3g}")
+    return w / w_max if w_max > 0 else w
