@@ -3,7 +3,8 @@
 Layout: root attributes ``format = "mpidl-model"``, ``version``, and JSON documents
 ``params`` (sanitized parameters), ``datainfo``, ``layout``, ``state`` (counters, timing,
 best loss, metrics) and ``history`` (scoring history rows); datasets ``buf`` (float32: weights,
-biases, optimizer state; see ``model/network.py``) and, when kept, ``best_buf``.
+biases, optimizer state; see ``model/network.py``) and, when kept, ``best_buf``, each with a
+CRC-32 attribute ``buf_crc32`` / ``best_buf_crc32`` checked on load (``model/integrity.py``).
 
 Writes go to a temporary file in the target's directory, then ``os.replace``: a crash never
 leaves a half-written model.  Only rank 0 calls ``write_model``.
@@ -19,6 +20,7 @@ import numpy as np
 from .atomic import atomic_path
 from .data.datainfo import DataInfo
 from .errors import UserError
+from .model import integrity
 from .model.network import Layout
 from .model.state import Model
 from .params import Params
@@ -52,9 +54,10 @@ def write_model(path: str, model: Model) -> None:
                                        "slots": lay.slots})
             f.attrs["state"] = _json({k: getattr(model, k) for k in _STATE_FIELDS})
             f.attrs["history"] = _json(model.history)
-            f.create_dataset("buf", data=model.buf)
-            if model.best_buf is not None:
-                f.create_dataset("best_buf", data=model.best_buf)
+            for name, buf in (("buf", model.buf), ("best_buf", model.best_buf)):
+                if buf is not None:
+                    f.create_dataset(name, data=buf)
+                    f.attrs[name + integrity.SUFFIX] = integrity.checksum(buf)
 
 
 def read_model(path: str) -> Model:
@@ -75,6 +78,9 @@ def read_model(path: str) -> Model:
             history = json.loads(f.attrs["history"])
             buf = f["buf"][...]
             best = f["best_buf"][...] if "best_buf" in f else None
+            integrity.check_checksum(path, "buf", buf, f.attrs)
+            if best is not None:
+                integrity.check_checksum(path, "best_buf", best, f.attrs)
     except OSError as e:
         raise UserError(f"{path}: not a readable HDF5 model file ({e})") from None
     except (KeyError, ValueError) as e:
@@ -88,4 +94,5 @@ def read_model(path: str) -> Model:
     for k in _STATE_FIELDS:
         if k in state:
             setattr(model, k, state[k])
+    integrity.check_usable(path, model)
     return model
