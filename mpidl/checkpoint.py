@@ -20,6 +20,7 @@ import numpy as np
 from .atomic import atomic_path
 from .data.datainfo import DataInfo
 from .errors import UserError
+from .memory import require
 from .model import integrity
 from .model.network import Layout
 from .model.state import Model
@@ -76,6 +77,8 @@ def read_model(path: str) -> Model:
             lay = json.loads(f.attrs["layout"])
             state = json.loads(f.attrs["state"])
             history = json.loads(f.attrs["history"])
+            require(sum(f[k].nbytes for k in ("buf", "best_buf") if k in f),
+                    f"{path} (the model's weights)")
             buf = f["buf"][...]
             best = f["best_buf"][...] if "best_buf" in f else None
             integrity.check_checksum(path, "buf", buf, f.attrs)

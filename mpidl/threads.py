@@ -22,7 +22,8 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _local_ranks() -> int:
+def local_ranks() -> int:
+    """Ranks sharing this node, from the launcher's environment (1 if unknown)."""
     for v in _LOCAL_RANKS_VARS:
         try:
             return max(1, int(os.environ[v].split("(")[0].split(",")[0]))
@@ -55,7 +56,7 @@ def configure_threads(requested: int | None) -> tuple[int, str]:
     elif os.environ.get("SLURM_CPUS_PER_TASK"):
         n = _thread_count(os.environ["SLURM_CPUS_PER_TASK"], "SLURM_CPUS_PER_TASK")
     else:
-        n = max(1, available_cores() // _local_ranks())
+        n = max(1, available_cores() // local_ranks())
     os.environ["NUMBA_NUM_THREADS"] = str(max(n, numba_max or n))
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(v, "1")

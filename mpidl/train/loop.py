@@ -115,7 +115,8 @@ class Trainer:
         self.rss_start = current_rss_bytes()
         frame, cols, first = open_training(params, comm)
         self.read_bytes = sum(np.asarray(v).nbytes for v in cols.values())
-        self.model, notes = build_model(params, frame, cols, comm, model_id, self.log)
+        self.model, notes = build_model(params, frame, cols, comm, model_id, self.log,
+                                         self.threads)
         for note in notes:
             self.log(f"note: {note}")
         self.shard = make_shard(self.model, frame, cols, first, comm)

@@ -16,8 +16,10 @@ from ..data.datainfo import build_datainfo, check_columns
 from ..data.frame import Frame
 from ..data.hdf5 import block_range
 from ..errors import UserError
+from ..model.footprint import require_training_memory
 from ..model.state import Model
 from ..params import check_restart, restart_params, sanitize, validate_for_data
+from ..threads import local_ranks
 from .evaluate import ScoreSet
 
 
@@ -67,12 +69,13 @@ def _checkpoint_compatible(model: Model, info, source: str) -> None:
                             "checkpoint")
 
 
-def build_model(params, frame, cols, comm, model_id: str, log):
+def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1):
     """(model, sanitization notes): fresh, or continued from ``params.checkpoint``.
 
     A fresh model's DataInfo comes from global statistics of the training frame.  On restart
     the checkpoint's DataInfo is kept (H2O rebuilds it from the new frame, silently changing
-    the input scaling: a quirk mpidl does not copy).
+    the input scaling: a quirk mpidl does not copy).  Before a fresh model is allocated, and
+    before a continued one trains, its memory (``threads`` Hogwild threads) is checked.
     """
     def make():
         if params.checkpoint:
@@ -90,12 +93,16 @@ def build_model(params, frame, cols, comm, model_id: str, log):
         return None, []
     model, notes = comm.call_agreed(make)
     if model is not None:
+        comm.call_agreed(require_training_memory, model.layout, model.dinfo, model.params,
+                         threads, local_ranks())
         return model, notes
     dinfo = comm.call_agreed(build_datainfo, frame, cols, params, comm, params.training_frame,
                              log)
     comm.call_agreed(validate_for_data, params, dinfo.classification, dinfo.nclasses,
             params.training_frame)
     p, notes = sanitize(params, dinfo.classification, dinfo.nclasses, comm.size)
+    comm.call_agreed(require_training_memory, Model.layout_for(p, dinfo), dinfo, p, threads,
+                     local_ranks())
     if p.seed == -1:
         p = p.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy % (2**62))))
     return Model.create(p, dinfo, model_id), notes
