@@ -73,7 +73,7 @@ def test_constant_empty_and_zero_weight_columns():
     ([1.7976931348623157e308] * 3 + [-1.7976931348623157e308] * 2, "too wide to center"),
 ])
 def test_unusable_columns_are_named(x, match):
-    with pytest.raises(UserError, match=rf"t\.csv: column 'a' .*{match}|t\.csv: column 'a' has {match}"):
+    with pytest.raises(UserError, match=rf"t\.csv: column 'a' .*{match}"):
         _stats(x)
 
 

@@ -24,7 +24,8 @@ from ..errors import UserError
 
 SUMS = 4                        # count, sum w, sum w d, sum w d^2
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-MAX_WEIGHT = math.sqrt(np.finfo(np.float64).max)   # a weighted squared gradient stays finite
+# weighted sums stay finite: the sampling total over all rows, weighted squared errors
+MAX_WEIGHT = math.sqrt(np.finfo(np.float64).max)
 
 
 def shift_and_scale(lo: float, hi: float) -> tuple[float, float]:
@@ -84,8 +85,8 @@ def check_unstandardized(lo: float, hi: float, name: str, source: str) -> None:
 def normalized_weights(w: np.ndarray, w_min: float, w_max: float, name: str,
                        source: str) -> np.ndarray:
     """``w / w_max`` (float64[n] in [0, 1]) for ``local_sums``, after checking the global
-    range: weights must be >= 0 and at most MAX_WEIGHT (so a weighted squared gradient, which
-    the adaptive rates keep, stays finite); UserError naming the weights column if not."""
+    range: weights must be >= 0 and at most MAX_WEIGHT (so the sampling total over all rows
+    and weighted squared errors stay finite); UserError naming the weights column if not."""
     if w_min < 0:
         raise UserError(f"{source}: weights column '{name}' has negative values")
     if not w_max <= MAX_WEIGHT:

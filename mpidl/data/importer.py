@@ -31,8 +31,8 @@ Types
     no ".0" for integers; shortest round-trip form otherwise).
 
 Errors (UserError, one line naming the file): missing / unreadable file, empty file,
-a NUL byte (naming its line), header without rows, a row with a different number of fields than the first line
-(naming its line number), an unknown name in ``categorical=``.
+a NUL byte (naming its line), header without rows, a row with a different number of fields
+than the first line (naming its line number), an unknown name in ``categorical=``.
 """
 
 from __future__ import annotations
