@@ -93,3 +93,17 @@ def normalized_weights(w: np.ndarray, w_min: float, w_max: float, name: str,
         raise UserError(f"{source}: weights column '{name}' has weights up to {w_max:.3g}; "
                         f"the largest usable weight is {MAX_WEIGHT:.3g}")
     return w / w_max if w_max > 0 else w
+
+
+def standardized(x: np.ndarray, sub: float, mul: float, name: str, source: str) -> np.ndarray:
+    """``(x - sub) * mul`` (float64[n], NaN where ``x`` is) for the network's float32 inputs;
+    UserError naming column ``name`` of ``source`` when a value does not fit float32 (a
+    scoring frame far outside the training range), instead of an overflow warning and NaN."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (x - sub) * mul
+        too_big = np.abs(z) > FLOAT32_MAX
+    if too_big.any():
+        raise UserError(f"{source}: column '{name}' has values up to "
+                        f"{np.max(np.abs(x[too_big])):.3g}, beyond the model's float32 inputs "
+                        f"(mean {sub:.3g}, scale {mul:.3g})")
+    return z

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import UserError
 from .colstats import (check_unstandardized, local_sums, mean_sd, normalized_weights,
-                       shift_and_scale)
+                       shift_and_scale, standardized)
 
 
 @dataclass
@@ -121,7 +121,8 @@ class DataInfo:
             bad = np.isnan(x)
             if training and self.skip_missing:
                 keep &= ~bad
-            nums[:, i] = np.where(bad, 0.0, (x - self.num_sub[i]) * self.num_mul[i])
+            nums[:, i] = np.where(bad, 0.0, standardized(x, self.num_sub[i], self.num_mul[i],
+                                                         name, source))
         y = np.zeros(n)
         if self.response in cols:
             y = self.response_values(cols.pop(self.response), info.column(self.response), source)

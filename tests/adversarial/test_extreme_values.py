@@ -83,3 +83,28 @@ def test_infinite_values_in_a_table(tmp_path, value):
         f["table"]["c0000"][7] = value
     refused(run(["train", job, "--set", 'training_frame="t.h5"'], cwd=tmp_path),
             "t.h5", "column 'a'", "infinite")
+
+
+def _scoring_frame(tmp_path, big):
+    rng = np.random.default_rng(4)
+    lines = [f"{big if i == 17 else rng.normal()!r},{rng.normal():.5f},{rng.normal():.5f}"
+             for i in range(60)]
+    (tmp_path / "far.csv").write_text("a,b,y\n" + "\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("big,ranks", [(1e308, None), (-1e300, 2)])
+def test_scoring_frame_beyond_float32_inputs(tmp_path, big, ranks):
+    job = _frame(tmp_path, np.random.default_rng(0).normal(size=300))
+    assert run(["train", job, "-o", "m.h5"], cwd=tmp_path).returncode == 0
+    _scoring_frame(tmp_path, big)
+    refused(run(["predict", "m.h5", "far.csv", "-o", "p.csv"], cwd=tmp_path, ranks=ranks),
+            "far.csv", "column 'a'", "float32")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_validation_frame_beyond_float32_inputs(tmp_path):
+    job = _frame(tmp_path, np.random.default_rng(0).normal(size=300))
+    _scoring_frame(tmp_path, 1e250)
+    refused(run(["train", job, "--set", 'validation_frame="far.csv"', "-o", "m.h5"],
+                cwd=tmp_path), "far.csv", "column 'a'", "float32")
+    assert not (tmp_path / "m.h5").exists()
