@@ -50,6 +50,13 @@ def test_import_from_stdin_pipe_keeps_every_row(tmp_path):
     _assert_all_rows(tmp_path / "t.h5", text)
 
 
+def test_import_from_stdin_under_mpirun(tmp_path):
+    text = _csv_text()   # mpirun forwards its stdin to rank 0, the rank that imports
+    proc = run(["import", "/dev/stdin", "-o", "t.h5"], cwd=tmp_path, stdin=text, ranks=2)
+    assert proc.returncode == 0, proc.stderr
+    _assert_all_rows(tmp_path / "t.h5", text)
+
+
 def test_import_gzip_from_process_substitution(tmp_path):
     import gzip
     text = _csv_text()
