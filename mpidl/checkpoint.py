@@ -4,7 +4,8 @@ Layout: root attributes ``format = "mpidl-model"``, ``version``, and JSON docume
 ``params`` (sanitized parameters), ``datainfo``, ``layout``, ``state`` (counters, timing,
 best loss, metrics) and ``history`` (scoring history rows); datasets ``buf`` (float32: weights,
 biases, optimizer state; see ``model/network.py``) and, when kept, ``best_buf`` and (elastic
-averaging, resumable checkpoints) ``local_bufs``.
+averaging, resumable checkpoints) ``local_bufs``, each with a CRC-32 attribute
+(``buf_crc32`` ...) checked on load (``model/integrity.py``).
 
 Writes go to a temporary file in the target's directory, then ``os.replace``: a crash never
 leaves a half-written model.  Only rank 0 calls ``write_model``.
@@ -21,6 +22,8 @@ from .atomic import atomic_h5
 from .data.datainfo import DataInfo
 from .destination import reason
 from .errors import UserError
+from .memory import require
+from .model import integrity
 from .model.network import Layout
 from .model.state import Model
 from .params import Params
@@ -40,6 +43,10 @@ def _json(obj) -> str:
     return json.dumps(obj, allow_nan=True, default=lambda o: o.item() if hasattr(o, "item") else str(o))
 
 
+# the model file's arrays: the weights, the best model's, elastic averaging's local models
+_BUFFERS = ("buf", "best_buf", "local_bufs")
+
+
 def write_model(path: str, model: Model, local_bufs: np.ndarray | None = None) -> None:
     """Write ``model`` to ``path`` atomically (``atomic.py``: temp file + rename; a full disk is
     a UserError naming ``path``).  ``local_bufs``: elastic averaging's local models of every
@@ -55,11 +62,10 @@ def write_model(path: str, model: Model, local_bufs: np.ndarray | None = None) -
                                    "slots": lay.slots})
         f.attrs["state"] = _json({k: getattr(model, k) for k in _STATE_FIELDS})
         f.attrs["history"] = _json(model.history)
-        f.create_dataset("buf", data=model.buf)
-        if model.best_buf is not None:
-            f.create_dataset("best_buf", data=model.best_buf)
-        if local_bufs is not None:
-            f.create_dataset("local_bufs", data=local_bufs)
+        for name, buf in zip(_BUFFERS, (model.buf, model.best_buf, local_bufs)):
+            if buf is not None:
+                f.create_dataset(name, data=buf)
+                f.attrs[name + integrity.SUFFIX] = integrity.checksum(buf)
 
 
 def read_model(path: str) -> Model:
@@ -80,9 +86,11 @@ def read_model(path: str) -> Model:
             lay = json.loads(f.attrs["layout"])
             state = json.loads(f.attrs["state"])
             history = json.loads(f.attrs["history"])
-            buf = f["buf"][...]
-            best = f["best_buf"][...] if "best_buf" in f else None
-            local_bufs = f["local_bufs"][...] if "local_bufs" in f else None
+            require(sum(f[k].nbytes for k in _BUFFERS if k in f), f"{path} (the model's weights)")
+            bufs = {k: f[k][...] for k in _BUFFERS if k in f}
+            for name, b in bufs.items():
+                integrity.check_checksum(path, name, b, f.attrs)
+            buf = bufs["buf"]
     except OSError as e:
         raise UserError(f"{path}: not a readable HDF5 model file ({reason(e)})") from None
     except (KeyError, ValueError) as e:
@@ -92,8 +100,10 @@ def read_model(path: str) -> Model:
     if buf.shape != (layout.buffer_size(),):
         raise UserError(f"{path}: damaged model file (buffer size does not match the layers)")
     model = Model(params=params, dinfo=dinfo, layout=layout, buf=np.ascontiguousarray(buf),
-                  history=history, best_buf=best, local_bufs=local_bufs)
+                  history=history, best_buf=bufs.get("best_buf"),
+                  local_bufs=bufs.get("local_bufs"))
     for k in _STATE_FIELDS:
         if k in state:
             setattr(model, k, state[k])
+    integrity.check_usable(path, model)
     return model

@@ -124,6 +124,7 @@ def _cmd_train(args, comm, threads: int) -> int:
 def _cmd_predict(args, comm, threads: int) -> int:
     from .checkpoint import read_model
     from .consistency import check_same_on_every_rank
+    from .data.frame import Frame
     from .destination import check_destination
     from .predict import predict_to_csv
     from .predict_columns import input_warnings
@@ -131,11 +132,12 @@ def _cmd_predict(args, comm, threads: int) -> int:
                              "the command line")
     comm.call_root_agreed(check_destination, args.output, [args.model, args.data])
     model = comm.call_agreed(read_model, args.model)
+    frame = comm.call_agreed(Frame, args.data, comm.size)    # opened once: it may be a pipe
     warnings = comm.call_agreed(
-        lambda: input_warnings(model.dinfo, args.data) if comm.is_root else [])
+        lambda: input_warnings(model.dinfo, frame) if comm.is_root else [])
     for line in warnings or []:
         _say(f"mpidl: warning: {line}")
-    n = predict_to_csv(model, args.data, args.output, comm, threads)
+    n = predict_to_csv(model, frame, args.output, comm, threads)
     if comm.is_root:
         print(f"wrote {n} predictions to {args.output}")
     return EXIT_OK
@@ -174,7 +176,12 @@ def main(argv=None) -> int:
     except SystemExit as e:  # --help
         return int(e.code or 0)
     from .threads import configure_threads
-    threads, warn = configure_threads(getattr(args, "threads", None))
+    try:
+        threads, warn = configure_threads(getattr(args, "threads", None))
+    except UserError as e:  # the same environment on every rank: rank 0 says it
+        if rank == 0:
+            _say(f"mpidl: error: {e}")
+        return EXIT_USER
     from .comm import world
     comm = world()
     if warn and comm.is_root:

@@ -1,9 +1,13 @@
-"""Resident memory of this process (Linux /proc and getrusage), for the per-rank memory report."""
+"""Memory of this process: resident size (Linux /proc and getrusage) for the per-rank memory
+report, and the one rule for allocations sized by user data (``require``): checked against the
+memory this rank may use before they are made, the message naming what sized them."""
 
 from __future__ import annotations
 
 import os
 import resource
+
+from .errors import UserError
 
 
 def current_rss_bytes() -> int:
@@ -35,3 +39,84 @@ def return_freed_memory_promptly() -> None:
         libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):
         pass
+
+
+_SUFFIXES = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def _meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _cgroup_room() -> int | None:
+    """Bytes left under this process's cgroup memory limit (v2, then v1); None if unlimited."""
+    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            with open(limit_file) as f:
+                limit = f.read().strip()
+            with open(usage_file) as f:
+                usage = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 2**60:
+            return max(0, int(limit) - usage)
+    return None
+
+
+def memory_limit_setting() -> int | None:
+    """``MPIDL_MEMORY_LIMIT`` (bytes this rank may use, suffix K/M/G/T allowed), or None."""
+    raw = os.environ.get("MPIDL_MEMORY_LIMIT", "").strip()
+    if not raw:
+        return None
+    number, suffix = raw[:-1], raw[-1].upper()
+    if suffix not in _SUFFIXES:
+        number, suffix = raw, ""
+    try:
+        value = float(number) * _SUFFIXES[suffix]
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise UserError(f"MPIDL_MEMORY_LIMIT={raw!r}: expected bytes > 0 (e.g. 8G, 512M)")
+    return int(value)
+
+
+def available_bytes(ranks_on_node: int = 1) -> int | None:
+    """Bytes this rank may still allocate: the node's MemAvailable, capped by the cgroup
+    limit, shared by ``ranks_on_node`` ranks, and by ``MPIDL_MEMORY_LIMIT`` less what this
+    process holds; None when nothing is known."""
+    known = [b for b in (_meminfo_available(), _cgroup_room()) if b is not None]
+    room = min(known) // max(1, ranks_on_node) if known else None
+    setting = memory_limit_setting()
+    if setting is not None:
+        own = max(0, setting - current_rss_bytes())
+        room = own if room is None else min(room, own)
+    return room
+
+
+def human_bytes(n: float) -> str:
+    """``n`` bytes as 1.5 GB (powers of 1024)."""
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 1024 or unit == "PB":
+            return f"{n:.3g} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.3g} PB"
+
+
+def require(nbytes: int, what: str, ranks_on_node: int = 1) -> None:
+    """The one rule for allocations sized by user data: before making one of ``nbytes``,
+    a UserError ``what: needs X, more than the Y this rank may use`` when it cannot fit
+    (``what`` names the parameter or column that sized it)."""
+    room = available_bytes(ranks_on_node)
+    if room is not None and nbytes > room:
+        raise UserError(f"{what} needs {human_bytes(nbytes)} of memory, more than the "
+                        f"{human_bytes(room)} this rank may use (MPIDL_MEMORY_LIMIT, or the "
+                        "node's available memory shared by its ranks)")

@@ -547,6 +547,9 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
             if name == "response_column" and vals["autoencoder"]:
                 continue
             raise UserError(f"{where(name)}: parameter '{name}' is required ({what})")
+    if vals["response_column"] and vals["response_column"] in (vals["ignored_columns"] or []):
+        raise fail("ignored_columns", f"lists the response column '{vals['response_column']}'; "
+                   "remove it from ignored_columns")
     if vals["validation_frame"] == "":
         vals["validation_frame"] = None
     return Params._trusted(vals)

@@ -78,11 +78,11 @@ def _receive_block(comm, source: int) -> bytes:
     return comm.recv_array(np.empty(int(size), dtype=np.uint8), source).tobytes()
 
 
-def predict_to_csv(model, data_path: str, out_path: str, comm, threads: int) -> int:
-    """Score ``data_path`` on all ranks; rank 0 writes ``out_path``.  Returns the rows
-    written (the frame's rows; on every rank)."""
+def predict_to_csv(model, data, out_path: str, comm, threads: int) -> int:
+    """Score ``data`` (a path, or a ``Frame`` open on this rank: a pipe is read only once) on
+    all ranks; rank 0 writes ``out_path``.  Returns the rows written (on every rank)."""
     def local():
-        frame = Frame(data_path)
+        frame = data if isinstance(data, Frame) else Frame(data, comm.size)
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
         return (*predictions(model, frame, lo, hi, threads), frame.nrows)
     labels, probs, nrows = comm.call_agreed(local)

@@ -16,7 +16,6 @@ import re
 import numpy as np
 
 from .data.datainfo import _level_name as level_name  # H2O's name of a number as a level
-from .data.frame import Frame
 from .data.hdf5 import ColumnInfo, TableInfo
 from .errors import UserError
 
@@ -63,10 +62,9 @@ def read_adapted(dinfo, frame, start: int, stop: int) -> tuple[dict, TableInfo]:
     return cols, info
 
 
-def input_warnings(dinfo, path: str) -> list[str]:
-    """Every warning about the data at ``path`` before predicting: the importer's lines about
-    odd tokens (a CSV), then ``adapt_warnings``."""
-    frame = Frame(path)
+def input_warnings(dinfo, frame) -> list[str]:
+    """Every warning about the data of ``frame`` (a ``Frame``) before predicting: the
+    importer's lines about odd tokens (a CSV), then ``adapt_warnings``."""
     return frame.notes + adapt_warnings(dinfo, frame)
 
 

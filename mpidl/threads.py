@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from .errors import UserError
+
 _LOCAL_RANKS_VARS = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE")
 
 
@@ -20,7 +22,8 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _local_ranks() -> int:
+def local_ranks() -> int:
+    """Ranks sharing this node, from the launcher's environment (1 if unknown)."""
     for v in _LOCAL_RANKS_VARS:
         try:
             return max(1, int(os.environ[v].split("(")[0].split(",")[0]))
@@ -29,18 +32,32 @@ def _local_ranks() -> int:
     return 1
 
 
+def _thread_count(value, name: str) -> int:
+    """``value`` as a thread count (a whole number >= 1); UserError naming ``name`` if not."""
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise UserError(f"{name}={value!r}: expected a whole number of threads >= 1")
+    return n
+
+
 def configure_threads(requested: int | None) -> tuple[int, str]:
-    """Decide this rank's thread count and export it; returns (threads, warning or '')."""
-    if requested:
-        n = int(requested)
-    elif os.environ.get("NUMBA_NUM_THREADS"):
-        n = int(os.environ["NUMBA_NUM_THREADS"])
+    """Decide this rank's thread count and export it; returns (threads, warning or '').
+
+    A requested count or a set variable that is not a whole number >= 1 is a UserError."""
+    numba_max = (_thread_count(os.environ["NUMBA_NUM_THREADS"], "NUMBA_NUM_THREADS")
+                 if os.environ.get("NUMBA_NUM_THREADS") else None)
+    if requested is not None:
+        n = _thread_count(requested, "--threads")
+    elif numba_max:
+        n = numba_max
     elif os.environ.get("SLURM_CPUS_PER_TASK"):
-        n = int(os.environ["SLURM_CPUS_PER_TASK"])
+        n = _thread_count(os.environ["SLURM_CPUS_PER_TASK"], "SLURM_CPUS_PER_TASK")
     else:
-        n = max(1, available_cores() // _local_ranks())
-    n = max(1, n)
-    os.environ["NUMBA_NUM_THREADS"] = str(max(n, int(os.environ.get("NUMBA_NUM_THREADS", n))))
+        n = max(1, available_cores() // local_ranks())
+    os.environ["NUMBA_NUM_THREADS"] = str(max(n, numba_max or n))
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(v, "1")
     cores = available_cores()

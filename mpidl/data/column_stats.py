@@ -1,27 +1,127 @@
-"""Global per-column statistics of the training frame in a constant number of collectives.
+"""Global per-column statistics of the training frame: few collectives, any float64 value.
 
-Every rank sums its own rows of all the columns into stacked arrays: one ``allreduce_sum`` of
-(non-missing count, weight sum, weighted sum, count of non-zero weights) per column, one
-``allreduce_max`` of (max, -min) per column, then one ``allreduce_sum`` of the weighted squared deviations from the global
-means (two passes, as a single pass of sums of squares loses the variance to rounding).  So
-startup costs three small collectives whatever the column count (MNIST's 785 columns took
-about 3,000 before).  Means and standard deviations are made from the reduced sums by
-``means_from_sums`` / ``sds_from_sums`` alone.
+Few collectives: every rank takes its own rows of all the columns into stacked arrays, one
+``allreduce_max`` of (max, -min) per column, then one ``allreduce_sum`` of ``SUMS`` numbers
+per column, so startup costs two small collectives whatever the column count (MNIST's 785
+columns took about 3,000 once).
+
+Any value: plain sums overflow long before the values do (a column of +-1e308 gave ``sum =
+inf``, a NaN mean, numpy overflow warnings and a model that never learned).  The sums are
+taken over values shifted to the middle of the column's range and divided by a power of two
+near half that range, so every term lies in [-2, 2] (and every weight, divided by the
+largest, in [0, 1]): no sum can overflow, and dividing by a power of two loses no digits.
+The shift keeps the one-pass variance well conditioned (the mean lies inside the range).
+``mean_sd`` turns the totals into the mean and H2O's sample sd, or refuses the column with one
+line naming it when they cannot be used (not finite, a sd whose inverse overflows, values whose
+distance to the mean overflows).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..errors import UserError
+
+SUMS = 5               # count, sum w, sum w d, sum w d^2, count of non-zero weights
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+# weighted sums stay finite: the sampling total over all rows, weighted squared errors
+MAX_WEIGHT = math.sqrt(np.finfo(np.float64).max)
+
+
+def shift_and_scale(lo: float, hi: float) -> tuple[float, float]:
+    """(center, scale) for values in [lo, hi] (finite): the midpoint, and a power of two with
+    ``|x - center| / scale <= 2``; (0, 1) for an empty or constant range."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return (lo if math.isfinite(lo) else 0.0), 1.0
+    half_range = hi / 2 - lo / 2
+    return lo / 2 + hi / 2, math.ldexp(1.0, math.frexp(half_range)[1] - 1)
+
+
+def local_sums(x: np.ndarray, w: np.ndarray, center: float, scale: float) -> np.ndarray:
+    """float64[SUMS] of this rank's rows: non-NaN count, then sums of w, w d and w d^2 over
+    them, d = (x - center) / scale, and the count of those with a non-zero weight (``x``
+    float64[n]; ``w`` float64[n] in [0, 1]: the weights divided by the largest, see
+    ``normalized_weights``)."""
+    ok = ~np.isnan(x)
+    with np.errstate(all="ignore"):  # infinite values: refused by mean_sd, no warning here
+        d = (x[ok] - center) / scale
+        wn = w[ok]
+        return np.array([ok.sum(), wn.sum(), (wn * d).sum(), (wn * d * d).sum(),
+                         np.count_nonzero(wn)], dtype=np.float64)
+
+
+def mean_sd(totals: np.ndarray, lo: float, hi: float, name: str, source: str
+            ) -> tuple[float, float]:
+    """(weighted mean, sd) from the global ``local_sums`` totals and range.  The sd is H2O's
+    sample one (``RollupStats``: n - 1; with weights ``BasicStats``: n / (n - 1) of the
+    weighted variance, n the values with a non-zero weight; 0 when n < 2).
+
+    UserError naming column ``name`` of ``source`` when the values are not finite or the
+    statistics cannot standardize them; (0, 0) when no row has a weight."""
+    if totals[0] > 0 and not (math.isfinite(lo) and math.isfinite(hi)):
+        raise UserError(f"{source}: column '{name}' has infinite values")
+    lo, hi = float(lo), float(hi)   # Python floats: inf on overflow, never a numpy warning
+    center, scale = shift_and_scale(lo, hi)
+    _, sum_w, sum_wd, sum_wdd, n = (float(t) for t in totals)
+    if not sum_w > 0:
+        return 0.0, 0.0
+    m = sum_wd / sum_w
+    var = max(0.0, sum_wdd / sum_w - m * m) * (n / (n - 1) if n > 1 else 0.0)
+    mean = min(max(center + scale * m, lo), hi)
+    sd = scale * math.sqrt(var)
+    if sd > 0 and not math.isfinite(1.0 / sd):
+        raise UserError(f"{source}: column '{name}' has a standard deviation ({sd:.3g}) too "
+                        "small to standardize by; rescale it or add it to ignored_columns")
+    if not (math.isfinite(hi - mean) and math.isfinite(mean - lo) and math.isfinite(sd)):
+        raise UserError(f"{source}: column '{name}' spans {lo:.3g} to {hi:.3g}, too wide to "
+                        "center in float64; rescale it or add it to ignored_columns")
+    return float(mean), float(sd)
+
+
+def check_unstandardized(lo: float, hi: float, name: str, source: str) -> None:
+    """With standardize = false the network reads values as float32: refuse a column beyond."""
+    if max(abs(lo), abs(hi)) > FLOAT32_MAX:
+        raise UserError(f"{source}: column '{name}' has values up to {max(abs(lo), abs(hi)):.3g}, "
+                        "beyond float32 inputs; set standardize = true or rescale it")
+
+
+def normalized_weights(w: np.ndarray, w_min: float, w_max: float, name: str,
+                       source: str) -> np.ndarray:
+    """``w / w_max`` (float64[n] in [0, 1]) for ``local_sums``, after checking the global
+    range: weights must be >= 0 and at most MAX_WEIGHT (so the sampling total over all rows
+    and weighted squared errors stay finite); UserError naming the weights column if not."""
+    if w_min < 0:
+        raise UserError(f"{source}: weights column '{name}' has negative values")
+    if not w_max <= MAX_WEIGHT:
+        raise UserError(f"{source}: weights column '{name}' has weights up to {w_max:.3g}; "
+                        f"the largest usable weight is {MAX_WEIGHT:.3g}")
+    return w / w_max if w_max > 0 else w
+
+
+def standardized(x: np.ndarray, sub: float, mul: float, name: str, source: str) -> np.ndarray:
+    """``(x - sub) * mul`` (float64[n], NaN where ``x`` is) for the network's float32 inputs;
+    UserError naming column ``name`` of ``source`` when a value does not fit float32 (a
+    scoring frame far outside the training range), instead of an overflow warning and NaN."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (x - sub) * mul
+        too_big = np.abs(z) > FLOAT32_MAX
+    if too_big.any():
+        raise UserError(f"{source}: column '{name}' has values up to "
+                        f"{np.max(np.abs(x[too_big])):.3g}, beyond the model's float32 inputs "
+                        f"(mean {sub:.3g}, scale {mul:.3g})")
+    return z
 
 
 @dataclass
 class ColumnStats:
     """Per-column global statistics, float64[n_cols] each (rows with a missing value skipped):
-    ``count`` non-missing rows, ``wsum`` their weight, ``mean`` / ``sd`` weighted mean and
-    H2O's sample standard deviation (0 without weight; numeric columns only), ``lo`` / ``hi``
-    min / max of the values or categorical codes (+inf / -inf when none)."""
+    ``count`` non-missing rows, ``wsum`` their weight (weights divided by the largest),
+    ``mean`` / ``sd`` weighted mean and H2O's sample standard deviation (0 without weight;
+    numeric columns only), ``lo`` / ``hi`` min / max of the values or categorical codes
+    (+inf / -inf when none)."""
 
     count: np.ndarray
     wsum: np.ndarray
@@ -31,51 +131,35 @@ class ColumnStats:
     hi: np.ndarray
 
 
-def means_from_sums(wsum: np.ndarray, wx: np.ndarray) -> np.ndarray:
-    """Weighted means from reduced sums (0 where a column has no weight)."""
-    return np.where(wsum > 0, wx / np.where(wsum > 0, wsum, 1.0), 0.0)
-
-
-def sds_from_sums(wsum: np.ndarray, wdev2: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """H2O's sample standard deviations (``RollupStats``: n - 1; with weights ``BasicStats``:
-    ``sqrt(n / (n - 1) * sum w (x - mean)^2 / sum w)``) from reduced weighted squared
-    deviations; ``n``: the values with a non-zero weight (0 where n < 2 or no weight)."""
-    ok = (wsum > 0) & (n > 1)
-    safe_w, safe_n = np.where(ok, wsum, 1.0), np.where(ok, n, 2.0)
-    return np.where(ok, np.sqrt(wdev2 / safe_w * safe_n / (safe_n - 1)), 0.0)
-
-
-def _present(raw, categorical: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(values as float64, mask of the non-missing ones) of one raw column."""
+def _as_float(raw, categorical: bool) -> np.ndarray:
+    """float64[n] of one raw column, NaN where missing (categorical codes: -1)."""
     x = np.asarray(raw)
     if categorical:
-        return x.astype(np.float64), x >= 0
-    x = np.asarray(x, dtype=np.float64)
-    return x, ~np.isnan(x)
+        return np.where(x >= 0, x, np.nan).astype(np.float64)
+    return np.asarray(x, dtype=np.float64)
 
 
-def global_column_stats(columns: list, categorical: list[bool], w: np.ndarray,
-                        comm) -> ColumnStats:
+def global_column_stats(columns: list, categorical: list[bool], names: list[str],
+                        w: np.ndarray, comm, source: str) -> ColumnStats:
     """Statistics of each raw column in ``columns`` (this rank's rows; float64 numerics with
     NaN, or int categorical codes with -1 when ``categorical``) with row weights ``w``
-    float64[n], over every rank.  A collective: three allreduces."""
-    k = len(columns)
-    sums = np.zeros((k, 4))
-    ends = np.full((k, 2), -np.inf)
-    for j, (raw, cat) in enumerate(zip(columns, categorical)):
-        x, ok = _present(raw, cat)
-        xs, ws = x[ok], w[ok]
-        sums[j] = ok.sum(), ws.sum(), (ws * xs).sum() if not cat else 0.0, (ws > 0).sum()
-        if xs.size:
-            ends[j] = xs.max(), -xs.min()
-    comm.allreduce_sum(sums)
+    float64[n] in [0, 1] (``normalized_weights``), over every rank.  A collective: two
+    allreduces.  UserError naming a numeric column (``names``, of ``source``) whose
+    statistics cannot be used."""
+    xs = [_as_float(raw, cat) for raw, cat in zip(columns, categorical)]
+    ends = np.full((len(xs), 2), -np.inf)
+    for j, x in enumerate(xs):
+        ok = ~np.isnan(x)
+        if ok.any():
+            ends[j] = x[ok].max(), -x[ok].min()
     comm.allreduce_max(ends)
-    mean = means_from_sums(sums[:, 1], sums[:, 2])
-    dev2 = np.zeros(k)
-    for j, (raw, cat) in enumerate(zip(columns, categorical)):
+    lo, hi = -ends[:, 1], ends[:, 0]
+    sums = np.zeros((len(xs), SUMS))
+    for j, x in enumerate(xs):
+        sums[j] = local_sums(x, w, *shift_and_scale(float(lo[j]), float(hi[j])))
+    comm.allreduce_sum(sums)
+    mean, sd = np.zeros(len(xs)), np.zeros(len(xs))
+    for j, cat in enumerate(categorical):
         if not cat:
-            x, ok = _present(raw, cat)
-            dev2[j] = (w[ok] * (x[ok] - mean[j]) ** 2).sum()
-    comm.allreduce_sum(dev2)
-    return ColumnStats(count=sums[:, 0], wsum=sums[:, 1], mean=mean,
-                       sd=sds_from_sums(sums[:, 1], dev2, sums[:, 3]), lo=-ends[:, 1], hi=ends[:, 0])
+            mean[j], sd[j] = mean_sd(sums[j], lo[j], hi[j], names[j], source)
+    return ColumnStats(count=sums[:, 0], wsum=sums[:, 1], mean=mean, sd=sd, lo=lo, hi=hi)

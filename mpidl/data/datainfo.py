@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import UserError
-from .column_stats import global_column_stats
+from .column_stats import (check_unstandardized, global_column_stats, normalized_weights,
+                           standardized)
 
 
 @dataclass
@@ -123,7 +124,8 @@ class DataInfo:
             bad = np.isnan(x)
             if training and self.skip_missing:
                 keep &= ~bad
-            nums[:, i] = (np.where(bad, self.num_fill[i], x) - self.num_sub[i]) * self.num_mul[i]
+            nums[:, i] = standardized(np.where(bad, self.num_fill[i], x), self.num_sub[i],
+                                      self.num_mul[i], name, source)
         y = np.zeros(n)
         if self.response in cols:
             y = self.response_values(cols.pop(self.response), info.column(self.response), source)
@@ -132,6 +134,8 @@ class DataInfo:
         if self.weights_column and self.weights_column in cols:
             w = np.asarray(cols.pop(self.weights_column), dtype=np.float64)
             keep &= ~np.isnan(w) & (w > 0)
+        _check_kernel_indices(cats, y if self.classification else None, self.num_start,
+                              self.nclasses)
         idx = np.flatnonzero(keep)
         if idx.size == n:
             return np.ascontiguousarray(nums), cats, y, w, idx
@@ -160,6 +164,18 @@ class DataInfo:
             levels = [_level_name(v) for v in np.unique(x[~np.isnan(x)])]
         known = set(self.response_domain)
         return [lv for lv in levels if lv not in known]
+
+
+def _check_kernel_indices(cats: np.ndarray, classes, num_start: int, nclasses: int) -> None:
+    """The kernels index weight rows with ``cats`` and output units with class indices
+    unchecked: a slot outside [-1, num_start) or a class outside [0, nclasses) here is a bug
+    (codes are validated when read), stopped as an internal error instead of a segfault."""
+    if cats.size and (cats.min() < -1 or cats.max() >= num_start):
+        raise RuntimeError(f"categorical slot outside [-1, {num_start})")
+    if classes is not None and classes.size:
+        known = classes[~np.isnan(classes)]
+        if known.size and (known.min() < 0 or known.max() >= nclasses):
+            raise RuntimeError(f"class index outside [0, {nclasses})")
 
 
 def _level_name(v: float) -> str:
@@ -201,9 +217,9 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         wc = info.column(wname)
         if wc.kind != "numeric":
             raise UserError(f"{source}: weights column '{wname}' must be numeric")
-        w = np.nan_to_num(np.asarray(cols[wname], dtype=np.float64), nan=0.0)
-        if comm.allreduce_min(np.array([w.min() if w.size else 0.0]))[0] < 0:
-            raise UserError(f"{source}: weights column '{wname}' has negative values")
+        w = np.nan_to_num(np.asarray(cols[wname], dtype=np.float64), nan=0.0, posinf=np.inf)
+        ends = comm.allreduce_max(np.array([w.max(), -w.min()] if w.size else [0.0, 0.0]))
+        w = normalized_weights(w, -ends[1], ends[0], wname, source)
     # response
     classification = rcol.kind == "categorical" or params.distribution in ("bernoulli",
                                                                            "multinomial")
@@ -235,10 +251,14 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     predictors = [col for col in info.columns if col.name not in excluded]
     stat_cols = ([] if classification else [rcol]) + predictors
     stats = global_column_stats([cols[c.name] for c in stat_cols],
-                                [c.kind == "categorical" for c in stat_cols], w, comm)
+                                [c.kind == "categorical" for c in stat_cols],
+                                [c.name for c in stat_cols], w, comm, source)
     if not classification:
         if stats.count[0] == 0:
             raise UserError(f"{source}: response column '{resp}' has no values")
+        if stats.lo[0] == stats.hi[0]:
+            raise UserError(f"{source}: response column '{resp}' is constant "
+                            f"({stats.lo[0]:g}); a response cannot be constant")
         mean, sd = stats.mean[0], stats.sd[0]
         if params.standardize and params.distribution in ("AUTO", "gaussian", "laplace",
                                                           "quantile", "huber"):
@@ -264,6 +284,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
                 num_sub.append(mean)
                 num_mul.append(1.0 / sd if sd > 0 else 1.0)
             else:
+                check_unstandardized(stats.lo[j], stats.hi[j], col.name, source)
                 num_sub.append(0.0)
                 num_mul.append(1.0)
     if not cat_names and not num_names:

@@ -12,17 +12,24 @@ import numpy as np
 
 from ..errors import UserError
 from .hdf5 import ColumnInfo, TableInfo, read_columns, read_info
+from .stream import is_stream
 
 _H5_SUFFIXES = (".h5", ".hdf5", ".hdf")
 
 
 class Frame:
-    """Row-range reader over one table; ``path`` is .h5 or any CSV the importer reads."""
+    """Row-range reader over one table; ``path`` is .h5 or any CSV the importer reads.
 
-    def __init__(self, path: str):
+    ``ranks``: how many processes open this frame; a pipe or FIFO can feed only one of them.
+    """
+
+    def __init__(self, path: str, ranks: int = 1):
         self.path = str(path)
         if not os.path.exists(self.path):
             raise UserError(f"{self.path}: no such file")
+        if ranks > 1 and is_stream(self.path):
+            raise UserError(f"{self.path}: a pipe or FIFO can feed one process, not {ranks} "
+                            f"ranks; import it first (python -m mpidl import ... -o FILE.h5)")
         self._mem = None
         self.notes: list[str] = []   # the importer's lines about odd tokens (CSV only)
         if self.path.lower().endswith(_H5_SUFFIXES):

@@ -176,12 +176,29 @@ def read_columns(path, names, start: int = 0, stop: int | None = None) -> dict[s
             if name not in index:
                 raise UserError(f"{path}: no column '{name}'")
             ds = _dataset(path, group, index[name])
+            if ds.shape != (nrows,):
+                raise UserError(f"{path}: damaged table, column '{name}' holds {ds.shape} "
+                                f"values for {nrows} rows")
             block = ds[start:stop]
             if "domain" in ds.attrs:
-                out[name] = block.astype(np.int32, copy=False)
+                out[name] = checked_codes(path, name, block, len(ds.attrs["domain"]))
             else:
                 out[name] = block.astype(np.float64, copy=False)
         return out
+
+
+def checked_codes(path: str, name: str, block: np.ndarray, nlevels: int) -> np.ndarray:
+    """int32 codes of categorical column ``name``; UserError naming the file and column when
+    one is not an integer in [-1, nlevels) (a damaged or hand-written table: the kernels
+    index weight rows with these codes)."""
+    if block.dtype.kind not in "iu":
+        raise UserError(f"{path}: damaged table, categorical column '{name}' holds "
+                        f"{block.dtype} values, not integer codes")
+    if block.size and (block.min() < -1 or block.max() >= nlevels):
+        bad = block[(block < -1) | (block >= nlevels)][0]
+        raise UserError(f"{path}: damaged table, column '{name}' has code {bad} outside its "
+                        f"{nlevels} levels (0..{nlevels - 1}, -1 = missing)")
+    return block.astype(np.int32, copy=False)
 
 
 def write_table(path, columns: dict[str, np.ndarray], domains: dict[str, list[str]]) -> None:

@@ -3,7 +3,8 @@
 Reading a source
     ``.gz`` is gunzipped; ``.zip`` yields its single data file (with several entries:
     the first that is neither a folder nor a ``__MACOSX`` / ``._*`` entry); anything else
-    is read as text. UTF-8 unless the bytes are not valid UTF-8, then latin-1.
+    is read as text. A pipe, FIFO, ``/dev/stdin`` or ``<(...)`` is read once, whole, before
+    it is sniffed (``data/stream.py``). UTF-8 unless the bytes are not valid UTF-8, then latin-1.
     Separator: ``,`` unless the first line has no comma and tab, ``;`` or ``|`` splits
     every sampled line into the same number (> 1) of fields.
     Every field is stripped of surrounding whitespace; CRLF line ends and ``"``-quoted
@@ -32,8 +33,9 @@ Types
     "10"; no ".0" for integers; shortest round-trip form otherwise).
 
 Errors (UserError, one line naming the file): missing / unreadable file, empty file,
-header without rows, a row with a different number of fields than the first line
-(naming its line number), an unknown name in ``categorical=`` / ``numeric=``, a name in both.
+a NUL byte (naming its line), header without rows, a row with a different number of
+fields than the first line (naming its line number), an unknown name in ``categorical=``
+/ ``numeric=``, a name in both.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ import pandas as pd
 from mpidl.data.coltypes import NUMBER as _NUMBER
 from mpidl.data.coltypes import is_numeric_text, odd_tokens_line, text_to_numbers
 from mpidl.data.hdf5 import TableInfo, read_info, write_table
+from mpidl.data.stream import read_stream
 from mpidl.errors import UserError
 
 NA_STRINGS = ("", "NA", "?", "NaN", "nan", "N/A", "null")
@@ -76,6 +79,7 @@ def read_csv(src, categorical=(), header=None, numeric=(), notes=None
     """
     src = os.fspath(src)
     raw = _read_bytes(src)
+    _refuse_nul(src, raw)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if not raw.strip():
@@ -132,30 +136,53 @@ def import_csv(src, dst, categorical=(), header=None, numeric=(), notes=None) ->
 
 
 def _read_bytes(src: str) -> bytes:
+    """The decompressed bytes of ``src``, which is opened and read exactly once.
+
+    A pipe, FIFO or ``/dev/stdin`` cannot be read twice: it is read whole into memory first
+    (see ``data/stream.py`` for how long a FIFO without a writer is waited for) and sniffed
+    from there.
+    """
     if not os.path.exists(src):
         raise UserError(f"{src}: no such file")
     if os.path.isdir(src):
         raise UserError(f"{src}: is a directory, not a CSV file")
     try:
-        with open(src, "rb") as f:
-            magic = f.read(4)
-        if magic[:2] == b"\x1f\x8b":
-            with gzip.open(src, "rb") as f:
-                return f.read()
-        if magic == b"PK\x03\x04" or (src.lower().endswith(".zip") and zipfile.is_zipfile(src)):
-            with zipfile.ZipFile(src) as z:
-                entries = [i for i in z.infolist() if not i.is_dir()
-                           and not i.filename.startswith("__MACOSX/")
-                           and not os.path.basename(i.filename).startswith("._")]
-                if not entries:
-                    raise UserError(f"{src}: zip archive holds no data file")
-                return z.read(entries[0])
-        with open(src, "rb") as f:
-            return f.read()
+        if os.path.isfile(src):
+            with open(src, "rb") as f:
+                return _unpack(src, f)
+        return _unpack(src, io.BytesIO(read_stream(src)))
     except UserError:
         raise
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile, RuntimeError) as err:
         raise UserError(f"{src}: cannot read ({' '.join(str(err).split())})") from None
+
+
+def _refuse_nul(src: str, raw: bytes) -> None:
+    """A NUL byte cannot be stored in a level name or column name (nor is it text: a UTF-16
+    file?); UserError naming the file and the line of the first one."""
+    pos = raw.find(b"\0")
+    if pos >= 0:
+        line = raw.count(b"\n", 0, pos) + 1
+        raise UserError(f"{src}: line {line} holds a NUL byte (not a text CSV; UTF-16?)")
+
+
+def _unpack(src: str, f) -> bytes:
+    """Plain, gzip or zip content of the seekable binary file ``f`` (named ``src``)."""
+    magic = f.read(4)
+    f.seek(0)
+    if magic[:2] == b"\x1f\x8b":
+        with gzip.GzipFile(fileobj=f, mode="rb") as g:
+            return g.read()
+    if magic == b"PK\x03\x04" or (src.lower().endswith(".zip") and zipfile.is_zipfile(f)):
+        f.seek(0)
+        with zipfile.ZipFile(f) as z:
+            entries = [i for i in z.infolist() if not i.is_dir()
+                       and not i.filename.startswith("__MACOSX/")
+                       and not os.path.basename(i.filename).startswith("._")]
+            if not entries:
+                raise UserError(f"{src}: zip archive holds no data file")
+            return z.read(entries[0])
+    return f.read()
 
 
 def _encoding(raw: bytes) -> str:

@@ -54,13 +54,18 @@ class Model:
     nranks: int = 1
     memory: dict = field(default_factory=dict)   # per-rank peak RSS, data read, model (MB)
 
+    @staticmethod
+    def layout_for(params, dinfo: DataInfo) -> Layout:
+        """The layers of a model of ``params`` on the column plan ``dinfo``."""
+        n_out = dinfo.nclasses if dinfo.classification else 1
+        return Layout(units=(dinfo.full_n, *params.hidden, n_out),
+                      activation=params.activation, classification=dinfo.classification,
+                      slots=OPTIMIZER_SLOTS[optimizer_code(params)])
+
     @classmethod
     def create(cls, params, dinfo: DataInfo, model_id: str) -> "Model":
         """A freshly initialized model for ``dinfo`` (H2O's init, spec section 2)."""
-        n_out = dinfo.nclasses if dinfo.classification else 1
-        layout = Layout(units=(dinfo.full_n, *params.hidden, n_out),
-                        activation=params.activation, classification=dinfo.classification,
-                        slots=OPTIMIZER_SLOTS[optimizer_code(params)])
+        layout = cls.layout_for(params, dinfo)
         buf = init_buffer(layout, params.initial_weight_distribution,
                           params.initial_weight_scale, params.seed)
         return cls(params=params, dinfo=dinfo, layout=layout, buf=buf, model_id=model_id)

@@ -120,7 +120,8 @@ class Trainer:
         for line in frame.notes:
             self.log(f"note: {line}")
         self.read_bytes = sum(np.asarray(v).nbytes for v in cols.values())
-        self.model, notes = build_model(params, frame, cols, comm, model_id, self.log)
+        self.model, notes = build_model(params, frame, cols, comm, model_id, self.log,
+                                         self.threads)
         for note in notes_to_print(params, notes):
             self.log(f"note: {note}")
         self.shard = make_shard(self.model, frame, cols, first, comm)

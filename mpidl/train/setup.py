@@ -17,9 +17,11 @@ from ..data.datainfo import build_datainfo, check_columns
 from ..data.frame import Frame
 from ..data.hdf5 import block_range
 from ..errors import UserError
+from ..model.footprint import require_training_memory
 from ..model.state import Model
 from ..params import (check_restart, replicates_data, restart_params, sanitize,
                       validate_for_data)
+from ..threads import local_ranks
 from .evaluate import ScoreSet
 
 
@@ -52,7 +54,7 @@ def reads_all_rows(params, comm) -> bool:
 def open_training(params, comm):
     """(frame, raw columns of this rank's rows, first_row) for the training frame."""
     def read():
-        frame = Frame(params.training_frame)
+        frame = Frame(params.training_frame, comm.size)
         check_columns(frame.info, params, params.training_frame)
         lo, hi = (0, frame.nrows) if reads_all_rows(params, comm) else \
             block_range(frame.nrows, comm.size, comm.rank)
@@ -80,12 +82,13 @@ def _checkpoint_compatible(model: Model, info, cols: dict, source: str) -> None:
                             "checkpoint")
 
 
-def build_model(params, frame, cols, comm, model_id: str, log):
+def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1):
     """(model, sanitization notes): fresh, or continued from ``params.checkpoint``.
 
     A fresh model's DataInfo comes from global statistics of the training frame.  On restart
     the checkpoint's DataInfo is kept (H2O rebuilds it from the new frame, silently changing
-    the input scaling: a quirk mpidl does not copy).
+    the input scaling: a quirk mpidl does not copy).  Before a fresh model is allocated, and
+    before a continued one trains, its memory (``threads`` Hogwild threads) is checked.
     """
     def make():
         if params.checkpoint:
@@ -103,6 +106,8 @@ def build_model(params, frame, cols, comm, model_id: str, log):
         return None, []
     model, notes = comm.call_agreed(make)
     if model is not None:
+        comm.call_agreed(require_training_memory, model.layout, model.dinfo, model.params,
+                         threads, local_ranks())
         return model, notes
     # statistics add the ranks' rows: with replicated data one rank's copy is the whole frame
     stats_comm = SerialComm() if reads_all_rows(params, comm) else comm
@@ -111,6 +116,8 @@ def build_model(params, frame, cols, comm, model_id: str, log):
     comm.call_agreed(validate_for_data, params, dinfo.classification, dinfo.nclasses,
             params.training_frame)
     p, notes = sanitize(params, dinfo.classification, dinfo.nclasses, comm.size)
+    comm.call_agreed(require_training_memory, Model.layout_for(p, dinfo), dinfo, p, threads,
+                     local_ranks())
     if p.seed == -1:
         p = p.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy % (2**62))))
     return Model.create(p, dinfo, model_id), notes
@@ -173,7 +180,7 @@ def validation_score_set(model: Model, comm) -> ScoreSet | None:
     d = model.dinfo
 
     def read():
-        frame = Frame(p.validation_frame)
+        frame = Frame(p.validation_frame, comm.size)
         for name in d.predictors + [d.response]:
             if name not in frame.info.names:
                 raise UserError(f"{p.validation_frame}: no column '{name}' (the training frame "
