@@ -111,14 +111,16 @@ def _serial(comm):
 
 # ------------------------------------------------------------------------------- binomial
 
-def binomial_metrics(y, p1, w=None, comm=None):
+def binomial_metrics(y, p1, w=None, comm=None, p0=None):
     """Binomial metrics as H2O's ``ModelMetricsBinomial``.
 
     Parameters: ``y`` int[n] in {0, 1} (negative or NaN = missing), ``p1`` float[n] = P(class 1),
-    ``w`` float[n] or None, ``comm``: a communicator (None: this process's rows alone).
+    ``w`` float[n] or None, ``comm``: a communicator (None: this process's rows alone), ``p0``
+    float[n] = P(class 0) (default ``1 - p1``; the model's own column keeps a tiny p0 that
+    ``1 - p1`` in float32 rounds to 0).
 
-    Returns keys ``MSE`` (weighted mean of (y - p1)^2), ``RMSE``, ``logloss``
-    (-mean log max(1e-15, p_actual)), ``AUC``, ``pr_auc``, ``max_f1_threshold`` (predict 1 iff
+    Returns keys ``MSE`` (weighted mean of (1 - p_actual)^2), ``RMSE``, ``logloss``
+    (-mean log max(1e-15, p_actual); p_actual is the actual class's column, as H2O), ``AUC``, ``pr_auc``, ``max_f1_threshold`` (predict 1 iff
     p1 >= it; among equal F1 the highest threshold, as H2O), ``classification_error``,
     ``mean_per_class_error``, ``confusion_matrix`` ([[TN, FP], [FN, TP]], weighted, at that
     threshold), ``r2`` (1 - MSE / weighted population variance of y), ``nobs``.
@@ -129,11 +131,12 @@ def binomial_metrics(y, p1, w=None, comm=None):
     p1 = np.asarray(p1, dtype=np.float64).ravel()
     if p1.shape[0] != y.shape[0]:
         raise ValueError(f"p1 has {p1.shape[0]} rows, y has {y.shape[0]}")
+    p0 = 1.0 - p1 if p0 is None else np.asarray(p0, dtype=np.float64).ravel()
     w = _weights(w, y.shape[0])
     if np.any(y > 1):
         raise ValueError("binomial response must be coded 0/1")
     keep = (w > 0) & (y >= 0)
-    return reduced_binomial(y[keep], p1[keep], w[keep], _serial(comm))
+    return reduced_binomial(y[keep], p0[keep], p1[keep], w[keep], _serial(comm))
 
 
 # ---------------------------------------------------------------------------- multinomial
@@ -173,7 +176,7 @@ def classification_metrics(y, probs, w=None, max_confusion_matrix_size=20, comm=
     """Binomial metrics (from ``probs[:, 1]``) when K == 2, else multinomial; see those."""
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim == 2 and probs.shape[1] == 2:
-        return binomial_metrics(y, probs[:, 1], w, comm=comm)
+        return binomial_metrics(y, probs[:, 1], w, comm=comm, p0=probs[:, 0])
     return multinomial_metrics(y, probs, w, max_confusion_matrix_size, comm=comm)
 
 

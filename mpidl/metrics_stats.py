@@ -100,14 +100,15 @@ def _curve_metrics(ths, tps, fps, defined: bool) -> dict:
     return out
 
 
-def reduced_binomial(y, p1, w, comm) -> dict:
+def reduced_binomial(y, p0, p1, w, comm) -> dict:
     """``metrics.binomial_metrics`` over every rank's rows; inputs already filtered to counted
     rows (w > 0, y in {0, 1}).  Rows with a non-finite p1 make AUC and pr_auc NaN and count
     as predicted 0."""
+    p0 = np.ascontiguousarray(p0, dtype=np.float64)
     p1 = np.ascontiguousarray(p1, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.int64)
     w = np.ascontiguousarray(w, dtype=np.float64)
-    s = comm.allreduce_sum(binomial_sums(p1, y, w, LOGLOSS_EPS))
+    s = comm.allreduce_sum(binomial_sums(p0, p1, y, w, LOGLOSS_EPS))
     if s[5] > 0:   # the histogram takes finite probabilities only
         finite = np.isfinite(p1)
         y, p1, w = y[finite], p1[finite], w[finite]

@@ -165,11 +165,22 @@ def test_hit_ratios_cap_at_ten():
     assert m["hit_ratios"][0] == pytest.approx(1 - m["classification_error"])
 
 
+def test_binomial_logloss_takes_the_actual_class_column():
+    """H2O's MetricBuilderBinomial.perRow reads the actual class's probability column: a
+    confident model's float32 p1 rounds to 1, yet its p0 (1e-12 here) still counts."""
+    p1 = np.float32(1.0 - 1e-12)            # == 1.0 in float32
+    probs = np.array([[1e-12, p1], [0.25, 0.75]], dtype=np.float32)
+    m = classification_metrics([0, 1], probs)
+    want = -(math.log(np.float64(np.float32(1e-12))) + math.log(0.75)) / 2
+    assert m["logloss"] == pytest.approx(want, rel=1e-6)        # 1 - p1 would give 34.5 / 2
+    assert m["MSE"] == pytest.approx(((1 - np.float64(np.float32(1e-12))) ** 2 + 0.0625) / 2)
+
+
 def test_classification_metrics_dispatch():
     probs = np.array([[0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
     y = [1, 0, 0]
     m = classification_metrics(y, probs)
-    assert m == binomial_metrics(y, probs[:, 1]) and "hit_ratios" not in m
+    assert m == binomial_metrics(y, probs[:, 1], p0=probs[:, 0]) and "hit_ratios" not in m
     probs3 = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
     assert classification_metrics([1, 0], probs3) == multinomial_metrics([1, 0], probs3)
 
