@@ -15,17 +15,7 @@ import time
 import traceback
 
 from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_REQUEUE, EXIT_USER, UserError
-
-
-def _env_rank() -> int:
-    """This process's rank from the launcher's environment (no MPI call)."""
-    for v in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
-        if v in os.environ:
-            try:
-                return int(os.environ[v])
-            except ValueError:
-                pass
-    return 0
+from .launch_env import env_rank
 
 
 class _Parser(argparse.ArgumentParser):
@@ -134,7 +124,7 @@ def _say(line: str) -> None:
 
 def main(argv=None) -> int:
     """Entry point; returns the process exit code (aborts the MPI job on one-rank failures)."""
-    rank = _env_rank()
+    rank = env_rank()
     try:
         args = _parser().parse_args(argv)
     except UserError as e:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-_LOCAL_RANKS_VARS = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE")
+from .launch_env import env_local_ranks
 
 
 def available_cores() -> int:
@@ -18,15 +18,6 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
-
-
-def _local_ranks() -> int:
-    for v in _LOCAL_RANKS_VARS:
-        try:
-            return max(1, int(os.environ[v].split("(")[0].split(",")[0]))
-        except (KeyError, ValueError):
-            continue
-    return 1
 
 
 def configure_threads(requested: int | None) -> tuple[int, str]:
@@ -38,7 +29,7 @@ def configure_threads(requested: int | None) -> tuple[int, str]:
     elif os.environ.get("SLURM_CPUS_PER_TASK"):
         n = int(os.environ["SLURM_CPUS_PER_TASK"])
     else:
-        n = max(1, available_cores() // _local_ranks())
+        n = max(1, available_cores() // env_local_ranks())
     n = max(1, n)
     os.environ["NUMBA_NUM_THREADS"] = str(max(n, int(os.environ.get("NUMBA_NUM_THREADS", n))))
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

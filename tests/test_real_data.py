@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from launcher import mpirun_argv
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -158,7 +159,7 @@ def test_mnist_two_ranks_match_one_rank_at_equal_samples(work, mnist):
             args += ["--set", s]
         cmd = [sys.executable, "-m", "mpidl", *args]
         if ranks > 1:
-            cmd = ["mpirun", "-n", str(ranks), *cmd]
+            cmd = mpirun_argv(ranks) + cmd
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=REPO)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         m = json.loads(_run("inspect", str(out), "--json").stdout)
