@@ -13,7 +13,8 @@ start Open MPI ranks, nor the reverse), so the family is read from the library i
 
 ``MPIDL_MPIRUN`` names the launcher outright (its family's options are still added).  Run as a
 script it prints what ``.ci/run`` needs: ``python tests/launcher.py --vendor`` gives
-``MPI: Open MPI 4.1.4``; ``python tests/launcher.py --argv 3`` the argv, one word a line.
+``MPI: Open MPI 4.1.4 (launcher PATH)``, ``--family`` ``Open MPI``, ``--argv 3`` the argv, one word a
+line.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ def library_version() -> str:
     return " ".join(r.stdout.split())
 
 
-def family() -> str:
-    """``"MPICH"`` or ``"Open MPI"`` (Intel MPI and MVAPICH are MPICH derivatives)."""
-    text = library_version()
+def family_of(text: str) -> str:
+    """``"MPICH"`` or ``"Open MPI"`` from a library version text (Intel MPI and MVAPICH are
+    MPICH derivatives, started by hydra launchers)."""
     if "Open MPI" in text:
         return "Open MPI"
     if re.search(r"MPICH|Intel\(R\) MPI|MVAPICH", text):
@@ -57,12 +58,21 @@ def family() -> str:
     raise LauncherError(f"unknown MPI library: {text[:200]}")
 
 
+def vendor_of(text: str) -> str:
+    """``"MPICH 5.0.2"`` / ``"Open MPI 4.1.4"``: the family and version in a version text."""
+    m = (re.search(r"Open MPI v?(\d+(?:\.\d+)*)", text)
+         or re.search(r"Version:\s*(\d+(?:\.\d+)*)", text))
+    return f"{family_of(text)} {m.group(1) if m else '(version unknown)'}"
+
+
+def family() -> str:
+    """The family of the MPI library mpi4py loads."""
+    return family_of(library_version())
+
+
 def vendor() -> str:
-    """``"MPICH 5.0.2"`` / ``"Open MPI 4.1.4"``: the family and its version."""
-    text = library_version()
-    m = re.search(r"Open MPI v?(\d+(?:\.\d+)*)", text) or re.search(r"Version:\s*(\d+(?:\.\d+)*)",
-                                                                     text)
-    return f"{family()} {m.group(1) if m else '(version unknown)'}"
+    """The family and version of the MPI library mpi4py loads."""
+    return vendor_of(library_version())
 
 
 def _speaks(path: str, fam: str) -> bool:
@@ -73,7 +83,9 @@ def _speaks(path: str, fam: str) -> bool:
     except OSError:
         return False
     text = r.stdout + r.stderr
-    return ("Open MPI" in text or "OpenRTE" in text) if fam == "Open MPI" else "HYDRA" in text
+    if fam == "Open MPI":
+        return "Open MPI" in text or "OpenRTE" in text
+    return "hydra" in text.lower()
 
 
 @functools.cache
@@ -130,10 +142,12 @@ def _main(argv: list[str]) -> int:
     try:
         if argv[:1] == ["--vendor"]:
             print(f"MPI: {vendor()} (launcher {mpirun()})")
+        elif argv[:1] == ["--family"]:
+            print(family())
         elif argv[:1] == ["--argv"] and len(argv) == 2:
             print("\n".join(mpirun_argv(int(argv[1]))))
         else:
-            print("usage: python tests/launcher.py --vendor | --argv N", file=sys.stderr)
+            print("usage: python tests/launcher.py --vendor | --family | --argv N", file=sys.stderr)
             return 2
     except LauncherError as e:
         print(f"tests/launcher.py: {e}", file=sys.stderr)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from launcher import mpirun_argv
+
 from mpidl.launch_env import RANK_VARS
 
 PY = sys.executable
