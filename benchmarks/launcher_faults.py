@@ -7,6 +7,9 @@ MPI family mpi4py was built against: tests/launcher.py) and, ``--repeats`` times
 - ``SIGTERM rank 1``: mpidl checkpoints on every rank and exits 75;
 - ``SIGUSR1 launcher`` / ``SIGTERM launcher``: what a batch system or a user sends to ``mpirun``
   itself; whether the launcher forwards it (a checkpoint written, exit 75) or kills the ranks;
+- ``SIGTERM launcher, 4 s handler``: a plain Python rank whose SIGTERM handler needs 4 s (a
+  large model's checkpoint): whether the launcher lets it finish ("handler finished" column)
+  or kills the rank first (Open MPI: SIGKILL ``odls_base_sigkill_timeout`` = 1 s later);
 - ``MPI_Abort(3) rank 1``: the launcher's exit code when one rank calls ``comm.abort(3)``.
 
 Usage: ``python benchmarks/launcher_faults.py [--repeats 3]`` from each venv (``.venv`` with
@@ -37,6 +40,20 @@ if comm.rank == 1:
 comm.barrier()
 """
 
+SLOW_TERM = """\
+import os, signal, sys, time
+from mpidl.launch_env import env_rank
+prefix = sys.argv[1] + str(env_rank())
+def on_term(signum, frame):
+    time.sleep(4)
+    open(prefix + ".done", "w").close()
+    sys.exit(75)
+signal.signal(signal.SIGTERM, on_term)
+open(prefix + ".ready", "w").close()
+while True:
+    time.sleep(0.05)
+"""
+
 CASES = {"SIGKILL rank 1": (signal.SIGKILL, 1), "SIGTERM rank 1": (signal.SIGTERM, 1),
          "SIGUSR1 launcher": (signal.SIGUSR1, None), "SIGTERM launcher": (signal.SIGTERM, None)}
 
@@ -60,6 +77,24 @@ def abort_case() -> tuple[int, float]:
     return r.returncode, time.monotonic() - t0
 
 
+def slow_term_case() -> tuple[int, float, int]:
+    """(launcher exit code, seconds from SIGTERM to its end, ranks whose handler finished)."""
+    with tempfile.TemporaryDirectory(prefix="mpidl-faults-") as tmp:
+        prefix = str(Path(tmp) / "rank")
+        proc = subprocess.Popen(mpirun_argv(2) + [PY, "-c", SLOW_TERM, prefix], env=job_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ready = [Path(f"{prefix}{r}.ready") for r in (0, 1)]
+        for _ in range(600):
+            if all(p.exists() for p in ready):
+                break
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=120)
+        seconds = time.monotonic() - t0
+        return rc, seconds, sum(Path(f"{prefix}{r}.done").exists() for r in (0, 1))
+
+
 def _spread(values) -> str:
     """mean +- sample standard deviation (min-max), seconds."""
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -76,17 +111,23 @@ def main() -> None:
     for name, (sig, rank) in CASES.items():
         runs = [signal_case(sig, rank) for _ in range(args.repeats)]
         rows.append([name, sorted({r[0] for r in runs}), _spread([r[1] for r in runs]),
-                     f"{sum(r[2] for r in runs)}/{len(runs)}", f"{sum(r[3] for r in runs)}"])
+                     f"{sum(r[2] for r in runs)}/{len(runs)}", f"{sum(r[3] for r in runs)}", "-"])
         print(rows[-1], flush=True)
+    runs = [slow_term_case() for _ in range(args.repeats)]
+    rows.append(["SIGTERM launcher, 4 s handler", sorted({r[0] for r in runs}),
+                 _spread([r[1] for r in runs]), "-", "-",
+                 f"{sum(r[2] for r in runs)}/{2 * len(runs)}"])
+    print(rows[-1], flush=True)
     runs = [abort_case() for _ in range(args.repeats)]
     rows.append(["MPI_Abort(3) rank 1", sorted({r[0] for r in runs}), _spread([r[1] for r in runs]),
-                 "-", "-"])
+                 "-", "-", "-"])
     print(rows[-1], flush=True)
     body = table(["case", "launcher exit codes", "seconds to the end: mean +- sd (min-max)",
-                  "checkpoint written", "runs where a rank outlived the job"], rows)
+                  "checkpoint written", "runs where a rank outlived the job",
+                  "handler finished (ranks)"], rows)
     print(body)
     if not args.no_record:
-        key = "launcher-faults-" + fam.split()[0].lower()
+        key = "launcher-faults-" + fam.rsplit(" ", 1)[0].lower().replace(" ", "")
         record(key, f"Faults and signals under {fam}'s launcher ({args.repeats} runs each)", body)
 
 
