@@ -118,6 +118,13 @@ def family_options() -> list[str]:
     return opts
 
 
+def bind_to_cores(cores: int) -> list[str]:
+    """The family's options binding each rank to ``cores`` consecutive cores."""
+    if family() == "Open MPI":
+        return ["--map-by", f"slot:pe={cores}", "--bind-to", "core"]
+    return ["-bind-to", f"core:{cores}"]
+
+
 def mpirun_argv(n: int, *options: str) -> list[str]:
     """``[mpirun, FAMILY OPTIONS..., OPTIONS..., -n, N]``; raises LauncherError without one."""
     return [mpirun(), *family_options(), *options, "-n", str(n)]
