@@ -15,7 +15,12 @@ import time
 import traceback
 
 from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_REQUEUE, EXIT_USER, UserError
-from .launch_env import env_rank
+
+
+def _env_rank() -> int:
+    """This process's rank from the launcher's environment (no MPI call)."""
+    from .launch_env import env_rank
+    return env_rank()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,7 +129,7 @@ def _say(line: str) -> None:
 
 def main(argv=None) -> int:
     """Entry point; returns the process exit code (aborts the MPI job on one-rank failures)."""
-    rank = env_rank()
+    rank = _env_rank()
     try:
         args = _parser().parse_args(argv)
     except UserError as e:

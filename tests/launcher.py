@@ -139,6 +139,14 @@ def have_mpirun() -> bool:
     return True
 
 
+def mpmd_argv(commands: list[list[str]]) -> list[str]:
+    """One MPI job whose rank i runs ``commands[i]`` (MPMD: ``mpirun -n 1 A : -n 1 B``)."""
+    out = [mpirun(), *family_options()]
+    for i, cmd in enumerate(commands):
+        out += ([":"] if i else []) + ["-n", "1", *cmd]
+    return out
+
+
 def _clean_env() -> dict:
     """This environment less the launcher variables of an MPI job we may be running in."""
     return {k: v for k, v in os.environ.items()
