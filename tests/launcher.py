@@ -125,6 +125,14 @@ def bind_to_cores(cores: int) -> list[str]:
     return ["-bind-to", f"core:{cores}"]
 
 
+def forwards_sigterm() -> bool:
+    """Whether SIGTERM sent to the launcher reaches the ranks as SIGTERM, the launcher waiting
+    for them and exiting with their status (hydra).  Open MPI's ``mpirun`` SIGKILLs the ranks a
+    second later and exits 1 whatever they did, and refuses to forward SIGTERM at all
+    (``ess_base_forward_signals``); SIGUSR1 is forwarded by both (docs/mpi_families.md)."""
+    return family() != "Open MPI"
+
+
 def mpirun_argv(n: int, *options: str) -> list[str]:
     """``[mpirun, FAMILY OPTIONS..., OPTIONS..., -n, N]``; raises LauncherError without one."""
     return [mpirun(), *family_options(), *options, "-n", str(n)]
