@@ -26,6 +26,8 @@ ROOT = HERE.parent
 RESULTS = HERE / "RESULTS.md"
 MNIST = ROOT.parent / "shared" / "data" / "mnist"
 WORKDIR = Path(os.environ.get("MPIDL_BENCH_DIR", "/tmp/mpidl-bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+from launcher import mpirun_argv  # noqa: E402  (the launcher of mpi4py's MPI family)
 
 
 def machine() -> str:
@@ -73,7 +75,8 @@ def prepare_run(params: dict, threads: int, ranks: int, tag: str, launcher_args=
     """(command, model path, environment) to train ``params`` as WORKDIR/``tag``.toml.
 
     Writes the job file and removes an old model of that name, so a failed run never leaves
-    a stale model to be read.  ``launcher_args`` go to mpirun (with more than one rank).
+    a stale model to be read.  ``launcher_args`` go to mpirun (with more than one rank), after
+    the options tests/launcher.py gives its MPI family.
     """
     WORKDIR.mkdir(parents=True, exist_ok=True)
     job, model = WORKDIR / f"{tag}.toml", WORKDIR / f"{tag}.h5"
@@ -82,7 +85,7 @@ def prepare_run(params: dict, threads: int, ranks: int, tag: str, launcher_args=
     cmd = [sys.executable, "-m", "mpidl", "train", str(job), "-o", str(model),
            "--threads", str(threads)]
     if ranks > 1:
-        cmd = ["mpirun", *launcher_args, "-n", str(ranks)] + cmd
+        cmd = mpirun_argv(ranks, *launcher_args) + cmd
     return cmd, model, dict(os.environ, OMP_NUM_THREADS="1")
 
 

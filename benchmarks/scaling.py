@@ -19,7 +19,7 @@ The ceiling.  Config ``2x1i`` runs two independent 1-thread trainings at once, w
 what this machine's shared memory system and clock leave to two processes at all, the upper
 bound for ``2x1``.
 
-A straggler.  Configs ``2x1s`` and ``2x1ws`` bind the ranks to cores (``mpirun -bind-to``) and
+A straggler.  Configs ``2x1s`` and ``2x1ws`` bind the ranks to cores (``mpirun -bind-to``, or Open MPI's ``--map-by slot:pe=T``) and
 run a busy loop on the last of their cores, so the rank there trains at about half speed: with
 train_while_waiting on, the other rank keeps training meanwhile; off (``w``), it idles.
 
@@ -42,6 +42,7 @@ import time
 from dataclasses import dataclass
 
 import common
+from launcher import bind_to_cores  # tests/, put on sys.path by common
 
 
 def independent_pair(params: dict, tag: str) -> dict:
@@ -114,7 +115,7 @@ def run_config(c: Config, params: dict, tag: str) -> dict:
     hog = subprocess.Popen(["taskset", "-c", str(core), sys.executable, "-c", "while True: pass"])
     try:
         return common.run_mpidl(job, c.threads, c.ranks, tag=tag,
-                                launcher_args=["-bind-to", "core:" + str(c.threads)])
+                                launcher_args=bind_to_cores(c.threads))
     finally:
         hog.kill()
         hog.wait()

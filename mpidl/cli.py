@@ -21,13 +21,8 @@ from .stdout_pipe import guard_stdout
 
 def _env_rank() -> int:
     """This process's rank from the launcher's environment (no MPI call)."""
-    for v in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
-        if v in os.environ:
-            try:
-                return int(os.environ[v])
-            except ValueError:
-                pass
-    return 0
+    from .launch_env import env_rank
+    return env_rank()
 
 
 class _Parser(argparse.ArgumentParser):

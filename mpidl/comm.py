@@ -18,17 +18,7 @@ import sys
 import numpy as np
 
 from .errors import UserError
-
-_LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS",
-                  "HYDRA_CONTROL_FD", "PMI_FD")
-
-
-def launched_by_mpi() -> bool:
-    """True when a launcher started this process (``MPIDL_MPI=0/1`` overrides the guess)."""
-    forced = os.environ.get("MPIDL_MPI")
-    if forced is not None:
-        return forced not in ("0", "", "false", "no")
-    return any(v in os.environ for v in _LAUNCHER_VARS)
+from .launch_env import launched_by_mpi
 
 
 class Finished:

@@ -1,7 +1,8 @@
 """Threads per rank, fixed before numba is imported (numba reads NUMBA_NUM_THREADS once).
 
 Priority: ``--threads``, then ``NUMBA_NUM_THREADS``, then ``SLURM_CPUS_PER_TASK``, then the
-cores this process may run on divided by the ranks sharing this node.  BLAS pools are capped
+cores this rank may run on (``cores_per_rank``: its own binding, or the node's cores divided
+by the ranks sharing the node).  BLAS pools are capped
 at one thread so they never compete with the Hogwild threads.
 """
 
@@ -10,8 +11,7 @@ from __future__ import annotations
 import os
 
 from .errors import UserError
-
-_LOCAL_RANKS_VARS = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE")
+from .launch_env import env_local_ranks
 
 
 def available_cores() -> int:
@@ -22,14 +22,20 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def local_ranks() -> int:
-    """Ranks sharing this node, from the launcher's environment (1 if unknown)."""
-    for v in _LOCAL_RANKS_VARS:
-        try:
-            return max(1, int(os.environ[v].split("(")[0].split(",")[0]))
-        except (KeyError, ValueError):
-            continue
-    return 1
+def cores_per_rank() -> int:
+    """This rank's share of the node's cores.
+
+    A launcher that binds (Open MPI's ``mpirun`` by default, ``srun`` with task affinity, hydra's
+    ``-bind-to``) leaves each rank an affinity mask smaller than its parent's: that mask is the
+    rank's own share.  Unbound ranks (MPICH's default) all see the same mask: it is divided by
+    the ranks on this node.
+    """
+    mine = available_cores()
+    try:
+        bound = os.sched_getaffinity(0) < os.sched_getaffinity(os.getppid())
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or the parent is gone
+        bound = False
+    return mine if bound else max(1, mine // env_local_ranks())
 
 
 def _thread_count(value, name: str) -> int:
@@ -56,7 +62,7 @@ def configure_threads(requested: int | None) -> tuple[int, str]:
     elif os.environ.get("SLURM_CPUS_PER_TASK"):
         n = _thread_count(os.environ["SLURM_CPUS_PER_TASK"], "SLURM_CPUS_PER_TASK")
     else:
-        n = max(1, available_cores() // local_ranks())
+        n = cores_per_rank()
     os.environ["NUMBA_NUM_THREADS"] = str(max(n, numba_max or n))
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(v, "1")

@@ -4,10 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from shared_data import DATA, missing
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
 
 
 def prostate() -> Path:
@@ -15,7 +14,7 @@ def prostate() -> Path:
     for p in (DATA / "prostate" / "prostate.csv", REPO / "data" / "prostate.csv"):
         if p.exists():
             return p
-    pytest.skip("prostate.csv not found")
+    missing("prostate.csv")
 
 
 def mpidl(*args, cwd) -> subprocess.CompletedProcess:

@@ -3,16 +3,14 @@
 import gzip
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import need
 
 from mpidl.data.hdf5 import read_columns
 from mpidl.data.importer import import_csv, read_csv
 from mpidl.errors import UserError
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def _write(tmp_path, text, name="t.csv"):
@@ -255,9 +253,7 @@ REAL = [
 
 
 def _real(rel):
-    path = DATA / rel
-    if not path.is_file():
-        pytest.skip(f"{path} not staged")
+    (path,) = need(rel)
     return path
 
 

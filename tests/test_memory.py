@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from launcher import mpirun_argv
 
 from mpidl.data.hdf5 import write_table
 
@@ -34,7 +35,7 @@ def _memory(tmp_path: Path, frame: Path, ranks: int) -> dict:
                    "replicate_training_data = false\n")
     cmd = [sys.executable, "-m", "mpidl", "train", str(job), "-o", str(out), "--threads", "1"]
     if ranks > 1:
-        cmd = ["mpirun", "-n", str(ranks), *cmd]
+        cmd = mpirun_argv(ranks) + cmd
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "memory per rank (MB): peak RSS" in proc.stdout

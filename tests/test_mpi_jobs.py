@@ -1,78 +1,46 @@
 """Whole jobs under ``mpirun -n 2 python -m mpidl ...`` (launched from the serial test session).
 
-Exit codes, error reporting, reproducibility, a one-rank fault and a one-rank SIGTERM with a
-resume from the checkpoint.  Skipped when no ``mpirun`` sits next to the Python interpreter.
+Exit codes, error reporting, reproducibility, a one-rank fault, a one-rank SIGTERM with a resume
+from the checkpoint, and the signals a batch system sends to the launcher itself.  The launcher
+is the one of the MPI family mpi4py was built against (tests/launcher.py): a missing one fails
+these tests rather than skipping them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
-
-PY = sys.executable
-MPIRUN = str(Path(sys.executable).parent / "mpirun")
-PROSTATE = str(Path(__file__).resolve().parents[1] / "data" / "prostate.csv")
+from launcher import forwards_sigterm, mpirun_argv
+from mpi_job import BASE_JOB, LONG_JOB, PROSTATE, PY, LongJob, alive, job_env, write_job
 
 pytestmark = [
-    pytest.mark.skipif(not os.access(MPIRUN, os.X_OK), reason=f"no mpirun at {MPIRUN}"),
     pytest.mark.timeout(180),
     pytest.mark.mpi_skip,  # they launch their own mpirun: not from inside an MPI run
 ]
 
-BASE_JOB = f"""\
-training_frame = "{PROSTATE}"
-response_column = "CAPSULE"
-ignored_columns = ["ID"]
-distribution = "bernoulli"
-hidden = [10]
-"""
-
-# A job that would take hours: only a signal or a fault ends it.
-LONG_JOB = BASE_JOB + """\
-epochs = 100000
-score_interval = 0
-stopping_rounds = 0
-train_samples_per_iteration = 380
-replicate_training_data = false
-"""
-
-
-def _env() -> dict:
-    """The environment for a fresh MPI job (no launcher variables leaking in from outside)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIDL_"))}
-    env["NUMBA_NUM_THREADS"] = "1"
-    env["OMP_NUM_THREADS"] = "1"
-    return env
-
 
 def _mpirun(args, cwd, n=2, timeout=120, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([MPIRUN, "-n", str(n), *args], cwd=cwd, env=_env(),
+    return subprocess.run(mpirun_argv(n) + list(args), cwd=cwd, env=job_env(),
                           capture_output=True, text=True, timeout=timeout, **kw)
 
 
 def _inspect(model, cwd) -> dict:
-    r = subprocess.run([PY, "-m", "mpidl", "inspect", str(model), "--json"], cwd=cwd, env=_env(),
+    r = subprocess.run([PY, "-m", "mpidl", "inspect", str(model), "--json"], cwd=cwd, env=job_env(),
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 
 
 def _job(tmp_path, text, name="job.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+    return write_job(tmp_path, text, name)
 
 
 def _no_traceback(r):
@@ -147,7 +115,9 @@ def test_bad_input_exits_2_with_one_line(tmp_path, case):
 FAULT_DRIVER = """\
 import os, signal, sys, time
 
-if os.environ.get("PMI_RANK") == "1":
+from mpidl.launch_env import env_rank
+
+if env_rank() == 1:
     def in_training(frame):
         while frame is not None:
             c = frame.f_code
@@ -182,128 +152,30 @@ def test_exception_on_one_rank_ends_the_job(tmp_path):
                  "-o", str(tmp_path / "m.h5")], tmp_path, timeout=90)
     end = time.time()
     assert stamp.exists(), f"the fault never fired\n{r.stderr}"
-    assert r.returncode != 0
+    assert r.returncode == 1  # MPI_Abort(1): both families' launchers pass the code on
     assert end - float(stamp.read_text()) < 10
     assert r.stderr.count("RuntimeError: deliberate fault on rank 1") == 1, r.stderr
     assert "mpidl rank 1: internal error" in r.stderr
 
 
-# ---------------------------------------------------------------------- SIGTERM
-def _children(root: int) -> set[int]:
-    """Every descendant pid of ``root`` (from /proc)."""
-    parent = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                stat = (p / "stat").read_text()
-            except OSError:
-                continue
-            parent[int(p.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    out, frontier = set(), {root}
-    while frontier:
-        frontier = {c for c, pp in parent.items() if pp in frontier} - out
-        out |= frontier
-    return out
-
-
-def _rank_pids(mpirun_pid: int) -> dict[int, int]:
-    """{rank: pid} of the ``mpidl train`` processes launched by ``mpirun_pid``."""
-    ranks = {}
-    for pid in _children(mpirun_pid):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"mpidl" not in cmd or b"train" not in cmd:
-            continue
-        for kv in env:
-            if kv.startswith(b"PMI_RANK="):
-                ranks[int(kv.split(b"=", 1)[1])] = pid
-    return ranks
-
-
-class _LongJob:
-    """``mpirun -n 2 ... train LONG_JOB`` in the background, its output drained by threads;
-    ``signal_rank_1`` waits for the first progress line, signals rank 1 and waits for mpirun."""
-
-    def __init__(self, tmp_path, model):
-        job = _job(tmp_path, LONG_JOB)
-        self.proc = subprocess.Popen([MPIRUN, "-n", "2", PY, "-m", "mpidl", "train", str(job),
-                                      "--threads", "1", "-o", str(model)],
-                                     cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines, self.errs = [], []
-        self._progress = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._drain, args=(self.proc.stdout, self.lines, True),
-                             daemon=True),
-            threading.Thread(target=self._drain, args=(self.proc.stderr, self.errs, False),
-                             daemon=True)]
-        for t in self._threads:
-            t.start()
-
-    def _drain(self, stream, sink, watch):
-        for line in stream:
-            sink.append(line)
-            if watch and line.startswith("iter"):
-                self._progress.set()
-
-    def ranks(self) -> dict[int, int]:
-        assert self._progress.wait(90), f"no progress line\n{self.out}{self.err}"
-        ranks = {}
-        for _ in range(50):
-            ranks = _rank_pids(self.proc.pid)
-            if len(ranks) == 2:
-                break
-            time.sleep(0.1)
-        assert sorted(ranks) == [0, 1], ranks
-        return ranks
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        for t in self._threads:
-            t.join(5)
-
-    def signal_rank_1(self, sig) -> tuple[dict[int, int], int, float]:
-        """({rank: pid}, mpirun's exit code, seconds from the signal to mpirun's end)."""
-        try:
-            ranks = self.ranks()
-            t0 = time.monotonic()
-            os.kill(ranks[1], sig)
-            rc = self.proc.wait(timeout=30)
-            return ranks, rc, time.monotonic() - t0
-        finally:
-            self.close()
-
-    @property
-    def out(self) -> str:
-        return "".join(self.lines)
-
-    @property
-    def err(self) -> str:
-        return "".join(self.errs)
-
-
+# ---------------------------------------------------------------------- signals
 def test_sigkill_of_one_rank_ends_the_job(tmp_path):
     """A rank killed outright (OOM killer, node failure) ends the whole job promptly, non-zero:
     the surviving rank must not wait forever in its next collective."""
-    ranks, rc, elapsed = _LongJob(tmp_path, tmp_path / "m.h5").signal_rank_1(signal.SIGKILL)
+    ranks, rc, elapsed = LongJob(tmp_path, tmp_path / "m.h5").signal(signal.SIGKILL)
     assert rc != 0
     assert elapsed < 10, elapsed
     for _ in range(50):  # and the surviving rank is gone too, not left spinning
-        if not Path(f"/proc/{ranks[0]}").exists():
+        if not alive(ranks[0]):
             break
         time.sleep(0.1)
-    assert not Path(f"/proc/{ranks[0]}").exists(), "rank 0 outlived the job"
+    assert not alive(ranks[0]), "rank 0 outlived the job"
 
 
 def test_sigterm_to_one_rank_checkpoints_and_resumes(tmp_path):
     model = tmp_path / "m.h5"
-    job = _LongJob(tmp_path, model)
-    _, rc, elapsed = job.signal_rank_1(signal.SIGTERM)
+    job = LongJob(tmp_path, model)
+    _, rc, elapsed = job.signal(signal.SIGTERM)
     out, err = job.out, job.err
     assert "Traceback" not in err, err
     assert rc == 75, f"mpirun exited {rc}\n{err}"
@@ -334,6 +206,37 @@ def test_sigterm_to_one_rank_checkpoints_and_resumes(tmp_path):
         assert math.isfinite(d2["training_metrics"]["logloss"])
 
 
+def test_sigusr1_to_the_launcher_reaches_the_ranks(tmp_path):
+    """SIGUSR1 sent to mpirun itself (a batch system's warning before the time limit): both
+    families' launchers forward it to every rank, which checkpoint and exit 75."""
+    model = tmp_path / "m.h5"
+    job = LongJob(tmp_path, model)
+    ranks, rc, _ = job.signal(signal.SIGUSR1, rank=None)
+    assert rc == 75, f"mpirun exited {rc}\n{job.err}"
+    assert job.out.count("signal received: checkpoint written to") == 1, job.out[-2000:]
+    assert _inspect(model, tmp_path)["stop_reason"] == "signal"
+    assert not any(alive(pid) for pid in ranks.values())
+
+
+def test_sigterm_to_the_launcher_ends_every_rank_and_leaves_no_torn_model(tmp_path):
+    """SIGTERM sent to mpirun: MPICH's forwards it (the ranks checkpoint, exit 75); Open MPI's
+    sends SIGTERM to the ranks and SIGKILL a second later, and exits 1 (docs/mpi_families.md).
+    Either way every rank ends and the model file is absent or a whole checkpoint."""
+    model = tmp_path / "m.h5"
+    job = LongJob(tmp_path, model)
+    ranks, rc, _ = job.signal(signal.SIGTERM, rank=None)
+    assert rc == (75 if forwards_sigterm() else 1), job.err
+    assert "Traceback" not in job.err, job.err
+    for _ in range(50):
+        if not any(alive(pid) for pid in ranks.values()):
+            break
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in ranks.values()), "a rank outlived the job"
+    if model.exists():
+        assert _inspect(model, tmp_path)["stop_reason"] == "signal"
+    assert not [p.name for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
 # ---------------------------------------------------------------------- predict
 def test_predict_under_mpirun_equals_one_rank(tmp_path):
     """Each rank scores its block of rows; rank 0 writes one file in row order, the same bytes
@@ -341,11 +244,11 @@ def test_predict_under_mpirun_equals_one_rank(tmp_path):
     job = _job(tmp_path, BASE_JOB + "epochs = 2\n")
     model = tmp_path / "m.h5"
     r = subprocess.run([PY, "-m", "mpidl", "train", str(job), "--threads", "1", "-o", str(model)],
-                       cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+                       cwd=tmp_path, env=job_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     serial = tmp_path / "p1.csv"
     r = subprocess.run([PY, "-m", "mpidl", "predict", str(model), PROSTATE, "-o", str(serial)],
-                       cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+                       cwd=tmp_path, env=job_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     for n in (2, 3):
         par = tmp_path / f"p{n}.csv"

@@ -3,7 +3,8 @@
 Each test trains with the settings recorded in its docstring (the job files in jobs/ with
 ``--set`` overrides where one exists) and asserts an error level stated in the brief; the
 levels leave a margin over what was measured on a 2-core machine with ``--threads 2`` (noted per
-test), so a regression in the trainer makes them fail.  Data: /work/shared/data (skipped when absent).
+test), so a regression in the trainer makes them fail.  Data: ../shared/data (tests/shared_data.py: skipped when absent, failed
+with MPIDL_REQUIRE_DATA=1 as .ci/run sets).
 """
 
 from __future__ import annotations
@@ -18,19 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from launcher import mpirun_argv
+from shared_data import need
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
 JOBS = REPO / "jobs"
 THREADS = "2"
-
-
-def _need(*rel: str) -> list[Path]:
-    paths = [DATA / r for r in rel]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        pytest.skip(f"real data not staged: {', '.join(missing)}")
-    return paths
 
 
 def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -66,7 +60,7 @@ def work(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def mnist(work) -> tuple[Path, Path]:
     """MNIST train/test imported once per module (~10 s), response C785 categorical."""
-    train_csv, test_csv = _need("mnist/train.csv.gz", "mnist/test.csv.gz")
+    train_csv, test_csv = need("mnist/train.csv.gz", "mnist/test.csv.gz")
     out = []
     for src, name in ((train_csv, "mnist_train.h5"), (test_csv, "mnist_test.h5")):
         dst = work / name
@@ -158,7 +152,7 @@ def test_mnist_two_ranks_match_one_rank_at_equal_samples(work, mnist):
             args += ["--set", s]
         cmd = [sys.executable, "-m", "mpidl", *args]
         if ranks > 1:
-            cmd = ["mpirun", "-n", str(ranks), *cmd]
+            cmd = mpirun_argv(ranks) + cmd
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=REPO)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         m = json.loads(_run("inspect", str(out), "--json").stdout)
@@ -175,7 +169,7 @@ def test_higgs_validation_auc(work):
     """jobs/higgs.toml: RectifierWithDropout [200,200] (hidden dropout 0.2), 20 epochs of one
     iteration each, scored every iteration, best model by validation logloss (H2O default).
     Measured test AUC 0.745-0.750 over 4 seeds (~12 s); H2O AutoML's DL models: 0.69-0.74."""
-    train, test = _need("higgs_10k/higgs_train_10k.csv", "higgs_10k/higgs_test_5k.csv")
+    train, test = need("higgs_10k/higgs_train_10k.csv", "higgs_10k/higgs_test_5k.csv")
     m = _train(JOBS / "higgs.toml", work / "higgs.h5", f"training_frame={train}",
                f"validation_frame={test}")
     assert m["parameters"]["distribution"] == "bernoulli"
@@ -191,7 +185,7 @@ def test_higgs_validation_auc(work):
 def test_prostate_capsule_training_auc(work):
     """CAPSULE ~ everything but ID, bernoulli, Rectifier [50,50], 50 epochs.  Measured training
     AUC ~0.84 (20 epochs) to ~0.9."""
-    (csvfile,) = _need("prostate/prostate.csv")
+    (csvfile,) = need("prostate/prostate.csv")
     job = _job(work / "prostate.toml", f"""
 training_frame = "{csvfile}"
 response_column = "CAPSULE"
@@ -213,7 +207,7 @@ def test_weather_categoricals_and_missing(work):
     """jobs/weather.toml: RainTomorrow, Date and RISK_MM ignored, 5 categoricals and NAs,
     RectifierWithDropout [50,50] with input dropout 0.1, 50 epochs.  Measured training AUC 0.91
     (0.9995 without dropout)."""
-    (csvfile,) = _need("weather/weather.csv")
+    (csvfile,) = need("weather/weather.csv")
     m = _train(JOBS / "weather.toml", work / "weather.h5", f"training_frame={csvfile}")
     # 16 numeric predictors (RainToday is numeric 0/1) + the one-hot levels of the 5 categoricals
     # (2+2+4+4+3) + one missing-value level per categorical (H2O's DataInfo with mean imputation)
@@ -249,7 +243,7 @@ def test_boston_regression_validation_r2(work):
     """jobs/boston.toml on an 80/20 split (405/101 rows): Rectifier [100,100], 50 epochs, scored
     every iteration, no early stopping, best model by validation deviance.  Measured validation
     r2 0.77-0.84 over 6 seeds."""
-    (src,) = _need("boston_housing/BostonHousing.csv")
+    (src,) = need("boston_housing/BostonHousing.csv")
     train, valid = _split_boston(src, work)
     m = _train(JOBS / "boston.toml", work / "boston.h5", f"training_frame={train}",
                f"validation_frame={valid}")
@@ -267,7 +261,7 @@ def test_boston_regression_validation_r2(work):
 def test_iris_multiclass_training_error(work):
     """3 classes, 4 numeric predictors: Rectifier [20,20], 50 epochs.  Measured training error
     0.013."""
-    (csvfile,) = _need("iris/iris_wheader.csv")
+    (csvfile,) = need("iris/iris_wheader.csv")
     job = _job(work / "iris.toml", f"""
 training_frame = "{csvfile}"
 response_column = "class"

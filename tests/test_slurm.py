@@ -29,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 
+import launcher
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -261,6 +262,11 @@ def _fake_env(tmp_path, **extra) -> dict:
     return env
 
 
+def _srun_mpi() -> str:
+    """srun's PMI plugin for the MPI family mpi4py was built against (docs/mpi_families.md)."""
+    return "--mpi=pmix" if launcher.family() == "Open MPI" else "--mpi=pmi2"
+
+
 def _srun_args(tmp_path) -> list[str]:
     return (tmp_path / "srun.args").read_text().splitlines()
 
@@ -270,7 +276,7 @@ def test_script_arguments_fake_srun(tmp_path):
     r = _run(["bash", SCRIPT, "job.toml", "--set", "epochs=5", "-o", "m.h5"], cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stderr
     a = _srun_args(tmp_path)
-    assert a[0] == "--mpi=pmi2"                      # real ranks from PyPI's mpich
+    assert a[0] == _srun_mpi()                       # the plugin of mpi4py's MPI family
     i = a.index("mpidl")
     assert a[i + 1:] == ["train", "job.toml", "--set", "epochs=5", "-o", "m.h5"]
 
@@ -293,7 +299,7 @@ def test_script_arguments_fake_srun(tmp_path):
         assert r.returncode == 0, r.stderr
         a = _srun_args(tmp_path)
         assert a[-2:] == ["-o", want], a
-        assert ("--mpi=pmi2" in a) == ("MPIDL_SRUN_MPI" not in extra), a
+        assert (_srun_mpi() in a) == ("MPIDL_SRUN_MPI" not in extra), a
 
     # mpidl's exit status passes through; only 75 requeues
     r = _run(["bash", SCRIPT, "job.toml"], cwd=tmp_path, env=dict(env, FAKE_RC="2"))

@@ -17,11 +17,11 @@ from ..data.datainfo import build_datainfo, check_columns
 from ..data.frame import Frame
 from ..data.hdf5 import block_range
 from ..errors import UserError
+from ..launch_env import env_local_ranks
 from ..model.footprint import require_training_memory
 from ..model.state import Model
 from ..params import (check_restart, replicates_data, restart_params, sanitize,
                       validate_for_data)
-from ..threads import local_ranks
 from .evaluate import ScoreSet
 
 
@@ -107,7 +107,7 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
     model, notes = comm.call_agreed(make)
     if model is not None:
         comm.call_agreed(require_training_memory, model.layout, model.dinfo, model.params,
-                         threads, local_ranks())
+                         threads, env_local_ranks())
         return model, notes
     # statistics add the ranks' rows: with replicated data one rank's copy is the whole frame
     stats_comm = SerialComm() if reads_all_rows(params, comm) else comm
@@ -117,7 +117,7 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
             params.training_frame)
     p, notes = sanitize(params, dinfo.classification, dinfo.nclasses, comm.size)
     comm.call_agreed(require_training_memory, Model.layout_for(p, dinfo), dinfo, p, threads,
-                     local_ranks())
+                     env_local_ranks())
     if p.seed == -1:
         p = p.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy % (2**62))))
     return Model.create(p, dinfo, model_id), notes

@@ -15,7 +15,7 @@ import subprocess
 import h5py
 import pytest
 from harness import completed, fingerprint, mpidl_argv, refused, run, temp_files
-from launcher import mpirun_argv
+from launcher import forwards_sigterm, mpirun_argv
 from shared_inputs import inputs, write_job
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.mpi_skip]
@@ -129,11 +129,19 @@ def test_signal_during_final_model_write(signum, ranks, work, tmp_path):
     # "memory per rank" is printed just before the final write
     proc = _signal_when(["train", job, "-o", model], tmp_path, "memory per rank", signum,
                         ranks=ranks)
-    completed(proc)
-    assert "the model is complete" in proc.stdout
+    if ranks is None or forwards_sigterm():
+        completed(proc)
+        assert "the model is complete" in proc.stdout
+    else:  # Open MPI's mpirun: SIGKILL 1 s after SIGTERM, exit 1 (docs/mpi_families.md);
+        # the rename is atomic: no model, or a whole one (a SIGKILLed temp file is removed
+        # by the next write to that path)
+        assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+        if not model.exists():
+            return
     with h5py.File(model, "r") as f:
         assert f["buf"].shape[0] > 512 * 512
-    assert temp_files(tmp_path) == []
+    if ranks is None or forwards_sigterm():
+        assert temp_files(tmp_path) == []
 
 
 def _long_job(work, folder):
