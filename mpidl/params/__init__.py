@@ -6,11 +6,11 @@ One module per job:
   restart rule, origin, mpidl notes) and the enum choices;
 - ``text``: values and names as messages write them; ``coerce``: one value to its kind and
   range; ``values``: ``Params``, the immutable set of all values;
-- ``validate``: H2O's ``DeepLearningParameters.validate`` (``validate`` without data,
+- ``validation``: H2O's ``DeepLearningParameters.validate`` (``validate`` without data,
   ``validate_for_data`` with the response type);
 - ``auto``: what AUTO / Automatic mean (distribution, loss, stopping metric);
-- ``sanitize``: H2O's ``Sanity.modifyParms`` (the parameters the trainer uses, one note per
-  change) and ``replicates_data``;
+- ``rewrites``: ``sanitize``, H2O's ``Sanity.modifyParms`` (the parameters the trainer uses,
+  one note per change), and ``replicates_data``;
 - ``restart``: H2O's ``Sanity.checkpoint`` / ``Sanity.update`` (``check_restart``,
   ``restart_params``);
 - ``jobfile``: ``load_job`` (TOML job file + ``--set key=value``) and ``parse_override``;
@@ -26,8 +26,8 @@ from .declare import DEFAULTS, FLOAT_MAX, KINDS, PARAM_BY_NAME, PARAMS
 from .docs import describe_markdown
 from .jobfile import load_job, parse_override
 from .restart import check_restart, restart_params
-from .sanitize import replicates_data, sanitize
-from .validate import validate, validate_for_data
+from .rewrites import replicates_data, sanitize
+from .validation import validate, validate_for_data
 from .values import Params
 
 __all__ = ["DEFAULTS", "FLOAT_MAX", "KINDS", "PARAMS", "PARAM_BY_NAME", "Params", "check_restart",

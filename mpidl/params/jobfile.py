@@ -17,7 +17,7 @@ from mpidl.errors import UserError
 
 from .coerce import unknown_parameter
 from .declare import NOTES_WHEN_SET, PARAM_BY_NAME
-from .validate import validate
+from .validation import validate
 from .values import Params
 
 _PATH_PARAMS = ("training_frame", "validation_frame", "checkpoint")
