@@ -11,9 +11,9 @@ import numpy as np
 from numba import njit, prange
 
 from .fpmode import denormals_off, restore
-from .minibatch import (add_bias_activate, assemble_input, layer_views, output_activation,
-                        thread_pool)
+from .minibatch import add_bias_activate, assemble_input, layer_views, output_activation
 from .online import forward, layer_offsets, set_input
+from .pool import run_slices
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -95,10 +95,5 @@ def predict_blocks(buf, units, mult, woff, boff, act, out_kind, ratios, input_dr
     args = (out, buf, units, mult, woff, boff, act, out_kind, ratios, input_dropout, num_start,
             nums, cats)
     nthreads = max(1, min(nthreads, -(-n // block)))
-    if nthreads == 1:
-        _predict_slice(*args, 0, n, block)
-        return out
-    bounds = [(n * t // nthreads, n * (t + 1) // nthreads) for t in range(nthreads)]
-    for fu in [thread_pool(nthreads).submit(_predict_slice, *args, lo, hi, block) for lo, hi in bounds]:
-        fu.result()
+    run_slices(lambda t, lo, hi: _predict_slice(*args, lo, hi, block), nthreads, n)
     return out
