@@ -242,9 +242,12 @@ class _Workspace:
         self.ones = np.ones(max(n_z), dt)     # max_w2: every unit was updated in the batch
 
 
-def _train_slice(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
-                 nums, cats, y, order, lo, hi, batch, seed, stride):
+def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, stride):
     """One Hogwild thread: rows ``order[lo:hi]`` in batches of ``batch``; returns rows done."""
+    units, mult, woff, boff, act, out_kind, ratios = net
+    loss, opt, hp = objective
+    nums, cats, y = rows
+    units = [int(u) for u in units]
     nl = len(units) - 1
     weights, biases = layer_views(buf, units, mult, woff, boff)
     n_z = [w.shape[1] for w in weights]
@@ -293,17 +296,13 @@ def _train_slice(buf, center, units, mult, woff, boff, act, out_kind, loss, opt,
     return hi - lo
 
 
-def train_minibatch(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
-                    nums, cats, y, order, batch, nthreads, seeds):
+def train_minibatch(net, objective, buf, center, rows, order, batch, nthreads, seeds):
     """Hogwild over mini-batches: ``nthreads`` threads, each a contiguous slice of ``order``.
 
-    Arguments as ``online.train_hogwild`` plus ``batch`` (rows per mini-batch); ``units``,
-    ``woff``, ``boff``: int64 arrays; ``seeds``: int64[nthreads].  Returns rows processed.
+    Arguments as ``online.train_hogwild`` plus ``batch`` (rows per mini-batch); ``seeds``:
+    int64[nthreads].  Returns rows processed.
     """
-    units = [int(u) for u in units]
-    n = order.shape[0]
-    args = (buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios, nums,
-            cats, y, order)
-    done = run_slices(lambda t, lo, hi: _train_slice(*args, lo, hi, batch, int(seeds[t]),
-                                                     nthreads), nthreads, n)
+    done = run_slices(lambda t, lo, hi: _train_slice(net, objective, buf, center, rows, order,
+                                                     lo, hi, batch, int(seeds[t]), nthreads),
+                      nthreads, order.shape[0])
     return sum(done)

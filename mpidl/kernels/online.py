@@ -302,13 +302,17 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
 
 
 @njit(cache=True, error_model="numpy")
-def train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
-                nums, cats, y, order, start, stop, seed, stride):
+def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, stride):
     """Train rows ``order[start:stop]`` sequentially on the shared ``buf``; one Hogwild thread.
 
-    ``seed``: this thread's stream seed; ``stride``: number of threads (for the annealing
-    estimate of global progress).  Returns the number of rows processed.
+    ``net``, ``objective``, ``rows``: the bundles of ``bundles.py``; ``center``: consensus
+    buffer (elastic averaging) or a 1-element dummy; ``seed``: this thread's stream seed;
+    ``stride``: number of threads (for the annealing estimate of global progress).  Returns
+    the number of rows processed.
     """
+    units, mult, woff, boff, act, out_kind, ratios = net
+    loss, opt, hp = objective
+    nums, cats, y = rows
     nl = units.shape[0] - 1
     aoff, zoff = layer_offsets(units, mult)
     dt = buf.dtype
@@ -350,17 +354,17 @@ def train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, 
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def train_hogwild(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
-                  nums, cats, y, order, nthreads, seeds):
+def train_hogwild(net, objective, buf, center, rows, order, nthreads, seeds):
     """Hogwild: ``nthreads`` threads each train a contiguous slice of ``order`` on shared ``buf``.
 
-    seeds: int64[nthreads] per-thread RNG streams.  Returns rows processed (int64).
+    Arguments as ``train_chunk``; seeds: int64[nthreads] per-thread RNG streams.  Returns rows
+    processed (int64).
     """
     n = order.shape[0]
     done = np.zeros(nthreads, dtype=np.int64)
     for t in prange(nthreads):
         lo = n * t // nthreads
         hi = n * (t + 1) // nthreads
-        done[t] = train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp,
-                              ratios, nums, cats, y, order, lo, hi, seeds[t], nthreads)
+        done[t] = train_chunk(net, objective, buf, center, rows, order, lo, hi, seeds[t],
+                              nthreads)
     return done.sum()
