@@ -49,6 +49,7 @@ def main():
     from numba import set_num_threads
 
     from mpidl.comm import SerialComm
+    from mpidl.kernels.bundles import Net, Objective, Rows
     from mpidl.kernels.minibatch import train_minibatch
     from mpidl.kernels.online import train_chunk, train_hogwild
     from mpidl.kernels.scoring import predict_blocks, predict_rows
@@ -62,19 +63,18 @@ def main():
     t = Trainer(params, SerialComm(), a.threads, str(common.WORKDIR / "profile.h5"), "profile",
                 log=lambda *x, **k: None)
     m, shard = t.model, t.shard
-    units, mult, woff, boff, act, out_kind, ratios = m.net_args()
-    hp = m.hyper(m.huber_delta, m.processed)
+    net = Net(*m.net_args())
+    units, mult = net.units, net.mult
+    objective = Objective(m.loss_code(), m.optimizer_code(), m.hyper(m.huber_delta, m.processed))
+    rows = Rows(shard.nums, shard.cats, shard.y)
     n = min(a.rows, shard.n)
     order = np.arange(n, dtype=np.int64)
     buf = m.buf.copy()
     seeds = np.arange(a.threads, dtype=np.int64)
-    kargs = lambda b: (b, np.zeros(1, b.dtype), units, mult, woff, boff, act, out_kind,  # noqa
-                       m.loss_code(), m.optimizer_code(), hp, ratios, shard.nums, shard.cats,
-                       shard.y, order)
+    kargs = lambda b: (net, objective, b, np.zeros(1, b.dtype), rows, order)  # noqa
     rows_in = (shard.nums[:n], shard.cats[:n])
     set_num_threads(1)
-    fwd = _time(lambda: predict_rows(buf, units, mult, woff, boff, act, out_kind, ratios, 0.0,
-                                     m.dinfo.num_start, *rows_in, 1)) / n
+    fwd = _time(lambda: predict_rows(net, buf, 0.0, m.dinfo.num_start, *rows_in, 1)) / n
     train1 = _time(lambda: train_chunk(*kargs(buf), 0, n, 1, 1)) / n
     set_num_threads(a.threads)
     hog = _time(lambda: train_hogwild(*kargs(buf), a.threads, seeds)) / n
@@ -84,8 +84,7 @@ def main():
     mb_args[-1] = order_mb
     mb = _time(lambda: train_minibatch(*mb_args, 128, a.threads, seeds)) / mb_rows
     n_score = min(10000, shard.n)
-    score = _time(lambda: predict_blocks(buf, units, mult, woff, boff, act, out_kind, ratios, 0.0,
-                                         m.dinfo.num_start, shard.nums[:n_score],
+    score = _time(lambda: predict_blocks(net, buf, 0.0, m.dinfo.num_start, shard.nums[:n_score],
                                          shard.cats[:n_score], a.threads), reps=1) / n_score
 
     # non-zero source activations per row (input and hidden layers) from the test-time pass

@@ -11,6 +11,7 @@ import numpy as np
 
 from mpidl.kernels import codes as C
 from mpidl.kernels import minibatch, online, scoring
+from mpidl.kernels import bundles
 from mpidl.model.network import Layout, activation_code, init_buffer
 
 from reference import Config, Net
@@ -55,13 +56,18 @@ def hyper(cfg: Config, processed: float, num_start: int) -> np.ndarray:
     return hp
 
 
-def _net_args(lay: Layout, cfg: Config):
+def _net(lay: Layout, cfg: Config) -> bundles.Net:
     woff, boff = lay.offsets()
     ratios = np.zeros(max(1, lay.n_layers - 1))
     ratios[:len(cfg.hidden_dropout)] = cfg.hidden_dropout
-    return (np.array(lay.units, dtype=np.int64), lay.mult, woff, boff,
-            activation_code(cfg.activation), C.OUT_SOFTMAX if cfg.classification else C.OUT_LINEAR,
-            ratios)
+    return bundles.Net(np.array(lay.units, dtype=np.int64), lay.mult, woff, boff,
+                       activation_code(cfg.activation),
+                       C.OUT_SOFTMAX if cfg.classification else C.OUT_LINEAR, ratios)
+
+
+def _objective(cfg: Config, processed: float, num_start: int) -> bundles.Objective:
+    return bundles.Objective(_LOSS[cfg.loss], _OPT[cfg.optimizer],
+                             hyper(cfg, processed, num_start))
 
 
 def to_net(lay: Layout, buf: np.ndarray) -> Net:
@@ -100,29 +106,25 @@ def train_online(buf, lay, cfg, data, stop: int, seed: int = 7, processed: float
     """Online Hogwild kernel on one thread (reproducible mode): rows ``order[0:stop]`` of
     ``data = (nums, cats, y, order, num_start)`` on ``buf`` in place."""
     nums, cats, y, order, num_start = data
-    units, mult, woff, boff, act, out_kind, ratios = _net_args(lay, cfg)
     c = np.zeros(1, buf.dtype) if center is None else center
-    return online.train_hogwild(buf, c, units, mult, woff, boff, act, out_kind,
-                                _LOSS[cfg.loss], _OPT[cfg.optimizer],
-                                hyper(cfg, processed, num_start), ratios, nums, cats, y,
-                                np.ascontiguousarray(order[:stop]), 1, np.array([seed]))
+    return online.train_hogwild(_net(lay, cfg), _objective(cfg, processed, num_start), buf, c,
+                                bundles.Rows(nums, cats, y), np.ascontiguousarray(order[:stop]),
+                                1, np.array([seed]))
 
 
 def train_minibatch(buf, lay, cfg, data, stop: int, batch: int, seed: int = 7,
                     processed: float = 0, center=None) -> int:
     """Mini-batch kernel, one thread, batches of ``batch``: rows ``order[0:stop]``."""
     nums, cats, y, order, num_start = data
-    units, mult, woff, boff, act, out_kind, ratios = _net_args(lay, cfg)
     c = np.zeros(1, buf.dtype) if center is None else center
-    return minibatch.train_minibatch(buf, c, units, mult, woff, boff, act, out_kind,
-                                     _LOSS[cfg.loss], _OPT[cfg.optimizer],
-                                     hyper(cfg, processed, num_start), ratios, nums, cats, y,
-                                     order[:stop], batch, 1, np.array([seed]))
+    return minibatch.train_minibatch(_net(lay, cfg), _objective(cfg, processed, num_start), buf,
+                                     c, bundles.Rows(nums, cats, y), order[:stop], batch, 1,
+                                     np.array([seed]))
 
 
 def score(buf, lay, cfg, nums, cats, num_start: int, blocks: bool = False) -> np.ndarray:
     """Test-time outputs float64[n, n_out] from the row or the block scoring kernel."""
-    args = (buf, *_net_args(lay, cfg), cfg.input_dropout, num_start, nums, cats)
+    args = (_net(lay, cfg), buf, cfg.input_dropout, num_start, nums, cats)
     if blocks:
         return scoring.predict_blocks(*args, 1, block=4)
     return scoring.predict_rows(*args, 1)

@@ -12,6 +12,7 @@ import pytest
 
 from mpidl.kernels import codes as C
 from mpidl.kernels import minibatch, online, scoring
+from mpidl.kernels.bundles import Net, Objective, Rows
 from mpidl.model.network import Layout, activation_code, init_buffer
 
 import kernel_driver as KD
@@ -43,7 +44,7 @@ def _kernel_and_fd_gradients(activation, classification, loss, train, nums, cats
                              fast_mode=False, l1=1e-3, l2=1e-2):
     """(kernel gradient, central-difference gradient) of the mean objective over the rows.
 
-    ``train(buf, net_args, loss, hp)`` applies one plain-rate step to ``buf`` in place.
+    ``train(buf, (net, objective, rows))`` applies one plain-rate step to ``buf`` in place.
     """
     lay, buf, hp = _setup(activation, classification, fast_mode, l1, l2)
     woff, boff = lay.offsets()
@@ -60,7 +61,7 @@ def _kernel_and_fd_gradients(activation, classification, loss, train, nums, cats
         return R.mean_objective(KD.to_net(lay, b), cfg, X, y)
 
     after = buf.copy()
-    train(after, net + (loss, C.OPT_PLAIN, hp, ratios, nums, cats, y))
+    train(after, (Net(*net, ratios), Objective(loss, C.OPT_PLAIN, hp), Rows(nums, cats, y)))
     g_kernel = (buf - after) / hp[C.HP_RATE]
     g_fd = np.zeros(lay.n_params)
     h = 1e-6
@@ -78,7 +79,8 @@ def _online_gradients(activation, classification, loss, fast_mode=False, l1=1e-3
     y = np.array([2.0 if classification else 0.8])
 
     def train(buf, args):
-        online.train_chunk(buf, np.zeros(1), *args, np.array([0]), 0, 1, 7, 1)
+        net, objective, rows = args
+        online.train_chunk(net, objective, buf, np.zeros(1), rows, np.array([0]), 0, 1, 7, 1)
     return _kernel_and_fd_gradients(activation, classification, loss, train, nums, cats, y,
                                     fast_mode, l1, l2)
 
@@ -114,10 +116,11 @@ def _one_step_against_formula(opt, hp, step, slots=2, center_shift=None):
         pull = hp[C.HP_EA_LAMBDA] * center_shift
     expected = {woff[1]: step(w2, g_out * h + pull, 1), boff[1]: step(b2, g_out + pull, 1),
                 woff[0]: step(w1, g_hidden * x + pull, 0), boff[0]: step(b1, g_hidden + pull, 0)}
-    online.train_chunk(buf, center, np.array(lay.units, dtype=np.int64), lay.mult, woff,
-                       boff, activation_code("Tanh"), C.OUT_LINEAR, C.LOSS_QUADRATIC,
-                       opt, hp, np.zeros(1), np.array([[x]]),
-                       np.zeros((1, 0), dtype=np.int32), np.array([y]), np.array([0]), 0, 1, 1, 1)
+    net = Net(np.array(lay.units, dtype=np.int64), lay.mult, woff, boff,
+              activation_code("Tanh"), C.OUT_LINEAR, np.zeros(1))
+    rows = Rows(np.array([[x]]), np.zeros((1, 0), dtype=np.int32), np.array([y]))
+    online.train_chunk(net, Objective(C.LOSS_QUADRATIC, opt, hp), buf, center, rows,
+                       np.array([0]), 0, 1, 1, 1)
     for idx, want in expected.items():
         assert buf[idx] == pytest.approx(want, rel=1e-12)
     return buf[lay.n_params:]
@@ -269,8 +272,9 @@ def _batch_and_fd_gradients(activation, classification, loss):
     y = np.array([2.0, 0.0, 1.0, 2.0, 1.0, 0.0]) if classification else rng.uniform(0.2, 2, 6)
 
     def train(buf, args):
-        assert minibatch.train_minibatch(buf, np.zeros(1), *args, np.arange(6), 6, 1,
-                                         np.array([7])) == 6
+        net, objective, rows = args
+        assert minibatch.train_minibatch(net, objective, buf, np.zeros(1), rows, np.arange(6), 6,
+                                         1, np.array([7])) == 6
     return _kernel_and_fd_gradients(activation, classification, loss, train, nums, cats, y)
 
 
@@ -305,13 +309,13 @@ def test_minibatch_hogwild_threads_learn_a_separable_problem():
     nums = rng.normal(size=(2000, 4)).astype(np.float32)
     y = (nums[:, 0] + nums[:, 1] > 0).astype(np.float32)
     cats = np.zeros((2000, 0), dtype=np.int32)
-    args = (units, mult, woff, boff, C.ACT_TANH, C.OUT_SOFTMAX, C.LOSS_CROSSENTROPY,
-            C.OPT_ADADELTA, hp, np.zeros(1), nums, cats, y)
+    net = Net(units, mult, woff, boff, C.ACT_TANH, C.OUT_SOFTMAX, np.zeros(1))
+    objective = Objective(C.LOSS_CROSSENTROPY, C.OPT_ADADELTA, hp)
     for it in range(5):
-        minibatch.train_minibatch(buf, np.zeros(1, np.float32), *args,
-                                  rng.permutation(2000), 16, 2, np.array([it, it + 100]))
-    out = scoring.predict_rows(buf, units, mult, woff, boff, C.ACT_TANH, C.OUT_SOFTMAX,
-                               np.zeros(1), 0.0, 0, nums, cats, 1)
+        minibatch.train_minibatch(net, objective, buf, np.zeros(1, np.float32),
+                                  Rows(nums, cats, y), rng.permutation(2000), 16, 2,
+                                  np.array([it, it + 100]))
+    out = scoring.predict_rows(net, buf, 0.0, 0, nums, cats, 1)
     assert np.mean(out.argmax(1) != y) < 0.03
 
 
@@ -323,10 +327,9 @@ def test_minibatch_max_w2_bounds_every_unit():
     nums = rng.normal(size=(64, 6)).astype(np.float32)
     weights, _ = minibatch.layer_views(buf, lay.units, mult, woff, boff)
     assert max((w.astype(np.float64) ** 2).sum(0).max() for w in weights) > 2.0
-    minibatch.train_minibatch(buf, np.zeros(1, np.float32), units, mult, woff, boff, C.ACT_RELU,
-                              C.OUT_SOFTMAX, C.LOSS_CROSSENTROPY, C.OPT_ADADELTA, hp, np.zeros(1),
-                              nums, np.zeros((64, 0), np.int32),
-                              rng.integers(0, 3, 64).astype(np.float32), np.arange(64), 32, 1,
-                              np.array([3]))
+    rows = Rows(nums, np.zeros((64, 0), np.int32), rng.integers(0, 3, 64).astype(np.float32))
+    minibatch.train_minibatch(Net(units, mult, woff, boff, C.ACT_RELU, C.OUT_SOFTMAX, np.zeros(1)),
+                              Objective(C.LOSS_CROSSENTROPY, C.OPT_ADADELTA, hp), buf,
+                              np.zeros(1, np.float32), rows, np.arange(64), 32, 1, np.array([3]))
     for w in weights:
         assert (w.astype(np.float64) ** 2).sum(0).max() <= 2.0 * (1 + 1e-5)

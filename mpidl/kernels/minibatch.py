@@ -22,21 +22,21 @@ input and hidden dropout draw one mask per row, as online.  Annealing and moment
 count samples, as online.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
 
-from .codes import (ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV,
-                    F_ONE_RHO, F_RHO, F_ZERO, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
-                    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_SOFTMAX, F_BETA1, F_ONE_BETA1,
-                    F_BETA2, F_ONE_BETA2)
-from .approx import approx_sqrt
+from .codes import (ACT_MAXOUT, ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_MAXW2,
+                    F_NESTEROV, F_ONE_RHO, F_RHO, F_ZERO, HP_INPUT_DROPOUT, HP_NUM_START,
+                    HP_PROCESSED, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_SOFTMAX, F_BETA1,
+                    F_ONE_BETA1, F_BETA2, F_ONE_BETA2)
 from .fpmode import denormals_off, restore
-from .online import _adam, _max_w2, optimizer_width, output_gradient, step_rates, typed_scalars
+from .pool import run_slices
 from .rng import next_float, seed_state
+from .rules import (FASTMATH, adadelta, adam, elastic, hidden_slope_times, hidden_value,
+                    max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient,
+                    regularized, softmax, step_rates, typed_scalars)
 
-_FM = {"nsz", "arcp", "contract", "afn", "reassoc"}
+_FM = FASTMATH
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -72,15 +72,16 @@ def add_bias_activate(z, bias, a, keep, act, ratio, train, state):
             z[i, k] += bias[k]
     n_a = a.shape[1]
     for i in range(b):
+        # one loop per activation (the code a constant), so each loop vectorizes
         if act == ACT_RELU:
             for k in range(n_a):
-                a[i, k] = max(z[i, k], 0.0)
+                a[i, k] = hidden_value(ACT_RELU, z[i, k], z[i, k])
         elif act == ACT_TANH:
             for k in range(n_a):
-                a[i, k] = np.tanh(z[i, k])
+                a[i, k] = hidden_value(ACT_TANH, z[i, k], z[i, k])
         else:
             for k in range(n_a):
-                a[i, k] = max(z[i, 2 * k], z[i, 2 * k + 1])
+                a[i, k] = hidden_value(ACT_MAXOUT, z[i, 2 * k], z[i, 2 * k + 1])
         if ratio > 0.0 and train:
             for k in range(n_a):
                 kept = next_float(state) >= ratio
@@ -98,16 +99,9 @@ def output_activation(z, bias, out, out_kind):
     b, n = z.shape
     for i in range(b):
         if out_kind == OUT_SOFTMAX:
-            m = z[i, 0] + bias[0]
             for k in range(n):
                 z[i, k] += bias[k]
-                m = max(m, z[i, k])
-            s = 0.0
-            for k in range(n):
-                out[i, k] = np.exp(z[i, k] - m)
-                s += out[i, k]
-            for k in range(n):
-                out[i, k] /= s
+            softmax(z[i], out[i], n)
         else:
             out[i, 0] = z[i, 0] + bias[0]
 
@@ -115,7 +109,7 @@ def output_activation(z, bias, out, out_kind):
 @njit(fastmath=_FM, **_OPTS)
 def output_layer(z, bias, out, g, out_kind, loss, y, order, lo, hp):
     """Output activations into ``out`` and dE/dz / b into ``g`` (per row as
-    ``online.output_gradient``); b = rows in the batch."""
+    ``rules.output_gradient``); b = rows in the batch."""
     output_activation(z, bias, out, out_kind)
     b, n = z.shape
     scale = 1.0 / b
@@ -132,12 +126,10 @@ def hidden_gradient(e, a, z, keep, g, act, dropout):
     for i in range(b):
         for k in range(n):
             ek = e[i, k] if (dropout == 0.0 or keep[i, k] != 0) else 0.0
-            if act == ACT_RELU:
-                g[i, k] = ek if a[i, k] > 0.0 else 0.0
-            elif act == ACT_TANH:
-                g[i, k] = ek * (1.0 - a[i, k] * a[i, k])
+            if act != ACT_MAXOUT:
+                g[i, k] = hidden_slope_times(act, ek, a[i, k])
             else:
-                win = 0 if z[i, 2 * k] >= z[i, 2 * k + 1] else 1
+                win = maxout_winner(z[i, 2 * k], z[i, 2 * k + 1])
                 g[i, 2 * k + win] = ek
                 g[i, 2 * k + 1 - win] = 0.0
 
@@ -151,30 +143,17 @@ def column_sums(g, out):
             out[k] += g[i, k]
 
 
-@njit(inline="always", fastmath=_FM, error_model="numpy")
-def _reg(gk, wk, l1, l2, zero):
-    """Batch gradient plus l1 sign(w) + l2 w."""
-    return gk + l2 * wk + (l1 if wk > zero else (-l1 if wk < zero else zero))
-
-
-@njit(inline="always", fastmath=_FM, error_model="numpy")
-def _adadelta(w, s1, s2, k, gk, rho, one_rho, eps):
-    eg2 = rho * s1[k] + one_rho * gk * gk
-    dx = approx_sqrt((s2[k] + eps) / (eg2 + eps)) * gk
-    s1[k] = eg2
-    s2[k] = rho * s2[k] + one_rho * dx * dx
-    w[k] -= dx
-
-
-@njit(inline="always", fastmath=_FM, error_model="numpy")
-def _momentum(w, v, k, gk, lr, mom, nesterov):
-    if nesterov:
-        v1 = mom * v[k] - gk
-        w[k] += lr * v1
+@njit(inline="always", error_model="numpy")
+def _momentum_loop(w, v, c, grad, lr, mom, nesterov, ea, l1, l2, lam, zero):
+    """The momentum step over a flat block (``_step``'s loop; ``nesterov`` a constant)."""
+    if ea:
+        for k in range(w.shape[0]):
+            gk = elastic(regularized(grad[k], w[k], l1, l2, zero), w[k], c[k], lam)
+            v[k], w[k] = momentum(w[k], gk, v[k], lr, mom, nesterov)
     else:
-        v1 = -lr * gk
-        w[k] += v1 + mom * v[k]
-    v[k] = v1
+        for k in range(w.shape[0]):
+            gk = regularized(grad[k], w[k], l1, l2, zero)
+            v[k], w[k] = momentum(w[k], gk, v[k], lr, mom, nesterov)
 
 
 @njit(fastmath=_FM, **_OPTS)
@@ -189,40 +168,38 @@ def _step(w, s1, s2, c, grad, opt, f, lr, mom, ea):
         rho, one_rho, eps = f[F_RHO], f[F_ONE_RHO], f[F_EPS]
         if ea:
             for k in range(n):
-                gk = _reg(grad[k], w[k], l1, l2, zero) + lam * (w[k] - c[k])
-                _adadelta(w, s1, s2, k, gk, rho, one_rho, eps)
+                gk = elastic(regularized(grad[k], w[k], l1, l2, zero), w[k], c[k], lam)
+                s1[k], s2[k], w[k] = adadelta(w[k], gk, s1[k], s2[k], rho, one_rho, eps)
         else:
             for k in range(n):
-                _adadelta(w, s1, s2, k, _reg(grad[k], w[k], l1, l2, zero), rho, one_rho, eps)
+                gk = regularized(grad[k], w[k], l1, l2, zero)
+                s1[k], s2[k], w[k] = adadelta(w[k], gk, s1[k], s2[k], rho, one_rho, eps)
     elif opt == OPT_ADAM:
         b1, one_b1, b2, one_b2 = f[F_BETA1], f[F_ONE_BETA1], f[F_BETA2], f[F_ONE_BETA2]
         eps = f[F_EPS]
         if ea:
             for k in range(n):
-                gk = _reg(grad[k], w[k], l1, l2, zero) + lam * (w[k] - c[k])
-                s1[k], s2[k], w[k] = _adam(w[k], gk, s1[k], s2[k], lr, b1, one_b1, b2, one_b2,
-                                           eps)
+                gk = elastic(regularized(grad[k], w[k], l1, l2, zero), w[k], c[k], lam)
+                s1[k], s2[k], w[k] = adam(w[k], gk, s1[k], s2[k], lr, b1, one_b1, b2, one_b2,
+                                          eps)
         else:
             for k in range(n):
-                gk = _reg(grad[k], w[k], l1, l2, zero)
-                s1[k], s2[k], w[k] = _adam(w[k], gk, s1[k], s2[k], lr, b1, one_b1, b2, one_b2,
-                                           eps)
+                gk = regularized(grad[k], w[k], l1, l2, zero)
+                s1[k], s2[k], w[k] = adam(w[k], gk, s1[k], s2[k], lr, b1, one_b1, b2, one_b2,
+                                          eps)
     elif opt == OPT_MOMENTUM:
-        nesterov = f[F_NESTEROV] != zero
-        if ea:
-            for k in range(n):
-                gk = _reg(grad[k], w[k], l1, l2, zero) + lam * (w[k] - c[k])
-                _momentum(w, s1, k, gk, lr, mom, nesterov)
+        # one loop per form (H2O's or Nesterov's), so each loop holds one formula
+        if f[F_NESTEROV] != zero:
+            _momentum_loop(w, s1, c, grad, lr, mom, True, ea, l1, l2, lam, zero)
         else:
-            for k in range(n):
-                _momentum(w, s1, k, _reg(grad[k], w[k], l1, l2, zero), lr, mom, nesterov)
+            _momentum_loop(w, s1, c, grad, lr, mom, False, ea, l1, l2, lam, zero)
     else:
         if ea:
             for k in range(n):
-                w[k] -= lr * (_reg(grad[k], w[k], l1, l2, zero) + lam * (w[k] - c[k]))
+                w[k] -= lr * elastic(regularized(grad[k], w[k], l1, l2, zero), w[k], c[k], lam)
         else:
             for k in range(n):
-                w[k] -= lr * _reg(grad[k], w[k], l1, l2, zero)
+                w[k] -= lr * regularized(grad[k], w[k], l1, l2, zero)
 
 
 @njit(**_OPTS)
@@ -269,9 +246,12 @@ class _Workspace:
         self.ones = np.ones(max(n_z), dt)     # max_w2: every unit was updated in the batch
 
 
-def _train_slice(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
-                 nums, cats, y, order, lo, hi, batch, seed, stride):
+def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, stride):
     """One Hogwild thread: rows ``order[lo:hi]`` in batches of ``batch``; returns rows done."""
+    units, mult, woff, boff, act, out_kind, ratios = net
+    loss, opt, hp = objective
+    nums, cats, y = rows
+    units = [int(u) for u in units]
     nl = len(units) - 1
     weights, biases = layer_views(buf, units, mult, woff, boff)
     n_z = [w.shape[1] for w in weights]
@@ -309,8 +289,8 @@ def _train_slice(buf, center, units, mult, woff, boff, act, out_kind, loss, opt,
                 column_sums(g, ws.db[l])
                 apply_update(buf, center, woff[l], ws.dw[l], opt, f, lr[l], mom)
                 if max_w2 < 3.4e38:
-                    _max_w2(buf, woff[l], int(units[l]), n_z[l], ws.ones, True, f[F_MAXW2],
-                            ws.r2)
+                    max_w2_rescale(buf, woff[l], int(units[l]), n_z[l], ws.ones, True,
+                                   f[F_MAXW2], ws.r2)
                 apply_update(buf, center, boff[l], ws.db[l], opt, f, lr[l], mom)
                 if l > 0:
                     hidden_gradient(ws.e[l][:b], ws.a[l][:b], ws.z[l - 1][:b],
@@ -320,32 +300,13 @@ def _train_slice(buf, center, units, mult, woff, boff, act, out_kind, loss, opt,
     return hi - lo
 
 
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def thread_pool(nthreads: int) -> ThreadPoolExecutor:
-    """A process-wide pool of ``nthreads`` kernel threads (made once, reused)."""
-    pool = _POOLS.get(nthreads)
-    if pool is None:
-        pool = _POOLS[nthreads] = ThreadPoolExecutor(nthreads, thread_name_prefix="mpidl-kernel")
-    return pool
-
-
-def train_minibatch(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
-                    nums, cats, y, order, batch, nthreads, seeds):
+def train_minibatch(net, objective, buf, center, rows, order, batch, nthreads, seeds):
     """Hogwild over mini-batches: ``nthreads`` threads, each a contiguous slice of ``order``.
 
-    Arguments as ``online.train_hogwild`` plus ``batch`` (rows per mini-batch); ``units``,
-    ``woff``, ``boff``: int64 arrays; ``seeds``: int64[nthreads].  Returns rows processed.
+    Arguments as ``online.train_hogwild`` plus ``batch`` (rows per mini-batch); ``seeds``:
+    int64[nthreads].  Returns rows processed.
     """
-    units = [int(u) for u in units]
-    n = order.shape[0]
-    args = (buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios, nums,
-            cats, y, order)
-    bounds = [(n * t // nthreads, n * (t + 1) // nthreads) for t in range(nthreads)]
-    if nthreads == 1:
-        return _train_slice(*args, 0, n, batch, int(seeds[0]), 1)
-    pool = thread_pool(nthreads)
-    futures = [pool.submit(_train_slice, *args, lo, hi, batch, int(seeds[t]), nthreads)
-               for t, (lo, hi) in enumerate(bounds)]
-    return sum(fu.result() for fu in futures)
+    done = run_slices(lambda t, lo, hi: _train_slice(net, objective, buf, center, rows, order,
+                                                     lo, hi, batch, int(seeds[t]), nthreads),
+                      nthreads, order.shape[0])
+    return sum(done)

@@ -22,19 +22,20 @@ import numpy as np
 from numba import njit, prange
 
 from .codes import (
-    F_EPS, F_FAST, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV, F_ONE, F_ONE_RHO, F_RHO, F_SIZE, F_ZERO,
-    ACT_MAXOUT, ACT_RELU, ACT_TANH, HP_ANNEAL, HP_DECAY, HP_EA_LAMBDA, HP_EPS, HP_FAST_MODE,
-    HP_HUBER_DELTA, HP_INPUT_DROPOUT, HP_L1, HP_L2, HP_MAX_W2, HP_MOM_RAMP, HP_MOM_STABLE,
-    HP_MOM_START, HP_NESTEROV, HP_NUM_START, HP_PROCESSED, HP_QUANTILE_ALPHA, HP_RATE, HP_RHO,
-    HP_TWEEDIE_POWER, LOSS_ABSOLUTE, LOSS_CROSSENTROPY, LOSS_GAMMA, LOSS_HUBER, LOSS_POISSON,
-    LOSS_QUADRATIC, LOSS_QUANTILE, LOSS_TWEEDIE, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN,
-    OUT_SOFTMAX, F_BETA1, F_ONE_BETA1, F_BETA2, F_ONE_BETA2, HP_BETA1, HP_BETA2,
+    F_EPS, F_FAST, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV, F_ONE, F_ONE_RHO, F_RHO, F_ZERO,
+    ACT_MAXOUT, ACT_RELU, HP_FAST_MODE, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
+    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_SOFTMAX, F_BETA1, F_ONE_BETA1, F_BETA2,
+    F_ONE_BETA2,
 )
-from .approx import approx_sqrt
 from .fpmode import denormals_off, restore
 from .rng import next_float, seed_state
+from .rules import (
+    FASTMATH, adadelta, adam, channels, elastic, hidden_slope_times, hidden_value,
+    max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient, regularized,
+    softmax, step_rates, typed_scalars,
+)
 
-_FM = {"nsz", "arcp", "contract", "afn", "reassoc"}
+_FM = FASTMATH
 
 
 @njit(cache=True, error_model="numpy")
@@ -104,6 +105,7 @@ def _activate(z, a, keep, nz, units_out, act, ratio, fast_mode, train, state):
     activation 0).  Scoring scales activations by ``1 - ratio`` (weight-scaling rule).
     """
     cnt = 0
+    c = channels(act)
     for k in range(units_out):
         kept = True
         if train and ratio > 0.0:
@@ -112,12 +114,7 @@ def _activate(z, a, keep, nz, units_out, act, ratio, fast_mode, train, state):
         if not kept:
             a[k] = 0.0
             continue
-        if act == ACT_TANH:
-            v = np.tanh(z[k])
-        elif act == ACT_RELU:
-            v = z[k] if z[k] > 0.0 else 0.0
-        else:
-            v = z[2 * k] if z[2 * k] >= z[2 * k + 1] else z[2 * k + 1]
+        v = hidden_value(act, z[c * k], z[c * k + c - 1])
         if not train:
             v *= 1.0 - ratio
         a[k] = v
@@ -125,20 +122,6 @@ def _activate(z, a, keep, nz, units_out, act, ratio, fast_mode, train, state):
             nz[cnt] = k
             cnt += 1
     return cnt
-
-
-@njit(cache=True, fastmath=_FM, error_model="numpy")
-def _softmax(z, p, n):
-    m = z[0]
-    for k in range(1, n):
-        if z[k] > m:
-            m = z[k]
-    s = 0.0
-    for k in range(n):
-        p[k] = np.exp(z[k] - m)
-        s += p[k]
-    for k in range(n):
-        p[k] /= s
 
 
 @njit(cache=True, error_model="numpy")
@@ -160,85 +143,9 @@ def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz,
                                    nz[aoff[l + 1]:aoff[l + 2]], units[l + 1], act, ratios[l],
                                    fast_mode, train, state)
         elif out_kind == OUT_SOFTMAX:
-            _softmax(zl, a[aoff[l + 1]:aoff[l + 2]], n_out)
+            softmax(zl, a[aoff[l + 1]:aoff[l + 2]], n_out)
         else:
             a[aoff[l + 1]] = zl[0]
-
-
-@njit(cache=True, fastmath=_FM, error_model="numpy")
-def output_gradient(out, g, n_out, out_kind, loss, y, hp):
-    """dE/dz of the output layer into ``g[n_out]`` for target ``y`` (spec 3.1).
-
-    Objectives: CrossEntropy -log p_y; Quadratic (softmax) 1/2 sum (p - t)^2 with the full
-    softmax Jacobian; linear: gaussian (f-y)^2, laplace |f-y|, huber (delta = hp), quantile
-    pinball, poisson / gamma / tweedie deviance with log link (f is the link-space output).
-    """
-    if out_kind == OUT_SOFTMAX:
-        t = int(y)
-        if loss == LOSS_CROSSENTROPY:
-            for k in range(n_out):
-                g[k] = out[k] - (1.0 if k == t else 0.0)
-        else:
-            s = 0.0
-            for k in range(n_out):
-                s += (out[k] - (1.0 if k == t else 0.0)) * out[k]
-            for k in range(n_out):
-                g[k] = out[k] * ((out[k] - (1.0 if k == t else 0.0)) - s)
-        return
-    f = out[0]
-    if loss == LOSS_QUADRATIC:
-        g[0] = 2.0 * (f - y)
-    elif loss == LOSS_ABSOLUTE:
-        g[0] = 1.0 if f > y else -1.0
-    elif loss == LOSS_HUBER:
-        d = hp[HP_HUBER_DELTA]
-        if abs(y - f) <= d:
-            g[0] = 2.0 * (f - y)
-        else:
-            g[0] = 2.0 * d if f >= y else -2.0 * d
-    elif loss == LOSS_QUANTILE:
-        alpha = hp[HP_QUANTILE_ALPHA]
-        g[0] = -alpha if y > f else 1.0 - alpha
-    elif loss == LOSS_POISSON:
-        g[0] = 2.0 * (min(1e19, np.exp(f)) - y)
-    elif loss == LOSS_GAMMA:
-        g[0] = 2.0 * (1.0 - y * min(1e19, np.exp(-f)))
-    elif loss == LOSS_TWEEDIE:
-        p = hp[HP_TWEEDIE_POWER]
-        g[0] = 2.0 * (min(1e19, np.exp(f * (2.0 - p))) - y * min(1e19, np.exp(f * (1.0 - p))))
-
-
-@njit(inline="always", fastmath=_FM, error_model="numpy")
-def _grad(wk, gk, aj, l1, l2, zero):
-    """Gradient of one weight: g * a + l1 sign(w) + l2 w."""
-    return gk * aj + l2 * wk + (l1 if wk > zero else (-l1 if wk < zero else zero))
-
-
-@njit(inline="always", fastmath=_FM, error_model="numpy")
-def _adadelta(wk, grad, e0, d0, rho, one_rho, eps):
-    """One ADADELTA step (spec 4.1): returns (E[g^2], E[dx^2], w) after the update."""
-    eg2 = rho * e0 + one_rho * grad * grad
-    dx = approx_sqrt((d0 + eps) / (eg2 + eps)) * grad
-    return eg2, rho * d0 + one_rho * dx * dx, wk - dx
-
-
-@njit(inline="always", fastmath=_FM, error_model="numpy")
-def _adam(wk, grad, m0, v0, lr, b1, one_b1, b2, one_b2, eps):
-    """One Adam step with the bias correction folded into ``lr``: returns (m, v, w) after it."""
-    m1 = b1 * m0 + one_b1 * grad
-    v1 = b2 * v0 + one_b2 * grad * grad
-    return m1, v1, wk - lr * m1 / (np.sqrt(v1) + eps)
-
-
-@njit(inline="always", fastmath=_FM, error_model="numpy")
-def _momentum(wk, grad, v0, lr, mom, nesterov):
-    """Manual rate with momentum (spec 4.2): returns (v, w) after the step; Nesterov-style
-    accumulating velocity, or H2O's one-step form."""
-    if nesterov:
-        v1 = mom * v0 - grad
-        return v1, wk + lr * v1
-    v1 = -lr * grad
-    return v1, wk + v1 + mom * v0
 
 
 # How _update_rows picks its rows: the listed non-zero sources, every source, or the bias.
@@ -283,32 +190,32 @@ def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src
             for k in range(n):
                 wk, gk, t0, u0 = w[j, k], g[k], s1[j, k], s2[j, k]
                 acc += gk * wk
-                grad = _grad(wk, gk, aj, l1, l2, zero)
+                grad = regularized(gk * aj, wk, l1, l2, zero)
                 if ea:
-                    grad += lam * (wk - c[j, k])
+                    grad = elastic(grad, wk, c[j, k], lam)
                 if opt == OPT_ADADELTA:
-                    t1, u1, w1 = _adadelta(wk, grad, t0, u0, rho, one_rho, eps)
+                    t1, u1, w1 = adadelta(wk, grad, t0, u0, rho, one_rho, eps)
                 else:
-                    t1, u1, w1 = _adam(wk, grad, t0, u0, lr, b1, one_b1, b2, one_b2, eps)
+                    t1, u1, w1 = adam(wk, grad, t0, u0, lr, b1, one_b1, b2, one_b2, eps)
                 upd = (gk != zero) | noshortcut
                 s1[j, k], s2[j, k], w[j, k] = (t1, u1, w1) if upd else (t0, u0, wk)
         elif opt == OPT_MOMENTUM:
             for k in range(n):
                 wk, gk, v0 = w[j, k], g[k], s1[j, k]
                 acc += gk * wk
-                grad = _grad(wk, gk, aj, l1, l2, zero)
+                grad = regularized(gk * aj, wk, l1, l2, zero)
                 if ea:
-                    grad += lam * (wk - c[j, k])
-                v1, w1 = _momentum(wk, grad, v0, lr, mom, nesterov)
+                    grad = elastic(grad, wk, c[j, k], lam)
+                v1, w1 = momentum(wk, grad, v0, lr, mom, nesterov)
                 upd = (gk != zero) | noshortcut
                 s1[j, k], w[j, k] = (v1, w1) if upd else (v0, wk)
         else:
             for k in range(n):
                 wk, gk = w[j, k], g[k]
                 acc += gk * wk
-                grad = _grad(wk, gk, aj, l1, l2, zero)
+                grad = regularized(gk * aj, wk, l1, l2, zero)
                 if ea:
-                    grad += lam * (wk - c[j, k])
+                    grad = elastic(grad, wk, c[j, k], lam)
                 upd = (gk != zero) | noshortcut
                 w[j, k] = (wk - lr * grad) if upd else wk
         if hidden_src:
@@ -327,31 +234,6 @@ def _slots(buf, center, ea, width, p, off, n_in, n_out):
     # own memory keeps the loops free of a failing overlap check between ``w`` and ``c``
     c = matrix(center, off, n_in, n_out) if ea else matrix(center, 0, 1, 1)
     return w, s1, s2, c
-
-
-@njit(cache=True, fastmath=_FM, error_model="numpy")
-def _max_w2(buf, wo, n_in, n_out, gl, every, max_w2, r2):
-    """Rescale each updated destination unit whose incoming squared norm exceeds max_w2 (spec 4.6).
-
-    Updated: ``gl[k] != 0``, or ``every`` unit when fast_mode's shortcut is off (H2O's bprop
-    visits and rescales every unit then, Neurons.java ``bprop`` / ``rescale_weights``).
-    """
-    w = matrix(buf, wo, n_in, n_out)
-    r2[:n_out] = 0.0
-    for j in range(n_in):
-        for k in range(n_out):
-            r2[k] += w[j, k] * w[j, k]
-    any_big = False
-    for k in range(n_out):
-        if (gl[k] != 0.0 or every) and r2[k] > max_w2:
-            r2[k] = np.sqrt(max_w2 / r2[k])
-            any_big = True
-        else:
-            r2[k] = 1.0
-    if any_big:
-        for j in range(n_in):
-            for k in range(n_out):
-                w[j, k] *= r2[k]
 
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
@@ -394,7 +276,7 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
             _update_rows(w, s1, s2, c, ROWS_LISTED, nzl, nnz[l], al, kl, el, hidden_src, gl, f,
                          opt, lr, mom, noshortcut, ea, fast)
         if max_w2 < 3.4e38:
-            _max_w2(buf, wo, n_in, n_out, gl, noshortcut, max_w2, r2)
+            max_w2_rescale(buf, wo, n_in, n_out, gl, noshortcut, max_w2, r2)
         # biases: a row with source activation 1 (their own gradient; H2O feeds the weights'
         # mean g^2 to the bias ADADELTA state, a quirk)
         bw, bs1, bs2, bc = _slots(buf, center, ea, width, n_params, boff[l], 1, n_out)
@@ -410,81 +292,27 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
                         gp[2 * j + 1] = 0.0
                     else:
                         gp[j] = 0.0
-                elif act == ACT_TANH:
-                    gp[j] = el[j] * (1.0 - al[j] * al[j])
-                elif act == ACT_RELU:
-                    gp[j] = el[j] if al[j] > 0.0 else 0.0
+                elif act != ACT_MAXOUT:
+                    gp[j] = hidden_slope_times(act, el[j], al[j])
                 else:
                     zp = z[zoff[l - 1]:zoff[l]]
-                    win = 0 if zp[2 * j] >= zp[2 * j + 1] else 1
+                    win = maxout_winner(zp[2 * j], zp[2 * j + 1])
                     gp[2 * j + win] = el[j]
                     gp[2 * j + 1 - win] = 0.0
 
 
 @njit(cache=True, error_model="numpy")
-def optimizer_width(opt):
-    """1 + optimizer slots per parameter: the buffer holds this many blocks of n_params."""
-    return 3 if (opt == OPT_ADADELTA or opt == OPT_ADAM) else (2 if opt == OPT_MOMENTUM else 1)
-
-
-@njit(cache=True, error_model="numpy")
-def typed_scalars(hp, buf):
-    """The update rules' scalars in ``buf``'s dtype (float32 arithmetic in the hot loops)."""
-    f = np.zeros(F_SIZE, dtype=buf.dtype)
-    f[F_RHO] = hp[HP_RHO]
-    f[F_ONE_RHO] = 1.0 - hp[HP_RHO]
-    f[F_EPS] = hp[HP_EPS]
-    f[F_L1] = hp[HP_L1]
-    f[F_L2] = hp[HP_L2]
-    f[F_LAM] = hp[HP_EA_LAMBDA]
-    f[F_ONE] = 1.0
-    f[F_NESTEROV] = hp[HP_NESTEROV]
-    f[F_FAST] = hp[HP_FAST_MODE]
-    f[F_MAXW2] = min(hp[HP_MAX_W2], 3.4028234e38)
-    f[F_BETA1] = hp[HP_BETA1]
-    f[F_ONE_BETA1] = 1.0 - hp[HP_BETA1]
-    f[F_BETA2] = hp[HP_BETA2]
-    f[F_ONE_BETA2] = 1.0 - hp[HP_BETA2]
-    return f
-
-
-@njit(cache=True, error_model="numpy")
-def step_rates(hp, opt, n_layers, processed, batch, lr_layer):
-    """Per-layer step sizes and momentum for the update after ``processed`` samples, taken in
-    mini-batches of ``batch`` rows (1 online): ``_rates``, times Adam's bias correction
-    sqrt(1 - beta2^t) / (1 - beta1^t) at step t = processed / batch + 1 under Adam."""
-    mom = _rates(hp, n_layers, processed, lr_layer)
-    if opt == OPT_ADAM:
-        t = processed / batch + 1.0
-        corr = np.sqrt(1.0 - hp[HP_BETA2] ** t) / (1.0 - hp[HP_BETA1] ** t)
-        for l in range(n_layers):
-            lr_layer[l] *= corr
-    return mom
-
-
-@njit(cache=True, error_model="numpy")
-def _rates(hp, n_layers, processed, lr_layer):
-    """Manual per-layer rates (annealed) and the ramped momentum at ``processed`` samples."""
-    anneal = 1.0 + hp[HP_ANNEAL] * processed
-    r = hp[HP_RATE]
-    ramp = hp[HP_MOM_RAMP]
-    start = hp[HP_MOM_START]
-    mom = start
-    if ramp > 0.0:
-        mom = start + (hp[HP_MOM_STABLE] - start) * min(processed, ramp) / ramp
-    for l in range(n_layers):
-        lr_layer[l] = r * hp[HP_DECAY] ** l / anneal * (1.0 - mom)
-    return mom
-
-
-@njit(cache=True, error_model="numpy")
-def train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
-                nums, cats, y, order, start, stop, seed, stride):
+def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, stride):
     """Train rows ``order[start:stop]`` sequentially on the shared ``buf``; one Hogwild thread.
 
-    ``seed``: this thread's stream seed; ``stride``: number of threads (for the annealing
-    estimate of global progress).  Returns the number of rows processed.
+    ``net``, ``objective``, ``rows``: the bundles of ``bundles.py``; ``center``: consensus
+    buffer (elastic averaging) or a 1-element dummy; ``seed``: this thread's stream seed;
+    ``stride``: number of threads (for the annealing estimate of global progress).  Returns
+    the number of rows processed.
     """
+    units, mult, woff, boff, act, out_kind, ratios = net
+    loss, opt, hp = objective
+    nums, cats, y = rows
     nl = units.shape[0] - 1
     aoff, zoff = layer_offsets(units, mult)
     dt = buf.dtype
@@ -526,17 +354,17 @@ def train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, 
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def train_hogwild(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp, ratios,
-                  nums, cats, y, order, nthreads, seeds):
+def train_hogwild(net, objective, buf, center, rows, order, nthreads, seeds):
     """Hogwild: ``nthreads`` threads each train a contiguous slice of ``order`` on shared ``buf``.
 
-    seeds: int64[nthreads] per-thread RNG streams.  Returns rows processed (int64).
+    Arguments as ``train_chunk``; seeds: int64[nthreads] per-thread RNG streams.  Returns rows
+    processed (int64).
     """
     n = order.shape[0]
     done = np.zeros(nthreads, dtype=np.int64)
     for t in prange(nthreads):
         lo = n * t // nthreads
         hi = n * (t + 1) // nthreads
-        done[t] = train_chunk(buf, center, units, mult, woff, boff, act, out_kind, loss, opt, hp,
-                              ratios, nums, cats, y, order, lo, hi, seeds[t], nthreads)
+        done[t] = train_chunk(net, objective, buf, center, rows, order, lo, hi, seeds[t],
+                              nthreads)
     return done.sum()

@@ -11,18 +11,19 @@ import numpy as np
 from numba import njit, prange
 
 from .fpmode import denormals_off, restore
-from .minibatch import (add_bias_activate, assemble_input, layer_views, output_activation,
-                        thread_pool)
+from .minibatch import add_bias_activate, assemble_input, layer_views, output_activation
 from .online import forward, layer_offsets, set_input
+from .pool import run_slices
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def predict_rows(buf, units, mult, woff, boff, act, out_kind, ratios, input_dropout,
-                 num_start, nums, cats, nthreads):
+def predict_rows(net, buf, input_dropout, num_start, nums, cats, nthreads):
     """Network outputs for every row: float64[n, units[-1]] (probabilities or link-space f).
 
-    nums: float32[n, n_num] transformed numerics; cats: int32[n, n_cat] one-hot slots or -1.
+    net: ``bundles.Net``; nums: float32[n, n_num] transformed numerics (the first at input
+    unit ``num_start``); cats: int32[n, n_cat] one-hot slots or -1.
     """
+    units, mult, woff, boff, act, out_kind, ratios = net
     n = nums.shape[0]
     nl = units.shape[0] - 1
     n_out = units[nl]
@@ -53,8 +54,10 @@ def predict_rows(buf, units, mult, woff, boff, act, out_kind, ratios, input_drop
     return out
 
 
-def _predict_slice(out, buf, units, mult, woff, boff, act, out_kind, ratios, input_dropout,
-                   num_start, nums, cats, lo, hi, block):
+def _predict_slice(out, net, buf, input_dropout, num_start, nums, cats, lo, hi, block):
+    """Rows [lo, hi) of ``predict_blocks`` into ``out``, ``block`` rows per product."""
+    units, mult, woff, boff, act, out_kind, ratios = net
+    units = [int(u) for u in units]
     nl = len(units) - 1
     weights, biases = layer_views(buf, units, mult, woff, boff)
     n_z = [w.shape[1] for w in weights]
@@ -82,23 +85,15 @@ def _predict_slice(out, buf, units, mult, woff, boff, act, out_kind, ratios, inp
         restore(mode)
 
 
-def predict_blocks(buf, units, mult, woff, boff, act, out_kind, ratios, input_dropout,
-                   num_start, nums, cats, nthreads, block=256):
+def predict_blocks(net, buf, input_dropout, num_start, nums, cats, nthreads, block=256):
     """Test-time network outputs float64[n, units[-1]], ``block`` rows per matrix product.
 
     The dense counterpart of ``scoring.predict_rows`` (same arguments and results up to
     float rounding), much faster on wide layers; threads take contiguous row ranges.
     """
-    units = [int(u) for u in units]
     n = nums.shape[0]
-    out = np.empty((n, units[-1]), dtype=np.float64)
-    args = (out, buf, units, mult, woff, boff, act, out_kind, ratios, input_dropout, num_start,
-            nums, cats)
+    out = np.empty((n, int(net.units[-1])), dtype=np.float64)
+    args = (out, net, buf, input_dropout, num_start, nums, cats)
     nthreads = max(1, min(nthreads, -(-n // block)))
-    if nthreads == 1:
-        _predict_slice(*args, 0, n, block)
-        return out
-    bounds = [(n * t // nthreads, n * (t + 1) // nthreads) for t in range(nthreads)]
-    for fu in [thread_pool(nthreads).submit(_predict_slice, *args, lo, hi, block) for lo, hi in bounds]:
-        fu.result()
+    run_slices(lambda t, lo, hi: _predict_slice(*args, lo, hi, block), nthreads, n)
     return out

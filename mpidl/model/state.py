@@ -120,14 +120,13 @@ class Model:
     # -------------------------------------------------------------- prediction
     def raw_output(self, nums, cats, threads: int, buf=None) -> np.ndarray:
         """Network outputs float64[n, n_out] (softmax probabilities or link-space output)."""
+        from ..kernels.bundles import Net
         from ..kernels.scoring import predict_blocks, predict_rows
-        units, mult, woff, boff, act, out_kind, ratios = self.net_args()
         b = self.buf if buf is None else buf
         # wide layers: dense matrix products; small nets: the row kernel (less per-call cost)
         predict = predict_blocks if self.n_params >= _DENSE_SCORING_PARAMS else predict_rows
-        return predict(b, units, mult, woff, boff, act, out_kind, ratios,
-                       float(self.params.input_dropout_ratio), self.dinfo.num_start, nums, cats,
-                       max(1, int(threads)))
+        return predict(Net(*self.net_args()), b, float(self.params.input_dropout_ratio),
+                       self.dinfo.num_start, nums, cats, max(1, int(threads)))
 
     def to_response_scale(self, f: np.ndarray) -> np.ndarray:
         """Regression: link-space output -> prediction in original response units."""

@@ -84,11 +84,10 @@ def _thread_seeds(seed: int, iteration: int, rank: int, threads: int, part: int 
 def _train_local(model, buf, center, shard, order, threads, seeds, hp):
     """Run the Hogwild kernel (online, or mini-batch when mini_batch_size > 1) over ``order``
     with the hyper-parameters ``hp`` (``Control.kernel_hyper``); returns rows processed."""
+    from ..kernels.bundles import Net, Objective, Rows
     from ..kernels.online import train_chunk, train_hogwild
-    units, mult, woff, boff, act, out_kind, ratios = model.net_args()
-    args = (buf, center, units, mult, woff, boff, act, out_kind, model.loss_code(),
-            model.optimizer_code(), hp, ratios, shard.nums, shard.cats, shard.y,
-            order)
+    args = (Net(*model.net_args()), Objective(model.loss_code(), model.optimizer_code(), hp),
+            buf, center, Rows(shard.nums, shard.cats, shard.y), order)
     batch = int(model.params.mini_batch_size)
     if batch > 1:
         from ..kernels.minibatch import train_minibatch
