@@ -28,11 +28,12 @@ from ..params import resolve_stopping_metric
 from . import calibrate, evaluate, threadcount
 from .averaging import ModelCopies, iteration_counts
 from .control import Control, share
+from .fill import train_while_waiting
 from .periodic import check_export_dir
 from .progress import memory_line, memory_summary, notes_to_print
 from .root import RootState, runtime_capped
 from .rows import RowPlan, auto_shuffle, importance_weights, rank_shares
-from .schedule import fill_chunk_rows, fill_limit, initial_tspi
+from .schedule import fill_limit, initial_tspi
 from .setup import (build_model, global_rows, make_shard, open_training, training_score_set,
                     validation_score_set)
 from .signals import SignalFlag
@@ -227,39 +228,17 @@ class Trainer:
         if self.fill:
             limit = (fill_limit(order.shape[0], self.rows, p.epochs, m.processed, m.tspi,
                                 self.trainers) if self._trains() else 0)
-            extra, seconds = self._train_while_waiting(rng, hp, n_local, t_compute, limit)
+
+            def more(rows, part):
+                seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads, part)
+                return _train_local(m, copies.local, copies.center, self.shard, rows,
+                                    self.threads, seeds, hp)
+            unit = self.threads * max(1, int(p.mini_batch_size))
+            extra, seconds = train_while_waiting(comm, self.plan, rng, limit, n_local,
+                                                 t_compute, unit, more)
             n_local += extra
             t_compute += seconds
         return Work(t_it, n_local, t_compute)
-
-    def _train_while_waiting(self, rng, hp, share_rows: int, share_seconds: float,
-                             limit: int) -> tuple[int, float]:
-        """train_while_waiting: start a barrier without waiting, and until every rank has
-        reached it train more rows of this rank's shard (a fresh random pass, at most ``limit``)
-        in kernel calls of ~5 ms, checking the barrier between calls.  A collective: every rank
-        calls it, also one that trains nothing.  share_rows, share_seconds: the rows and kernel
-        seconds of this rank's share of the iteration (for the call size).  Returns (extra rows
-        trained, kernel seconds)."""
-        m, p, comm, copies = self.model, self.model.params, self.comm, self.copies
-        pending = comm.ibarrier()
-        if limit == 0 or share_rows == 0 or pending.done():
-            pending.wait()
-            return 0, 0.0
-        order = self.plan.order(limit, rng, shuffle=True)
-        unit = self.threads * max(1, int(p.mini_batch_size))
-        chunk = fill_chunk_rows(share_seconds / share_rows, unit, share_rows, order.shape[0])
-        pos = rows = part = 0
-        seconds = 0.0
-        while pos < order.shape[0] and not pending.done():
-            part += 1
-            seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads, part)
-            t0 = time.perf_counter()
-            rows += _train_local(m, copies.local, copies.center, self.shard,
-                                 order[pos:pos + chunk], self.threads, seeds, hp)
-            seconds += time.perf_counter() - t0
-            pos += chunk
-        pending.wait()
-        return rows, seconds
 
     # ------------------------------------------------------------------ average
     def _average(self, work: Work, raised: bool) -> Counts:
