@@ -8,11 +8,16 @@ it lives in the same buffer.
 Elastic averaging (EASGD): each rank keeps its own local model across iterations; the
 consensus ``x~`` is updated as ``x~ = beta * mean_i(x_i) + (1 - beta) * x~_prev`` (the mean
 alone the first time) and is the model that is scored and saved.  Local models are not reset.
+
+``ModelCopies`` holds a rank's copies for one run (the kernels train ``local``; ``center`` is
+the elastic-averaging consensus the kernels pull towards) and combines them.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .periodic import gather_local_models, restore_local_model
 
 
 def iteration_counts(comm, n_local: int, signal: bool, compute_seconds: float,
@@ -60,3 +65,35 @@ def elastic_average(comm, local: np.ndarray, consensus: np.ndarray, n_local: int
     else:
         consensus *= (1.0 - beta)
         consensus += beta * scratch
+
+
+class ModelCopies:
+    """This rank's model copies for one run of ``model`` (a rank's only state besides its shard).
+
+    Model averaging: ``local`` is the model's own buffer and ``center`` an unused float32[1].
+    Elastic averaging: ``local`` is this rank's own model (from a checkpoint that holds one per
+    rank, else a copy of the model) and ``center`` the model's buffer, the consensus.
+    """
+
+    def __init__(self, model, comm):
+        buf, self.comm = model.buf, comm
+        self.elastic = bool(model.params.elastic_averaging)
+        self.beta = float(model.params.elastic_averaging_moving_rate)
+        self.local = buf.copy() if self.elastic else buf
+        self.center = buf if self.elastic else np.zeros(1, dtype=buf.dtype)
+        self.scratch = np.empty_like(buf) if self.elastic else None
+        self.first = not (self.elastic and restore_local_model(model, comm, self.local))
+
+    def combine(self, n_local: int, contributors: int) -> None:
+        """The model averaging or elastic averaging of the iteration (a collective)."""
+        if self.elastic:
+            elastic_average(self.comm, self.local, self.center, n_local, contributors,
+                            self.beta, self.first, self.scratch)
+            self.first = False
+        else:
+            average_models(self.comm, self.local, n_local, contributors)
+
+    def gather(self) -> np.ndarray | None:
+        """Elastic averaging: every rank's local model on rank 0 (float32[nranks, n]) for a
+        checkpoint; None otherwise and on the other ranks.  A collective."""
+        return gather_local_models(self.comm, self.local) if self.elastic else None

@@ -43,6 +43,21 @@ def score(model, data: ScoreSet, out: np.ndarray, comm) -> dict:
                               quantile_alpha=p.quantile_alpha, comm=comm)
 
 
+def score_model(model, train_set: ScoreSet, valid_set: ScoreSet | None, comm,
+                threads: int) -> tuple[dict, dict | None]:
+    """Every rank scores its rows of the sampled frames (a collective): the model's training
+    and validation metrics (also kept in the model), and with Huber loss its new delta, from
+    the training sample only, as H2O."""
+    sets = [s for s in (train_set, valid_set) if s is not None]
+    outs = [model.raw_output(s.nums, s.cats, threads) for s in sets]   # once per set
+    train_m = score(model, sets[0], outs[0], comm)
+    valid_m = score(model, sets[1], outs[1], comm) if valid_set else None
+    if model.params.loss == "Huber":
+        model.huber_delta = huber_delta(model, sets[0], outs[0], comm)
+    model.training_metrics, model.validation_metrics = train_m, (valid_m or {})
+    return train_m, valid_m
+
+
 def huber_delta(model, data: ScoreSet, out: np.ndarray, comm) -> float:
     """The huber_alpha quantile of |y - f| over every rank's ``data``, in training
     (standardized) units: the training delta, the same on every rank (``out``: this rank's

@@ -1,37 +1,42 @@
-"""The training loop (spec section 6.1): iterate Hogwild training, combine, score, decide.
+"""The training loop (spec section 6.1): per iteration, four named steps on every rank.
 
-Per iteration, on every rank: build this rank's row order, run the Hogwild kernel on the
-local model copy, one small allreduce (rows done, contributors, signals), one allreduce of
-the whole model buffer (average or elastic average).  Then, when H2O's clock on rank 0 says
-so, every rank scores its rows of the scoring samples (metrics from sums reduced over the
-ranks); rank 0 applies the stopping rules, keeps the best model, and broadcasts one decision
-that every rank acts on.  Only rank 0 writes files and prints progress.
+- train: this rank's rows of the iteration (``train/rows.py``) through the Hogwild kernel on
+  its model copy, then with train_while_waiting more rows until every rank is done;
+- average: one small allreduce (rows done, contributors, signals, seconds), then one allreduce
+  of the whole model buffer (model averaging or elastic averaging, ``train/averaging.py``);
+- decide: when H2O's clock on rank 0 says so, every rank scores its rows of the scoring
+  samples (metrics from sums reduced over the ranks); rank 0 applies the stopping rules,
+  keeps the best model and broadcasts one ``Control`` record that every rank acts on;
+- checkpoint: on a signal, or when the record says a periodic checkpoint is due.
+
+Then finish: the best model restored, scored and written.  Rank 0's state (clocks, tuner,
+progress lines, history and best-model rules) is one ``RootState`` (``train/root.py``); what
+a rank holds of its own is its model copies (``ModelCopies``) and its shard.  Only rank 0
+writes files and prints progress.
 """
 
 from __future__ import annotations
 
-import signal
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..checkpoint import write_model
 from ..errors import UserError
 from ..memory import current_rss_bytes, peak_rss_bytes, return_freed_memory_promptly
 from ..params import resolve_stopping_metric
-from ..stopping import ScoringClock
-from . import evaluate
-from .averaging import average_models, elastic_average, iteration_counts
-from .control import Control, initial_control, share
-from .periodic import (PeriodicCheckpoints, check_export_dir, export_finished, gather_local_models,
-                       interval_seconds, restore_local_model)
-from .progress import Progress, kept_line, notes_to_print, slurm_end_time
+from . import calibrate, evaluate, threadcount
+from .averaging import ModelCopies, iteration_counts
+from .control import Control, share
+from .fill import train_while_waiting
+from .periodic import check_export_dir
+from .progress import memory_line, memory_summary, notes_to_print
+from .root import RootState, runtime_capped
 from .rows import RowPlan, auto_shuffle, importance_weights, rank_shares
-from .schedule import (AutoTuner, calibration_rows, fill_chunk_rows, fill_limit, initial_tspi,
-                       time_capped_tspi)
+from .schedule import fill_limit, initial_tspi
 from .setup import (build_model, global_rows, make_shard, open_training, training_score_set,
                     validation_score_set)
-from .threadcount import candidates, describe, pick_threads
+from .signals import SignalFlag
 
 
 class TrainingDiverged(Exception):
@@ -42,36 +47,27 @@ class CheckpointedOnSignal(Exception):
     """A SIGTERM/SIGUSR1 reached some rank; the model was checkpointed for a resubmission."""
 
 
-class _SignalFlag:
-    """Records SIGTERM / SIGUSR1 so training can stop cleanly at the end of the iteration.
+@dataclass
+class Work:
+    """What the train step did on this rank: began at ``t_start`` (perf_counter seconds),
+    trained ``rows`` rows in ``seconds`` seconds of kernel calls."""
 
-    On leaving, SIGTERM gets its old handler back; SIGUSR1 (SLURM's warning before the time
-    limit) is ignored from then on unless something else had claimed it: once training is
-    over there is nothing left to checkpoint, and its default action would kill the rank
-    while it writes the final model."""
-
-    def __init__(self):
-        self.raised = False
-        self._old = {}
-
-    def __enter__(self):
-        for s in (signal.SIGTERM, signal.SIGUSR1):
-            self._old[s] = signal.signal(s, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.raised = True
-
-    def __exit__(self, *exc):
-        for s, h in self._old.items():
-            ignore = s == signal.SIGUSR1 and h in (signal.SIG_DFL, None)
-            # a handler that does nothing, not SIG_IGN: an ignored signal stays ignored in
-            # every process started afterwards (a shell cannot even trap it)
-            signal.signal(s, _ignore if ignore else h)
+    t_start: float
+    rows: int
+    seconds: float
 
 
-def _ignore(signum, frame):
-    """A signal handler that does nothing."""
+@dataclass
+class Counts:
+    """The iteration over all ranks (the average step's small allreduce): contributing ranks,
+    rows trained, whether any rank was signalled, kernel seconds summed, and the ranks' idle
+    seconds of the previous iteration summed."""
+
+    contributors: int
+    rows: int
+    signalled: bool
+    compute: float
+    idle: float
 
 
 def _thread_seeds(seed: int, iteration: int, rank: int, threads: int, part: int = 0) -> np.ndarray:
@@ -137,338 +133,192 @@ class Trainer:
                                             self.replicated)
         self.valid_set = validation_score_set(self.model, comm)
         self.metric = resolve_stopping_metric(p, self.model.dinfo.classification)
-        self.timed_out = False   # rank 0: max_runtime_secs reached (set before each scoring)
-        self.t_comm = self._measure_allreduce()
+        self.t_comm = calibrate.allreduce_seconds(comm, self.model.buf)
         self.model.comm_seconds = self.t_comm
         self.setup_seconds = time.perf_counter() - t0
-
-    def _measure_allreduce(self) -> float:
-        """Seconds of one allreduce of the model buffer (best of 3, slowest rank); 0 on one rank."""
-        if self.comm.size == 1:
-            return 0.0
-        scratch = np.zeros_like(self.model.buf)
-        return min(self.comm.timed_allreduce(scratch) for _ in range(3))
-
-    def _seconds_per_row(self, threads: int, seconds: float = 0.2) -> float:
-        """Measured seconds per training row with ``threads`` Hogwild threads (slowest rank).
-
-        Trains about ``seconds`` of rows (at most 2,000) on a throw-away copy of the model,
-        after one row that only warms the kernel up, so the model itself is untouched.
-        A collective: every rank calls it; a rank that does not train reports 0.
-        """
-        from numba import set_num_threads
-        m, shard = self.model, self.shard
-        k = calibration_rows(m.layout.units, shard.n, seconds) if self._trains() else 0
-        per_row = 0.0
-        if k > 0:
-            set_num_threads(threads)
-            scratch = m.buf.copy()
-            center = m.buf.copy() if m.params.elastic_averaging else np.zeros(1, m.buf.dtype)
-            seeds = _thread_seeds(m.params.seed, 0, self.comm.rank, threads)
-            hp = m.hyper(m.huber_delta, m.processed)
-            _train_local(m, scratch, center, shard, np.zeros(1, np.int64), threads, seeds, hp)
-            t0 = time.perf_counter()
-            _train_local(m, scratch, center, shard, np.arange(k, dtype=np.int64), threads,
-                         seeds, hp)
-            per_row = (time.perf_counter() - t0) / k
-        return float(self.comm.allreduce_max(np.array([per_row]))[0])
-
-    def _choose_threads(self) -> int:
-        """Threads per rank when the user gave none (``train/threadcount.py``): logs the
-        choice.  At most the threads this rank was given; one without measuring if that is 1."""
-        if not self.choose_threads:
-            return self.threads
-        if self.threads == 1:
-            why = "reproducible" if self.model.params.reproducible else "one core per rank"
-            self.log(describe({}, 1, why), flush=True)
-            return 1
-        measured = {n: self._seconds_per_row(n, 0.05) for n in candidates(self.threads)}
-        chosen = pick_threads(measured)
-        self.log(describe(measured, chosen), flush=True)
-        return chosen
-
-    def _train_while_waiting(self, local, center, rng, plan: RowPlan, hp, share_rows: int,
-                             share_seconds: float, limit: int) -> tuple[int, float]:
-        """train_while_waiting: start a barrier without waiting, and until every rank has
-        reached it train more rows of this rank's shard (a fresh random pass, at most ``limit``)
-        in kernel calls of ~5 ms, checking the barrier between calls.  A collective: every rank
-        calls it, also one that trains nothing.  share_rows, share_seconds: the rows and kernel
-        seconds of this rank's share of the iteration (for the call size).  Returns (extra rows
-        trained, kernel seconds)."""
-        m, p, comm = self.model, self.model.params, self.comm
-        pending = comm.ibarrier()
-        if limit == 0 or share_rows == 0 or pending.done():
-            pending.wait()
-            return 0, 0.0
-        order = plan.order(limit, rng, shuffle=True)
-        unit = self.threads * max(1, int(p.mini_batch_size))
-        chunk = fill_chunk_rows(share_seconds / share_rows, unit, share_rows, order.shape[0])
-        pos = rows = part = 0
-        seconds = 0.0
-        while pos < order.shape[0] and not pending.done():
-            part += 1
-            seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads, part)
-            t0 = time.perf_counter()
-            rows += _train_local(m, local, center, self.shard, order[pos:pos + chunk],
-                                 self.threads, seeds, hp)
-            seconds += time.perf_counter() - t0
-            pos += chunk
-        pending.wait()
-        return rows, seconds
-
-    def _row_plan(self) -> RowPlan:
-        """This rank's row scheduler for the run (a collective: the ranks' shares)."""
-        p, shard = self.model.params, self.shard
-        weights = importance_weights(shard.w)
-        shares = rank_shares(self.comm, shard.n, weights, self._trains(), self.replicated)
-        shuffle = auto_shuffle(bool(p.shuffle_training_data), self.replicated, self.comm.size,
-                               self.trainers, bool(p.reproducible), self.model.tspi, self.rows)
-        return RowPlan(shard.n, self.comm.rank, shares, shuffle, weights)
 
     def _trains(self) -> bool:
         """Whether this rank trains (in single_node_mode only rank 0 does)."""
         return self.comm.is_root or self.trainers > 1
 
-    # ------------------------------------------------------------------ scoring
-    def _score(self, record: bool = True) -> tuple[dict, dict | None]:
-        """Every rank scores its rows of the sampled frames (a collective); with ``record``,
-        rank 0 adds a history row and prints it."""
-        m, comm = self.model, self.comm
-        sets = [s for s in (self.train_set, self.valid_set) if s is not None]
-        outs = [m.raw_output(s.nums, s.cats, self.threads) for s in sets]   # once per set
-        train_m = evaluate.score(m, sets[0], outs[0], comm)
-        valid_m = evaluate.score(m, sets[1], outs[1], comm) if self.valid_set else None
-        if m.params.loss == "Huber":   # from the training sample only, as H2O
-            m.huber_delta = evaluate.huber_delta(m, sets[0], outs[0], comm)
-        m.training_metrics, m.validation_metrics = train_m, (valid_m or {})
-        if record and comm.is_root:
-            speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
-            row = evaluate.history_row(m, train_m, valid_m, speed)
-            m.history.append(row)
-            self.log(self.progress.line(row), flush=True)
-        return train_m, valid_m
-
-    def _decide(self, clock: ScoringClock, t_start: float, signalled: bool) -> Control:
-        """The control record for the next step, on every rank (a collective): when H2O's
-        clock says score, rank 0 says so first and every rank scores its rows."""
-        root = self.comm.is_root
-        first = self.comm.bcast_obj(self._before_scoring(clock, t_start, signalled)
-                                    if root else None)
-        verdict = first
-        if first[0] == "score":
-            t0 = time.perf_counter()
-            train_m, valid_m = self._score()
-            verdict = (self._after_scoring(clock, t0, signalled, train_m, valid_m)
-                       if root else None)
-        return share(self.comm, self._control(*verdict) if root else None)
-
-    # ------------------------------------------------------------------ rank 0
-    def _control(self, action: str, reason: str, dt: float) -> Control:
-        """The control record after an iteration's verdict (rank 0 only)."""
-        m = self.model
-        tspi = self.tuner.tspi(m.tspi) if self.tuner else self.tspi_plan
-        busy = m.train_seconds - m.scoring_seconds
-        tspi = self._time_capped(tspi, busy / m.processed if m.processed else 0.0)
-        due = action == "continue" and self.periodic.due(m.train_seconds)
-        return Control(action, tspi, m.huber_delta, m.processed, reason, dt, due)
-
-    def _time_capped(self, tspi: int, seconds_per_row: float) -> int:
-        """``tspi`` capped by the time max_runtime_secs leaves (H2O stops an iteration at the
-        time limit); seconds_per_row: measured, over all ranks (0: not known, no cap)."""
-        p, m = self.model.params, self.model
-        if p.max_runtime_secs <= 0 or seconds_per_row <= 0:
-            return tspi
-        return time_capped_tspi(tspi, p.max_runtime_secs - m.train_seconds, seconds_per_row)
-
-    def _before_scoring(self, clock: ScoringClock, t_start: float,
-                        signalled: bool) -> tuple[str, str, float]:
-        """(action, reason, 0): 'diverged', 'continue', or 'score' (the verdict then waits
-        for the metrics)."""
-        m, p = self.model, self.model.params
-        if not np.all(np.isfinite(m.params_view())):
-            return "diverged", "non-finite weights", 0.0
-        now = time.perf_counter()
-        m.train_seconds = self.base_seconds + (now - t_start)
-        self.timed_out = p.max_runtime_secs > 0 and m.train_seconds >= p.max_runtime_secs
-        final = m.epoch_counter >= p.epochs or signalled or self.timed_out
-        if not clock.should_score(now, final=final, score_each_iteration=p.score_each_iteration):
-            return "continue", "", 0.0
-        return "score", "", 0.0
-
-    def _after_scoring(self, clock: ScoringClock, t0: float, signalled: bool,
-                       train_m: dict, valid_m: dict | None) -> tuple[str, str, float]:
-        """(action, reason, scoring seconds): best model, scoring clock and stopping rules
-        after the scoring that began at ``t0``."""
-        m, p = self.model, self.model.params
-        loss = evaluate.best_loss(train_m, valid_m, self.metric)
-        if p.overwrite_with_best_model and loss < m.best_loss:
-            m.best_loss = loss
-            m.best_buf = m.buf.copy()
-            m.best_at = {"iteration": m.iterations, "epochs": m.epoch_counter,
-                         "samples": m.processed, "loss": loss}
-        dt = time.perf_counter() - t0
-        clock.record(t0, dt)
-        m.scoring_seconds += dt
-        if signalled:
-            return "signal", "signal", dt
-        series = evaluate.stopping_series(m.history, self.metric, self.valid_set is not None)
-        reason = evaluate.stop_reason(m, train_m, self.metric, series)
-        if not reason and self.timed_out:
-            reason = "max_runtime_secs"
-        return ("stop" if reason else "continue"), reason, dt
-
-    def _report_memory(self, per_rank) -> None:
-        """Keep and print each rank's peak RSS beside its data and the model's size (MB)."""
-        mb = lambda b: round(b / 2**20, 1)  # noqa: E731
-        m = self.model
-        m.memory = {"peak_rss_mb": [mb(r[0]) for r in per_rank],
-                    "data_read_mb": [mb(r[1]) for r in per_rank],
-                    "rss_at_start_mb": [mb(r[2]) for r in per_rank],
-                    "model_mb": mb(m.buf.nbytes)}
-        self.log("memory per rank (MB): peak RSS " + "/".join(
-            f"{x:.0f}" for x in m.memory["peak_rss_mb"]) + ", data read " + "/".join(
-            f"{x:.0f}" for x in m.memory["data_read_mb"]) + f", model {m.memory['model_mb']}, "
-            "at start " + "/".join(f"{x:.0f}" for x in m.memory["rss_at_start_mb"]), flush=True)
-
-    def _finish(self) -> None:
-        """Best-model restore (not after a timeout: H2O's rule), its metrics, write.  A
-        collective: the best model (kept on rank 0) is broadcast and every rank scores it.
-
-        A restored model keeps its own epochs and samples (those of the scoring that kept it);
-        the run's are in ``run_totals``.  Its metrics are scored again, without a history row
-        (the row of the scoring that kept it is already there)."""
-        m, p, comm = self.model, self.model.params, self.comm
-        restore, current = False, None
-        if comm.is_root:
-            current = evaluate.best_loss(m.training_metrics, m.validation_metrics or None,
-                                         self.metric)
-            m.run_totals = {"iterations": m.iterations, "epochs": m.epoch_counter,
-                            "samples": m.processed}
-            restore = bool(p.overwrite_with_best_model and m.stop_reason != "max_runtime_secs"
-                           and m.best_buf is not None and m.best_at and m.best_loss < current)
-            if restore:
-                m.buf[:] = m.best_buf
-        if comm.bcast_obj(restore):
-            comm.bcast_array(m.buf)
-            self._score(record=False)
-            if comm.is_root:
-                m.epoch_counter, m.processed = m.best_at["epochs"], m.best_at["samples"]
-                self.log(kept_line(m, self.metric, current), flush=True)
-        comm.call_root_agreed(self._write_final)
-
-    def _write_final(self) -> None:
-        """Rank 0: the model file, and its copy in export_checkpoints_dir."""
-        m = self.model
-        write_model(self.out_path, m)
-        exported = export_finished(m, m.params.export_checkpoints_dir)
-        if exported:
-            self.log(f"model exported to {exported} (export_checkpoints_dir)")
-
-    def _checkpoint_on_signal(self, local_bufs) -> None:
-        write_model(self.out_path, self.model, local_bufs)
-        self.say(f"signal received: checkpoint written to {self.out_path}; "
-                 f"resume with --set checkpoint={self.out_path}", flush=True)
-
-    # ------------------------------------------------------------------ all ranks
+    # ------------------------------------------------------------------ the loop
     def run(self):
         """Train to the end; returns the model on rank 0 (None elsewhere)."""
+        self._start()
+        d = share(self.comm, self.root.initial_control() if self.root else None)
+        with SignalFlag() as sig:
+            while True:
+                work = self._train(d)
+                counts = self._average(work, sig.raised)
+                d = self._decide(work, counts)
+                self._checkpoint(d)
+                if d.action == "stop":
+                    self.model.stop_reason = d.reason
+                    break
+            # still under the signal flag: a signal now is held until the model is written
+            self._finish(sig)
+        return self.model if self.comm.is_root else None
+
+    # ------------------------------------------------------------------ start
+    def _seconds_per_row(self, threads: int, seconds: float = 0.2) -> float:
+        """Measured seconds per training row with ``threads`` threads (``calibrate``)."""
+        m = self.model
+        seeds = _thread_seeds(m.params.seed, 0, self.comm.rank, threads)
+        hp = m.hyper(m.huber_delta, m.processed)
+
+        def train(buf, center, order):
+            return _train_local(m, buf, center, self.shard, order, threads, seeds, hp)
+        return calibrate.seconds_per_row(m, self.shard.n, self._trains(), self.comm, threads,
+                                         seconds, train)
+
+    def _choose_threads(self) -> int:
+        """Threads per rank: measured when the user gave none (``train/threadcount.py``)."""
+        if not self.choose_threads:
+            return self.threads
+        return threadcount.choose(self.threads, bool(self.model.params.reproducible),
+                                  self._seconds_per_row, self.log)
+
+    def _start(self) -> None:
+        """Before the first iteration (collectives): threads, the first iteration's rows, the
+        row scheduler, rank 0's state and this rank's model copies."""
         from numba import set_num_threads
-        comm, m, p, shard = self.comm, self.model, self.model.params, self.shard
+        comm, m, p = self.comm, self.model, self.model.params
         self.threads = self._choose_threads()
         set_num_threads(self.threads)
         timed = p.epochs > 0 and (p.train_samples_per_iteration == -2 or p.max_runtime_secs > 0)
         t_row = self._seconds_per_row(self.threads) if timed else 0.0
-        self.tspi_plan = initial_tspi(p.train_samples_per_iteration, self.rows, self.trainers,
-                                      self.replicated, p.epochs, t_row, self.t_comm,
-                                      p.target_ratio_comm_to_comp)
-        m.tspi = self._time_capped(self.tspi_plan, t_row / self.trainers)
-        self.tuner = (AutoTuner(self.rows, self.trainers, p.epochs, self.t_comm,
-                                p.target_ratio_comm_to_comp)
-                      if p.train_samples_per_iteration == -2 else None)
+        tspi_plan = initial_tspi(p.train_samples_per_iteration, self.rows, self.trainers,
+                                 self.replicated, p.epochs, t_row, self.t_comm,
+                                 p.target_ratio_comm_to_comp)
+        m.tspi = runtime_capped(m, tspi_plan, t_row / self.trainers)
         self.log(f"training {m.model_id}: {self.rows} rows, {m.layout.n_params} weights/biases, "
                  f"{comm.size} rank(s) x {self.threads} thread(s)"
                  f"{' (rank 0 trains: single_node_mode)' if self.trainers == 1 < comm.size else ''}"
                  f", {m.tspi} samples/iteration, model allreduce {1e3 * self.t_comm:.1f} ms, "
                  f"stopping metric {self.metric}", flush=True)
-        plan = self._row_plan()
-        fill = (bool(p.train_while_waiting) and p.train_samples_per_iteration == -2
-                and self.trainers > 1)
-        ea = bool(p.elastic_averaging)
-        local = m.buf.copy() if ea else m.buf
-        center = m.buf if ea else np.zeros(1, dtype=m.buf.dtype)
-        scratch = np.empty_like(m.buf) if ea else None
-        clock = ScoringClock(p.score_interval, p.score_duty_cycle)
-        self.base_seconds = m.train_seconds
-        self.progress = Progress(p.epochs, p.max_runtime_secs, m.epoch_counter, m.train_seconds,
-                                 slurm_end_time())
-        t_start = time.perf_counter()
-        first_ea = not (ea and restore_local_model(m, comm, local))
-        self.periodic = PeriodicCheckpoints(self.out_path, interval_seconds(p.checkpoint_interval),
-                                            m.train_seconds)
-        idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
-        reported = False   # whether ``idle`` of an earlier iteration reached the allreduce
-        d = share(comm, initial_control(m, m.tspi) if comm.is_root else None)
-        with _SignalFlag() as sig:
-            while True:
-                m.iterations += 1
-                t_it = time.perf_counter()
-                rng = np.random.default_rng([p.seed & (2**63 - 1), m.iterations, comm.rank])
-                order = plan.order(plan.local_rows(d.tspi) if p.epochs > 0 else 0, rng)
-                seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads)
-                hp = d.kernel_hyper(m)
-                t_c = time.perf_counter()
-                n_local = _train_local(m, local, center, shard, order, self.threads, seeds, hp)
-                t_compute = time.perf_counter() - t_c
-                if fill:
-                    limit = (fill_limit(order.shape[0], self.rows, p.epochs, m.processed,
-                                        m.tspi, self.trainers) if self._trains() else 0)
-                    extra, seconds = self._train_while_waiting(local, center, rng, plan, hp,
-                                                               n_local, t_compute, limit)
-                    n_local += extra
-                    t_compute += seconds
-                contributors, total, signalled, compute, idle_all = iteration_counts(
-                    comm, n_local, sig.raised, t_compute, idle)
-                if ea:
-                    elastic_average(comm, local, m.buf, n_local, contributors,
-                                    p.elastic_averaging_moving_rate, first_ea, scratch)
-                    first_ea = False
-                else:
-                    average_models(comm, m.buf, n_local, contributors)
-                m.processed += total
-                m.epoch_counter = m.processed / self.rows
-                d = self._decide(clock, t_start, signalled)
-                m.tspi, m.huber_delta = d.tspi, d.huber_delta
-                idle = time.perf_counter() - t_it - t_compute - d.scoring_seconds
-                if self.tuner and comm.is_root:
-                    # the mean over ranks of last iteration's idle time: a rank that finished
-                    # early and waited counts as much as rank 0 (the first time, rank 0's own)
-                    self.tuner.observe(compute, total, idle_all / comm.size if reported else idle)
-                reported = True
-                if d.action == "diverged":
-                    raise TrainingDiverged(
-                        f"training diverged after {m.epoch_counter:.3g} epochs (non-finite "
-                        "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
-                if d.action == "signal":
-                    m.stop_reason = "signal"
-                    local_bufs = gather_local_models(comm, local) if ea else None
-                    comm.call_root_agreed(self._checkpoint_on_signal, local_bufs)
-                    raise CheckpointedOnSignal(self.out_path)
-                if d.checkpoint:
-                    local_bufs = gather_local_models(comm, local) if ea else None
-                    if comm.is_root:
-                        path = self.periodic.write(m, local_bufs)
-                        self.log(f"checkpoint written to {path}", flush=True)
-                if d.action == "stop":
-                    m.stop_reason = d.reason
-                    break
-            # still under the signal flag: a signal now is held until the model is written
-            mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start))
-            if comm.is_root:
-                self._report_memory(mem)
-            self._finish()
-            if sig.raised:
-                self.log("signal received after training ended: the model is complete")
-        return m if comm.is_root else None
+        weights = importance_weights(self.shard.w)
+        shares = rank_shares(comm, self.shard.n, weights, self._trains(), self.replicated)
+        shuffle = auto_shuffle(bool(p.shuffle_training_data), self.replicated, comm.size,
+                               self.trainers, bool(p.reproducible), m.tspi, self.rows)
+        self.plan = RowPlan(self.shard.n, comm.rank, shares, shuffle, weights)
+        self.fill = (bool(p.train_while_waiting) and p.train_samples_per_iteration == -2
+                     and self.trainers > 1)
+        self.root = (RootState(m, self.metric, self.valid_set is not None, tspi_plan, self.rows,
+                               self.trainers, self.t_comm, self.out_path, self.log, self.say)
+                     if comm.is_root else None)
+        self.copies = ModelCopies(m, comm)
+        self.idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
+
+    # ------------------------------------------------------------------ train
+    def _train(self, d: Control) -> Work:
+        """Train step: this rank's rows of the iteration ``d`` plans, then with
+        train_while_waiting more rows until every rank is done (a collective then)."""
+        m, p, comm, copies = self.model, self.model.params, self.comm, self.copies
+        m.iterations += 1
+        t_it = time.perf_counter()
+        rng = np.random.default_rng([p.seed & (2**63 - 1), m.iterations, comm.rank])
+        order = self.plan.order(self.plan.local_rows(d.tspi) if p.epochs > 0 else 0, rng)
+        seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads)
+        hp = d.kernel_hyper(m)
+        t_c = time.perf_counter()
+        n_local = _train_local(m, copies.local, copies.center, self.shard, order, self.threads,
+                               seeds, hp)
+        t_compute = time.perf_counter() - t_c
+        if self.fill:
+            limit = (fill_limit(order.shape[0], self.rows, p.epochs, m.processed, m.tspi,
+                                self.trainers) if self._trains() else 0)
+
+            def more(rows, part):
+                seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads, part)
+                return _train_local(m, copies.local, copies.center, self.shard, rows,
+                                    self.threads, seeds, hp)
+            unit = self.threads * max(1, int(p.mini_batch_size))
+            extra, seconds = train_while_waiting(comm, self.plan, rng, limit, n_local,
+                                                 t_compute, unit, more)
+            n_local += extra
+            t_compute += seconds
+        return Work(t_it, n_local, t_compute)
+
+    # ------------------------------------------------------------------ average
+    def _average(self, work: Work, raised: bool) -> Counts:
+        """Average step: the iteration's counts over all ranks (``raised``: a signal reached
+        this rank), then the model averaging; the model's counters advance."""
+        m = self.model
+        counts = Counts(*iteration_counts(self.comm, work.rows, raised, work.seconds, self.idle))
+        self.copies.combine(work.rows, counts.contributors)
+        m.processed += counts.rows
+        m.epoch_counter = m.processed / self.rows
+        return counts
+
+    # ------------------------------------------------------------------ decide
+    def _decide(self, work: Work, counts: Counts) -> Control:
+        """Decide step: the broadcast control record for the next step (a collective); every
+        rank takes its rows and Huber delta, rank 0's tuner learns the iteration."""
+        m = self.model
+        d = self._verdict(counts.signalled)
+        m.tspi, m.huber_delta = d.tspi, d.huber_delta
+        self.idle = time.perf_counter() - work.t_start - work.seconds - d.scoring_seconds
+        if self.root:
+            self.root.observe(counts.compute, counts.rows, counts.idle, self.idle,
+                              self.comm.size)
+        if d.action == "diverged":
+            raise TrainingDiverged(
+                f"training diverged after {m.epoch_counter:.3g} epochs (non-finite "
+                "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
+        return d
+
+    def _verdict(self, signalled: bool) -> Control:
+        """Rank 0 says whether to score first; if so every rank scores its rows, and rank 0's
+        verdict then waits for the metrics.  Returns the shared control record."""
+        root = self.root
+        verdict = self.comm.bcast_obj(root.before_scoring(signalled) if root else None)
+        if verdict[0] == "score":
+            t0 = time.perf_counter()
+            train_m, valid_m = self._score()
+            verdict = root.after_scoring(t0, signalled, train_m, valid_m) if root else None
+        return share(self.comm, root.control(*verdict) if root else None)
+
+    def _score(self, record: bool = True) -> tuple[dict, dict | None]:
+        """Every rank scores its rows of the sampled frames (a collective); with ``record``,
+        rank 0 adds a history row and prints it."""
+        train_m, valid_m = evaluate.score_model(self.model, self.train_set, self.valid_set,
+                                                self.comm, self.threads)
+        if record and self.root:
+            self.root.record(train_m, valid_m)
+        return train_m, valid_m
+
+    # ------------------------------------------------------------------ checkpoint
+    def _checkpoint(self, d: Control) -> None:
+        """Checkpoint step (collectives when writing): on a signal the resumable model, then
+        CheckpointedOnSignal on every rank; a periodic checkpoint when ``d`` says it is due."""
+        if d.action == "signal":
+            self.model.stop_reason = "signal"
+            local_bufs = self.copies.gather()
+            self.comm.call_root_agreed(lambda: self.root.write_on_signal(local_bufs))
+            raise CheckpointedOnSignal(self.out_path)
+        if d.checkpoint:
+            local_bufs = self.copies.gather()
+            if self.root:
+                self.root.write_periodic(local_bufs)
+
+    # ------------------------------------------------------------------ finish
+    def _finish(self, sig: SignalFlag) -> None:
+        """Finish step (collectives): memory report, best-model restore (kept on rank 0,
+        broadcast, scored again on every rank without a history row), the model written.
+        ``sig``: a signal that comes now is held until the model is written, then said."""
+        m, comm, root = self.model, self.comm, self.root
+        mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start))
+        if root:
+            m.memory = memory_summary(mem, m.buf.nbytes)
+            self.log(memory_line(m.memory), flush=True)
+        if comm.bcast_obj(root.take_best() if root else False):
+            comm.bcast_array(m.buf)
+            self._score(record=False)
+            if root:
+                root.took_best()
+        comm.call_root_agreed(lambda: root.write_final())
+        if sig.raised:
+            self.log("signal received after training ended: the model is complete")
 
 
 def train(params, comm, threads: int, out_path: str, model_id: str, log=print,
@@ -476,4 +326,3 @@ def train(params, comm, threads: int, out_path: str, model_id: str, log=print,
     """Train a model on every rank of ``comm``; rank 0 writes it to ``out_path`` and returns it.
     ``choose_threads``: ``threads`` is the most per rank, the count is measured (see Trainer)."""
     return Trainer(params, comm, threads, out_path, model_id, log, choose_threads).run()
-

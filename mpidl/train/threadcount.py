@@ -42,3 +42,15 @@ def describe(seconds_per_row: dict[int, float], chosen: int, reason: str = "") -
     times = ", ".join(f"{n}: {1e6 * t:.3g}" for n, t in sorted(seconds_per_row.items()))
     return (f"threads per rank: {chosen} (measured us/row by threads {times}; "
             "--threads N sets it)")
+
+
+def choose(max_threads: int, reproducible: bool, seconds_per_row, log) -> int:
+    """Threads per rank when the user gave none, at most ``max_threads``: measured with
+    ``seconds_per_row(threads, seconds)`` (a collective) unless that is 1; logs the choice."""
+    if max_threads == 1:
+        log(describe({}, 1, "reproducible" if reproducible else "one core per rank"), flush=True)
+        return 1
+    measured = {n: seconds_per_row(n, 0.05) for n in candidates(max_threads)}
+    chosen = pick_threads(measured)
+    log(describe(measured, chosen), flush=True)
+    return chosen

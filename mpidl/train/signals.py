@@ -1,0 +1,42 @@
+"""SIGTERM / SIGUSR1 while training: a flag the loop reads once per iteration.
+
+SLURM sends SIGUSR1 (``--signal``) before a job's time limit and SIGTERM when it ends or
+preempts it; either makes every rank stop at the end of the iteration and rank 0 write a
+resumable model (``train/loop.py``'s checkpoint step).
+"""
+
+from __future__ import annotations
+
+import signal
+
+
+class SignalFlag:
+    """Records SIGTERM / SIGUSR1 so training can stop cleanly at the end of the iteration.
+
+    On leaving, SIGTERM gets its old handler back; SIGUSR1 (SLURM's warning before the time
+    limit) is ignored from then on unless something else had claimed it: once training is
+    over there is nothing left to checkpoint, and its default action would kill the rank
+    while it writes the final model."""
+
+    def __init__(self):
+        self.raised = False
+        self._old = {}
+
+    def __enter__(self):
+        for s in (signal.SIGTERM, signal.SIGUSR1):
+            self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.raised = True
+
+    def __exit__(self, *exc):
+        for s, h in self._old.items():
+            ignore = s == signal.SIGUSR1 and h in (signal.SIG_DFL, None)
+            # a handler that does nothing, not SIG_IGN: an ignored signal stays ignored in
+            # every process started afterwards (a shell cannot even trap it)
+            signal.signal(s, _ignore if ignore else h)
+
+
+def _ignore(signum, frame):
+    """A signal handler that does nothing."""
