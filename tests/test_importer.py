@@ -1,7 +1,6 @@
 """CSV -> table import (mpidl.data.importer): synthetic files and the staged real data."""
 
 import gzip
-import time
 import zipfile
 
 import numpy as np
@@ -323,13 +322,12 @@ def test_mnist_test_names_and_label(tmp_path):
 
 
 @pytest.mark.slow
-def test_mnist_train_import_time(tmp_path):
+def test_mnist_train_import(tmp_path):
+    """MNIST's training file whole: shape and one class count from PROVENANCE (import speed is
+    measured by benchmarks, not asserted here)."""
     path = _real("mnist/train.csv.gz")
-    t0 = time.perf_counter()
     info = import_csv(path, tmp_path / "m.h5", categorical=["C785"])
-    seconds = time.perf_counter() - t0
     assert (info.nrows, len(info.columns)) == (60000, 785)
-    assert seconds < 15, f"mnist train import took {seconds:.1f} s"
     label = read_columns(tmp_path / "m.h5", ["C785"])["C785"]
     assert np.bincount(label)[1] == 6742
 
