@@ -119,7 +119,7 @@ def read_csv(src, categorical=(), header=None, numeric=(), notes=None
     for j, name in enumerate(names):
         report = (lambda tokens, n, forced, name=name:
                   notes.append(odd_tokens_line(src, name, tokens, n, forced)))
-        values, domain = _convert(frame[j], kinds.get(name), report)
+        values, domain = convert_column(frame[j], kinds.get(name), report)
         columns[name] = values
         if domain is not None:
             domains[name] = domain
@@ -379,7 +379,7 @@ def _forced_kinds(src: str, names: list[str], categorical, numeric) -> dict[str,
     return kinds
 
 
-def _convert(series: pd.Series, kind: str | None, report) -> tuple[np.ndarray, list[str] | None]:
+def convert_column(series: pd.Series, kind: str | None, report) -> tuple[np.ndarray, list[str] | None]:
     """A parsed column -> (float64 values, None) or (int32 codes, level names).
 
     ``kind``: None (H2O's guess), "categorical" or "numeric" (forced).  A numeric column's

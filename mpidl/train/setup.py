@@ -171,30 +171,34 @@ def _validation_sample(n: int, wanted: int, seed: int, comm) -> tuple[np.ndarray
     return np.flatnonzero(rng.random(before + n)[before:] < wanted / total), total
 
 
-def validation_score_set(model: Model, comm) -> ScoreSet | None:
-    """This rank's block of the validation frame (read, transformed and sampled here); every
-    rank scores its own block."""
-    p = model.params
-    if not p.validation_frame:
-        return None
+def frame_score_set(model: Model, path: str, comm) -> ScoreSet:
+    """This rank's block of the frame ``path``, read and transformed as the model's training
+    rows were (every rank scores its own block; a collective)."""
     d = model.dinfo
 
     def read():
-        frame = Frame(p.validation_frame, comm.size)
+        frame = Frame(path, comm.size)
         for name in d.predictors + [d.response]:
             if name not in frame.info.names:
-                raise UserError(f"{p.validation_frame}: no column '{name}' (the training frame "
-                                "has it)")
+                raise UserError(f"{path}: no column '{name}' (the training frame has it)")
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
         cols = frame.read(d.predictors + [d.response] +
                           ([d.weights_column] if d.weights_column and
                            d.weights_column in frame.info.names else []), lo, hi)
-        return d.transform(cols, frame.info, p.validation_frame, False)[:4]
-    nums, cats, y, w = comm.call_agreed(read)
-    idx, total = _validation_sample(y.size, p.score_validation_samples, p.seed + 1, comm)
+        return d.transform(cols, frame.info, path, False)[:4]
+    return ScoreSet(*comm.call_agreed(read))
+
+
+def validation_score_set(model: Model, comm) -> ScoreSet | None:
+    """This rank's block of the validation frame, sampled to ``score_validation_samples``."""
+    p = model.params
+    if not p.validation_frame:
+        return None
+    rows = frame_score_set(model, p.validation_frame, comm)
+    idx, total = _validation_sample(rows.n, p.score_validation_samples, p.seed + 1, comm)
     if total == 0:
         comm.agree(UserError(f"{p.validation_frame}: no rows with a usable response"))
-    return ScoreSet(nums[idx], cats[idx], y[idx], w[idx])
+    return ScoreSet(rows.nums[idx], rows.cats[idx], rows.y[idx], rows.w[idx])
 
 
 def global_rows(shard: Shard, comm, replicated: bool) -> int:
