@@ -142,14 +142,7 @@ class SerialComm:
         """``fn(*args)`` on rank 0 alone (a write, a check); a UserError there is raised (agreed)
         on every rank, so every rank exits 2 and the line is printed once.  Returns ``fn``'s
         value on rank 0, None elsewhere."""
-        err, out = None, None
-        if self.is_root:
-            try:
-                out = fn(*args)
-            except UserError as e:
-                err = e
-        self.agree(err)
-        return out
+        return self.call_agreed(fn if self.is_root else (lambda *a: None), *args)
 
     def timed_allreduce(self, arr: np.ndarray) -> float:
         """Seconds one ``allreduce_sum`` of ``arr`` takes (max over ranks); ``arr`` is summed."""
