@@ -47,7 +47,7 @@ def average_models(comm, buf: np.ndarray, n_local: int, contributors: int) -> No
         return
     if n_local == 0:
         buf[:] = 0
-    comm.allreduce_sum(buf)
+    comm.allreduce_model(buf)
     buf /= contributors
 
 
@@ -64,7 +64,7 @@ def elastic_average(comm, local: np.ndarray, consensus: np.ndarray, n_local: int
         scratch[:] = local
     else:
         scratch[:] = 0
-    comm.allreduce_sum(scratch)
+    comm.allreduce_model(scratch)
     scratch /= contributors
     if first or beta == 1.0:
         consensus[:] = scratch

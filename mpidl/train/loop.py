@@ -17,6 +17,7 @@ writes files and prints progress.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -115,6 +116,7 @@ class Trainer:
         self.log = quiet if params.quiet_mode else self.say
         t0 = time.perf_counter()
         comm.call_agreed(check_export_dir, params.export_checkpoints_dir)
+        comm.call_agreed(comm.simulate_network, os.environ.get("MPIDL_SIMULATE_NETWORK", ""))
         return_freed_memory_promptly()
         self.rss_start = current_rss_bytes()
         frame, cols, first = open_training(params, comm)
