@@ -38,9 +38,10 @@ class Interconnect:
 
 
 INTERCONNECTS = {
-    # measured on this machine: 2 ranks, MPICH shared memory (benchmarks/model.py --shm);
-    # the reduction is part of the fitted beta
-    "shm": Interconnect(2.0e-5, 1.5e-10, 0.0, "measured here, MPICH shared memory, 2 ranks"),
+    # measured here, 2 ranks, MPICH shared memory (benchmarks/allreduce_fit.py): 3.3 us per
+    # small message; 10 ms for the 21.5 MB [1024,1024] model on the quiet machine
+    # (RESULTS.md 'scaling'); the reduction is folded into beta
+    "shm": Interconnect(3.3e-6, 4.6e-10, 0.0, "measured here, MPICH shared memory, 2 ranks"),
     "10gbe": Interconnect(2.5e-5, 1 / 1.17e9, GAMMA,
                           "10 Gb/s line rate (IEEE 802.3ae), 94 % TCP payload; MPI over "
                           "kernel TCP"),
