@@ -86,7 +86,9 @@ def main(a) -> None:
             p = measured[c[0]][r]
             eff = p["speed"] / (c[1] * one["speed"])
             rows.append((c[0], eff, predict(c, p, base, one["rank_speed"]), p))
-    body = _report(rows, a)
+    fixed = statistics.median(fixed_seconds(p) for p in measured["2 ranks"])
+    body = _report(rows, a) + (f"\nfixed: {1e3 * fixed:.1f} ms per iteration outside compute, "
+                               "allreduce and wait (2 ranks, median).\n")
     print(body)
     if a.record:
         common.record("scaling-model", "The scaling model against this machine", body)
