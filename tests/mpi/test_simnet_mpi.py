@@ -3,6 +3,7 @@ says, and -2's tuner lengthens iterations by H2O's rule (spec 6.3)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,15 @@ from mpidl.train.loop import Trainer
 pytestmark = pytest.mark.timeout(180, method="thread")
 
 PROSTATE = str(Path(__file__).resolve().parents[2] / "data" / "prostate.csv")
-ALPHA = 0.03   # seconds per message: 2 x 0.03 s per model allreduce on 2 ranks (Rabenseifner)
+ALPHA = 0.03   # seconds per message: 2 ceil(log2 N) x 0.03 s per model allreduce (Rabenseifner)
 TARGET = 0.5   # target_ratio_comm_to_comp: compute as long as the planned overhead
 
 
-@pytest.mark.mpi(min_size=2, max_size=2)
+@pytest.mark.mpi(min_size=2)
 def test_slow_network_lengthens_iterations_by_h2os_rule(comm, shared_dir, everywhere,
                                                         monkeypatch):
+    if comm.size > 2:   # every rank alike: no collective yet
+        pytest.skip("more ranks make longer iterations than this run's clamp (a tenth of it)")
     monkeypatch.setenv("MPIDL_SIMULATE_NETWORK", f"alpha={ALPHA},beta=0,gamma=0")
 
     def body():
@@ -34,16 +37,20 @@ def test_slow_network_lengthens_iterations_by_h2os_rule(comm, shared_dir, everyw
         t.run()
         comm.simulate_network("")
         if comm.is_root:
-            assert 2 * ALPHA <= comm_seconds < 2 * ALPHA + 0.05
-            # H2O's planned overhead for 2 ranks: 0.1 s + 2 floor(log2 2) model allreduces;
-            # -2 then trains until communication is TARGET of the iteration
-            planned = 0.1 + 2 * comm_seconds
-            compute = planned * (1 - TARGET) / TARGET
-            # (not the clamp: at most a tenth of the run, 60 x 380 / 10 rows, per iteration)
-            assert t.model.tspi < 0.8 * 60 * 380 / 10
-            rows = t.model.history[1:]          # the first iteration is planned at start-up
-            assert len(rows) >= 2, t.model.history
-            for row in rows:
-                assert row["allreduce_seconds"] >= 2 * ALPHA
-                assert 0.6 * compute <= row["compute_seconds"] <= 1.6 * compute, row
+            rounds = math.ceil(math.log2(comm.size))
+            assert 2 * rounds * ALPHA <= comm_seconds < 3 * rounds * ALPHA + 0.05
+            assert all(r["allreduce_seconds"] >= 2 * rounds * ALPHA for r in t.model.history)
+            # H2O's rule (spec 6.3) by hand: planned overhead P = 0.1 s + 2 floor(log2 N)
+            # model allreduces (or the measured overhead when larger); train until P is
+            # TARGET of the iteration at the measured seconds per row; whole epochs when
+            # within 20 %; at most a tenth of the run
+            tuner = t.root.tuner
+            t_row = tuner.compute_seconds / tuner.rows_timed
+            planned = max(0.1 + 2 * math.floor(math.log2(comm.size)) * comm_seconds,
+                          tuner.overhead)
+            free = (planned / TARGET - planned) / (t_row / comm.size)
+            hand = free - free % 380 if free > 380 and free % 380 < 0.2 * 380 else free
+            assert tuner.tspi(1) == max(1, int(min(hand, 60 * 380 // 10)))
+            # the slow network at least doubles the iterations the plain 0.1 s would give
+            assert free >= 2 * (0.1 / TARGET - 0.1) / (t_row / comm.size)
     everywhere(body)

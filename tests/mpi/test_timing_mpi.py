@@ -19,7 +19,7 @@ PROSTATE = str(Path(__file__).resolve().parents[2] / "data" / "prostate.csv")
 def test_rank_0_history_shows_the_wait_for_a_slow_last_rank(comm, shared_dir, everywhere,
                                                            monkeypatch):
     """The last rank sleeps 0.1 s after each of its kernel calls (train_while_waiting off):
-    every iteration rank 0 waits at least that long, and its own compute does not grow."""
+    every iteration rank 0 waits at least that long."""
     import mpidl.train.loop as loop
     slow = 0.1
     if comm.rank == comm.size - 1:
@@ -44,6 +44,4 @@ def test_rank_0_history_shows_the_wait_for_a_slow_last_rank(comm, shared_dir, ev
             assert len(rows) == 3
             for row in rows:   # one iteration per row
                 assert row["wait_seconds"] >= 0.9 * slow, row
-                assert row["compute_seconds"] < slow, row
-                assert row["allreduce_seconds"] < row["wait_seconds"], row
     everywhere(body)
