@@ -45,3 +45,16 @@ def test_every_history_row_splits_its_seconds_into_phases(tmp_path):
         assert others + scored_before <= row["duration"] - before + 0.002
         before, scored_before = row["duration"], row["scoring_seconds"]
     assert np.isclose(sum(r["scoring_seconds"] for r in rows), model.scoring_seconds, atol=1e-5)
+
+
+def test_periodic_checkpoints_count_in_the_next_row(tmp_path):
+    params = validate(dict(training_frame=PROSTATE, response_column="CAPSULE",
+                           ignored_columns=["ID"], distribution="bernoulli", hidden=[10],
+                           epochs=3, train_samples_per_iteration=0, score_each_iteration=True,
+                           checkpoint_interval=1e-6, seed=3), "test")
+    model = train(params, SerialComm(), 1, str(tmp_path / "m.h5"), "ckpt", log=lambda *a, **k: 0)
+    seconds = [r["checkpoint_seconds"] for r in model.history]
+    # a checkpoint after iterations 1 and 2 (not after the last): written after a row
+    assert seconds[0] == 0.0 and all(s > 0 for s in seconds[1:]), seconds
+    assert sorted(p.name for p in tmp_path.glob("m.ckpt-*.h5")) == ["m.ckpt-000001.h5",
+                                                                "m.ckpt-000002.h5"]
