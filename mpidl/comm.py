@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -50,6 +51,7 @@ class SerialComm:
 
     rank = 0
     size = 1
+    network = None   # a netmodel.SimulatedNetwork (MPIDL_SIMULATE_NETWORK), or None
 
     @property
     def is_root(self) -> bool:
@@ -144,12 +146,29 @@ class SerialComm:
         value on rank 0, None elsewhere."""
         return self.call_agreed(fn if self.is_root else (lambda *a: None), *args)
 
-    def timed_allreduce(self, arr: np.ndarray) -> float:
-        """Seconds one ``allreduce_sum`` of ``arr`` takes (max over ranks); ``arr`` is summed."""
-        import time
-        self.barrier()
+    def simulate_network(self, text: str) -> None:
+        """Not a collective: model allreduces last what ``MPIDL_SIMULATE_NETWORK``'s value
+        ``text`` predicts ('': the real network only); a bad value is a UserError."""
+        from .netmodel import parse_simulation
+        self.network = parse_simulation(text, self.size)
+
+    def allreduce_model(self, arr: np.ndarray) -> np.ndarray:
+        """``allreduce_sum`` of a model buffer; under a simulated network it then sleeps until
+        it has lasted what the network model predicts for its bytes and ranks."""
         t0 = time.perf_counter()
         self.allreduce_sum(arr)
+        if self.network is not None:
+            left = self.network.seconds(arr.nbytes) - (time.perf_counter() - t0)
+            if left > 0:
+                time.sleep(left)
+        return arr
+
+    def timed_allreduce(self, arr: np.ndarray) -> float:
+        """Seconds one ``allreduce_model`` of ``arr`` takes (max over ranks); ``arr`` is
+        summed."""
+        self.barrier()
+        t0 = time.perf_counter()
+        self.allreduce_model(arr)
         dt = np.array([time.perf_counter() - t0])
         return float(self.allreduce_max(dt)[0])
 

@@ -18,21 +18,27 @@ from __future__ import annotations
 import numpy as np
 
 from .periodic import gather_local_models, restore_local_model
+from .timing import max_wait, wait_slots
 
 
 def iteration_counts(comm, n_local: int, signal: bool, compute_seconds: float,
-                     idle_seconds: float = 0.0) -> tuple[int, int, bool, float, float]:
+                     idle_seconds: float = 0.0, ready: float = 0.0,
+                     done: float = 0.0) -> tuple[int, int, bool, float, float, float]:
     """One small allreduce after an iteration.
 
     ``idle_seconds``: this rank's time outside its own compute and rank 0's scoring in the
     *previous* iteration (waiting for slower ranks, allreduces, Python), known only once that
-    iteration ended.  Returns (contributing ranks, rows processed on all ranks, whether any
-    rank was signalled, compute seconds summed over ranks, idle seconds summed over ranks).
+    iteration ended.  ``ready``, ``done``: seconds from the start of this rank's train step
+    until its share was trained and until it stopped training (``train/timing.py``).
+    Returns (contributing ranks, rows processed on all ranks, whether any rank was signalled,
+    compute seconds summed over ranks, idle seconds summed over ranks, the longest any rank
+    waited for the slowest).
     """
-    v = np.array([1 if n_local > 0 else 0, n_local, 1 if signal else 0, compute_seconds,
-                  idle_seconds], dtype=np.float64)
+    head = [1 if n_local > 0 else 0, n_local, 1 if signal else 0, compute_seconds, idle_seconds]
+    v = np.concatenate([np.array(head, dtype=np.float64),
+                        wait_slots(comm.rank, comm.size, ready, done)])
     comm.allreduce_sum(v)
-    return int(v[0]), int(v[1]), bool(v[2]), float(v[3]), float(v[4])
+    return int(v[0]), int(v[1]), bool(v[2]), float(v[3]), float(v[4]), max_wait(v[5:])
 
 
 def average_models(comm, buf: np.ndarray, n_local: int, contributors: int) -> None:
@@ -41,7 +47,7 @@ def average_models(comm, buf: np.ndarray, n_local: int, contributors: int) -> No
         return
     if n_local == 0:
         buf[:] = 0
-    comm.allreduce_sum(buf)
+    comm.allreduce_model(buf)
     buf /= contributors
 
 
@@ -58,7 +64,7 @@ def elastic_average(comm, local: np.ndarray, consensus: np.ndarray, n_local: int
         scratch[:] = local
     else:
         scratch[:] = 0
-    comm.allreduce_sum(scratch)
+    comm.allreduce_model(scratch)
     scratch /= contributors
     if first or beta == 1.0:
         consensus[:] = scratch

@@ -17,6 +17,7 @@ writes files and prints progress.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -50,24 +51,30 @@ class CheckpointedOnSignal(Exception):
 @dataclass
 class Work:
     """What the train step did on this rank: began at ``t_start`` (perf_counter seconds),
-    trained ``rows`` rows in ``seconds`` seconds of kernel calls."""
+    trained ``rows`` rows in ``seconds`` seconds of kernel calls; its share was trained
+    ``ready`` seconds after the start, and training (train_while_waiting's rows too) ended
+    ``done`` seconds after it (kernel seconds only, for the wait: ``train/timing.py``)."""
 
     t_start: float
     rows: int
     seconds: float
+    ready: float = 0.0
+    done: float = 0.0
 
 
 @dataclass
 class Counts:
     """The iteration over all ranks (the average step's small allreduce): contributing ranks,
-    rows trained, whether any rank was signalled, kernel seconds summed, and the ranks' idle
-    seconds of the previous iteration summed."""
+    rows trained, whether any rank was signalled, kernel seconds summed, the ranks' idle
+    seconds of the previous iteration summed, and the longest any rank waited for the slowest
+    in this one."""
 
     contributors: int
     rows: int
     signalled: bool
     compute: float
     idle: float
+    wait: float
 
 
 def _thread_seeds(seed: int, iteration: int, rank: int, threads: int, part: int = 0) -> np.ndarray:
@@ -109,6 +116,7 @@ class Trainer:
         self.log = quiet if params.quiet_mode else self.say
         t0 = time.perf_counter()
         comm.call_agreed(check_export_dir, params.export_checkpoints_dir)
+        comm.call_agreed(comm.simulate_network, os.environ.get("MPIDL_SIMULATE_NETWORK", ""))
         return_freed_memory_promptly()
         self.rss_start = current_rss_bytes()
         frame, cols, first = open_training(params, comm)
@@ -224,6 +232,8 @@ class Trainer:
         n_local = _train_local(m, copies.local, copies.center, self.shard, order, self.threads,
                                seeds, hp)
         t_compute = time.perf_counter() - t_c
+        ready = time.perf_counter() - t_it
+        extra_seconds = 0.0
         if self.fill:
             limit = (fill_limit(order.shape[0], self.rows, p.epochs, m.processed, m.tspi,
                                 self.trainers) if self._trains() else 0)
@@ -236,16 +246,22 @@ class Trainer:
             extra, seconds = train_while_waiting(comm, self.plan, rng, limit, n_local,
                                                  t_compute, unit, more)
             n_local += extra
-            t_compute += seconds
-        return Work(t_it, n_local, t_compute)
+            extra_seconds = seconds
+        return Work(t_it, n_local, t_compute + extra_seconds, ready, ready + extra_seconds)
 
     # ------------------------------------------------------------------ average
     def _average(self, work: Work, raised: bool) -> Counts:
         """Average step: the iteration's counts over all ranks (``raised``: a signal reached
         this rank), then the model averaging; the model's counters advance."""
         m = self.model
-        counts = Counts(*iteration_counts(self.comm, work.rows, raised, work.seconds, self.idle))
+        counts = Counts(*iteration_counts(self.comm, work.rows, raised, work.seconds, self.idle,
+                                          work.ready, work.done))
+        t0 = time.perf_counter()
         self.copies.combine(work.rows, counts.contributors)
+        if self.root:
+            self.root.phases.add("compute", work.seconds)
+            self.root.phases.add("wait", counts.wait)
+            self.root.phases.add("allreduce", time.perf_counter() - t0)
         m.processed += counts.rows
         m.epoch_counter = m.processed / self.rows
         return counts
@@ -290,7 +306,9 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoint
     def _checkpoint(self, d: Control) -> None:
         """Checkpoint step (collectives when writing): on a signal the resumable model, then
-        CheckpointedOnSignal on every rank; a periodic checkpoint when ``d`` says it is due."""
+        CheckpointedOnSignal on every rank; a periodic checkpoint when ``d`` says it is due.
+        Rank 0's seconds here count in the next scoring-history row."""
+        t0 = time.perf_counter()
         if d.action == "signal":
             self.model.stop_reason = "signal"
             local_bufs = self.copies.gather()
@@ -300,6 +318,7 @@ class Trainer:
             local_bufs = self.copies.gather()
             if self.root:
                 self.root.write_periodic(local_bufs)
+                self.root.phases.add("checkpoint", time.perf_counter() - t0)
 
     # ------------------------------------------------------------------ finish
     def _finish(self, sig: SignalFlag) -> None:

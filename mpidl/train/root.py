@@ -20,6 +20,7 @@ from .control import Control, initial_control
 from .periodic import PeriodicCheckpoints, export_finished, interval_seconds
 from .progress import Progress, kept_line, slurm_end_time
 from .schedule import AutoTuner, time_capped_tspi
+from .timing import PhaseSeconds
 
 
 def runtime_capped(model, tspi: int, seconds_per_row: float) -> int:
@@ -57,6 +58,7 @@ class RootState:
         self.timed_out = False      # max_runtime_secs reached (set before each scoring)
         self.reported = False       # whether the ranks' idle times reached the tuner yet
         self.last_loss = np.inf     # the last scoring's loss, at the end of training
+        self.phases = PhaseSeconds()  # seconds per phase since the last history row
         self.t_start = time.perf_counter()
 
     def initial_control(self) -> Control:
@@ -83,6 +85,7 @@ class RootState:
         m = self.model
         speed = m.processed / max(1e-9, m.train_seconds - m.scoring_seconds)
         row = evaluate.history_row(m, train_m, valid_m, speed)
+        row.update(self.phases.take())
         m.history.append(row)
         self.log(self.progress.line(row), flush=True)
 
@@ -98,6 +101,8 @@ class RootState:
             m.best_at = {"iteration": m.iterations, "epochs": m.epoch_counter,
                          "samples": m.processed, "loss": loss}
         dt = time.perf_counter() - t0
+        if m.history:
+            m.history[-1]["scoring_seconds"] = round(dt, 6)
         self.clock.record(t0, dt)
         m.scoring_seconds += dt
         if signalled:

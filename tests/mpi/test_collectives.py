@@ -56,7 +56,7 @@ def test_reductions_and_broadcasts(comm, everywhere):
 def test_average_models_is_the_mean_of_all_ranks(comm, everywhere):
     def body():
         buf = rank_buffer(comm.rank)
-        contributors, total, _, _, _ = iteration_counts(comm, 7, False, 0.0)
+        contributors, total, _, _, _, _ = iteration_counts(comm, 7, False, 0.0)
         assert (contributors, total) == (comm.size, 7 * comm.size)
         average_models(comm, buf, 7, contributors)
         expected = mean_buffer(range(comm.size))
@@ -74,7 +74,7 @@ def test_average_models_excludes_a_rank_without_rows(comm, everywhere):
         buf = rank_buffer(comm.rank)
         if comm.rank == idle:
             buf[:] = 1e30                          # stale junk must not leak into the mean
-        contributors, total, _, _, _ = iteration_counts(comm, n_local, False, 0.0)
+        contributors, total, _, _, _, _ = iteration_counts(comm, n_local, False, 0.0)
         assert contributors == comm.size - 1 and total == 5 * (comm.size - 1)
         average_models(comm, buf, n_local, contributors)
         expected = mean_buffer(range(comm.size - 1))
@@ -86,7 +86,7 @@ def test_average_models_excludes_a_rank_without_rows(comm, everywhere):
 def test_average_models_with_no_contributor_leaves_buffers_alone(comm, everywhere):
     def body():
         buf = rank_buffer(comm.rank)
-        contributors, total, _, _, _ = iteration_counts(comm, 0, False, 0.0)
+        contributors, total, _, _, _, _ = iteration_counts(comm, 0, False, 0.0)
         assert (contributors, total) == (0, 0)
         average_models(comm, buf, 0, contributors)
         np.testing.assert_array_equal(buf, rank_buffer(comm.rank))
@@ -104,7 +104,7 @@ def test_elastic_average_follows_the_easgd_formula(comm, everywhere):
         mean = lambda seed: mean_buffer(contrib, seed)  # noqa: E731
         consensus = np.random.default_rng(5).standard_normal(N).astype(np.float32)
         scratch = np.empty_like(consensus)
-        c, _, _, _, _ = iteration_counts(comm, n_local, False, 0.0)
+        c, _, _, _, _, _ = iteration_counts(comm, n_local, False, 0.0)
         assert c == len(contrib)
         # first call: the plain mean, whatever the previous consensus held
         local = rank_buffer(comm.rank, seed=1)
@@ -131,16 +131,19 @@ def test_iteration_counts_sums_rows_and_seconds_and_ors_signals(comm, everywhere
     def body():
         size, r = comm.size, comm.rank
         # rank 0 trained no row; the last rank got a signal
-        c, total, sig, secs, idle = iteration_counts(comm, 3 * r, r == size - 1, 0.5 * r,
-                                                     0.25 * r)
+        c, total, sig, secs, idle, wait = iteration_counts(comm, 3 * r, r == size - 1,
+                                                           0.5 * r, 0.25 * r, 1.0 + r, 1.5 + r)
         assert c == size - 1
         assert total == 3 * size * (size - 1) // 2
         assert sig is True
         assert secs == pytest.approx(0.5 * size * (size - 1) / 2)
         assert idle == pytest.approx(0.25 * size * (size - 1) / 2)
-        c, total, sig, _, idle = iteration_counts(comm, 2, False, 0.0)
+        # ready at 1 + r s, done 0.5 s later: rank 0 stopped at 1.5 s, the last was ready at
+        # size s, so the longest wait is size - 1.5 s (none on one rank)
+        assert wait == pytest.approx(max(0.0, size - 1.5))
+        c, total, sig, _, idle, _ = iteration_counts(comm, 2, False, 0.0)
         assert (c, total, sig, idle) == (size, 2 * size, False, 0.0)
-        c, total, sig, _, _ = iteration_counts(comm, 1, r == 0, 0.0)
+        c, total, sig, _, _, _ = iteration_counts(comm, 1, r == 0, 0.0)
         assert sig is True
     everywhere(body)
 
