@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 
+from ..comm import ranks_per_node_setting
 from ..errors import UserError
 from ..launch_env import env_local_ranks
 from ..memory import require
@@ -41,7 +42,9 @@ def data_node(params, comm):
     """The node communicator (``comm.node_comm()``) when this run holds its training rows once
     per node, else None: replicated data, the setting on, and more than one rank on the node.
     A collective of ``comm``."""
-    if not replicates_data(params, comm.size) or not comm.call_agreed(node_shared_setting):
+    shared = comm.call_agreed(node_shared_setting)
+    comm.call_agreed(ranks_per_node_setting)      # a bad value is refused even when unused
+    if not shared or not replicates_data(params, comm.size):
         return None
     node = comm.node_comm()
     return node if node.size > 1 else None
