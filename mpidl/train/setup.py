@@ -55,7 +55,8 @@ def reads_all_rows(params, comm) -> bool:
 def open_training(params, comm, node=None):
     """(frame, raw columns of this rank's rows, first_row) for the training frame.  With
     ``node`` (data held once per node, ``node_data.data_node``) only the node's rank 0 reads
-    the rows, the others none; the rows' memory is checked before they are read."""
+    the rows, the others none; the rows' memory is checked before they are read from a table
+    (a CSV is parsed whole when opened)."""
     def read():
         frame = Frame(params.training_frame, comm.size)
         check_columns(frame.info, params, params.training_frame)
@@ -63,7 +64,8 @@ def open_training(params, comm, node=None):
             block_range(frame.nrows, comm.size, comm.rank)
         hi = lo if node is not None and node.rank > 0 else hi
         names = _needed_columns(frame.info, params)
-        require_data_memory(frame.info, names, hi - lo, node)
+        if not frame.in_memory:
+            require_data_memory(frame.info, names, hi - lo, node)
         return frame, frame.read(names, lo, hi), lo
     return comm.call_agreed(read)
 
