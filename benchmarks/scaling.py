@@ -12,7 +12,8 @@ against 1 rank x 1 thread (speed / (R x T x speed_1x1)), the measured time of on
 the model buffer (weights, biases and optimizer state), samples per iteration and iterations,
 and each rank's peak resident memory against the bound data read + 4 x model + 10 % +
 interpreter (the interpreter's share is the peak of the same command on the bundled 380-row
-prostate data).
+prostate data), and each rank's PSS and shared memory at the end of training (the ranks' PSS
+adds up to the node's memory).
 
 The ceiling.  Config ``2x1i`` runs two independent 1-thread trainings at once, without MPI
 (each on all rows, its own seed): no communication, no waiting for a peer.  Its efficiency is
@@ -63,7 +64,8 @@ def independent_pair(params: dict, tag: str) -> dict:
     out["wall"] = wall
     out["memory"] = {**infos[0]["memory"],
                      "peak_rss_mb": [i["memory"]["peak_rss_mb"][0] for i in infos],
-                     "data_read_mb": [i["memory"]["data_read_mb"][0] for i in infos]}
+                     **{key: [i["memory"][key][0] for i in infos]
+                        for key in ("data_read_mb", "pss_at_end_mb", "shared_at_end_mb")}}
     return out
 
 
@@ -175,7 +177,9 @@ def main():
                      f"{r['epochs']:.3f}" + (" each" if independent else ""),
                      f"{100 * r['validation_metrics']['classification_error']:.2f} %",
                      f"{r['wall']:.0f} s",
-                     "/".join(f"{x:.0f}" for x in mem["peak_rss_mb"]) + f" (bound {bound:.0f})"])
+                     "/".join(f"{x:.0f}" for x in mem["peak_rss_mb"]) + f" (bound {bound:.0f})",
+                     " / ".join("/".join(f"{x:.0f}" for x in mem[key])
+                                for key in ("pss_at_end_mb", "shared_at_end_mb"))])
     rounds = (f"Medians over {a.repeats} interleaved rounds; efficiency range in brackets; "
               "the other columns are the last round's.  " if a.repeats > 1 else "")
     body = (f"MNIST, hidden [{a.hidden}], Rectifier, ADADELTA, {a.epochs} epoch(s) in all; "
@@ -183,7 +187,8 @@ def main():
             + common.table(["ranks x threads", "samples/s", "efficiency vs 1x1",
                             "allreduce of model (ms)", "samples/iteration (last)",
                             "iterations", "epochs", "test error", "wall",
-                            "peak RSS per rank, MB"], rows)
+                            "peak RSS per rank, MB", "PSS / shared per rank at end, MB"],
+                           rows)
             + f"\nModel {mem['model_mb']} MB (weights, biases, ADADELTA state); interpreter, "
             f"numba and kernels: {interp:.0f} MB (peak RSS on the 380-row prostate data).  "
             "'2 x 1 independent': two 1-thread trainings at once without MPI, the ceiling that "

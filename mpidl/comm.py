@@ -8,6 +8,10 @@ otherwise; every rank must call collectives in the same order.
 Buffer-based calls (``Allreduce``/``Bcast``/``Allgather``/``Send``/``Recv`` on contiguous numpy
 arrays) move model state, metric statistics and prediction blocks;
 pickled calls (``bcast_obj``/``gather_obj``) carry only small control messages.
+
+A node is the ranks that share memory (``node_comm``: ``MPI_Comm_split_type`` with
+``COMM_TYPE_SHARED``, or pretend nodes of ``MPIDL_RANKS_PER_NODE`` consecutive ranks);
+``share_array`` puts one array in an MPI-3 shared-memory window that every rank of a node maps.
 """
 
 from __future__ import annotations
@@ -44,6 +48,16 @@ class Pending(Finished):
 
     def wait(self) -> None:
         self._request.Wait()
+
+
+def ranks_per_node_setting() -> int | None:
+    """``MPIDL_RANKS_PER_NODE`` (pretend nodes of that many consecutive ranks), or None."""
+    raw = os.environ.get("MPIDL_RANKS_PER_NODE", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise UserError(f"MPIDL_RANKS_PER_NODE={raw!r}: expected a whole number of ranks >= 1")
+    return int(raw)
 
 
 class SerialComm:
@@ -146,6 +160,21 @@ class SerialComm:
         value on rank 0, None elsewhere."""
         return self.call_agreed(fn if self.is_root else (lambda *a: None), *args)
 
+    def node_comm(self) -> SerialComm:
+        """The ranks of this node, as a communicator of their own (a collective of this
+        communicator); a single rank is its own node."""
+        ranks_per_node_setting()
+        return self
+
+    def share_array(self, arr: np.ndarray | None) -> np.ndarray:
+        """Rank 0's ``arr`` in memory every rank of this (node) communicator maps: a view of
+        the same shape and dtype on every rank (the others pass None).  One rank: ``arr``."""
+        return arr
+
+    def free_shared(self) -> None:
+        """Free the windows of every ``share_array`` of this communicator (their views must
+        not be used after)."""
+
     def simulate_network(self, text: str) -> None:
         """Not a collective: model allreduces last what ``MPIDL_SIMULATE_NETWORK``'s value
         ``text`` predicts ('': the real network only); a bad value is a UserError."""
@@ -174,14 +203,51 @@ class SerialComm:
 
 
 class MPIComm(SerialComm):
-    """COMM_WORLD through mpi4py."""
+    """COMM_WORLD through mpi4py (or ``c``, a communicator made from it)."""
 
-    def __init__(self):
+    def __init__(self, c=None):
         from mpi4py import MPI
         self._MPI = MPI
-        self._c = MPI.COMM_WORLD
+        self._c = MPI.COMM_WORLD if c is None else c
         self.rank = self._c.Get_rank()
         self.size = self._c.Get_size()
+        self._nodes: dict[int | None, MPIComm] = {}   # node communicators by pretend size
+        self._windows: list = []                      # shared windows, freed by free_shared
+
+    def node_comm(self):
+        """The shared-memory split (``COMM_TYPE_SHARED``), cut into pretend nodes of
+        ``MPIDL_RANKS_PER_NODE`` consecutive ranks when it is set.  Pretend nodes still map
+        real shared memory: they are cut from a real node, never spanning two."""
+        per_node = self.call_agreed(ranks_per_node_setting)
+        if per_node not in self._nodes:
+            node = self._c.Split_type(self._MPI.COMM_TYPE_SHARED, key=self.rank)
+            if per_node is not None:
+                cut = node.Split(color=node.Get_rank() // per_node, key=self.rank)
+                node.Free()
+                node = cut
+            self._nodes[per_node] = MPIComm(node)
+        return self._nodes[per_node]
+
+    def share_array(self, arr):
+        """Rank 0 allocates the window (``MPI.Win.Allocate_shared``) and copies ``arr`` in;
+        the others allocate nothing and map rank 0's part (``Shared_query``)."""
+        shape, dtype = self.bcast_obj((arr.shape, arr.dtype.str) if self.rank == 0 else None)
+        dtype = np.dtype(dtype)
+        nbytes = max(1, int(np.prod(shape, dtype=np.int64)) * dtype.itemsize)
+        win = self._MPI.Win.Allocate_shared(nbytes if self.rank == 0 else 0, dtype.itemsize,
+                                            comm=self._c)
+        self._windows.append(win)
+        buf, _ = win.Shared_query(0)
+        view = np.ndarray(shape, dtype=dtype, buffer=buf)
+        win.Fence()
+        if self.rank == 0:
+            view[...] = arr
+        win.Fence()
+        return view
+
+    def free_shared(self):
+        while self._windows:
+            self._windows.pop().Free()
 
     def _reduce(self, arr, op):
         if not arr.flags.c_contiguous:

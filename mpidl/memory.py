@@ -1,5 +1,5 @@
-"""Memory of this process: resident size (Linux /proc and getrusage) for the per-rank memory
-report, and the one rule for allocations sized by user data (``require``): checked against the
+"""Memory of this process: resident size (Linux /proc and getrusage; PSS and shared pages
+from smaps_rollup) for the per-rank memory report, and the one rule for allocations sized by user data (``require``): checked against the
 memory this rank may use before they are made, the message naming what sized them."""
 
 from __future__ import annotations
@@ -17,6 +17,25 @@ def current_rss_bytes() -> int:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def resident_split_bytes() -> tuple[int, int, int]:
+    """(RSS, PSS, shared) of this process now, in bytes, from ``/proc/self/smaps_rollup``
+    (zeros where it is missing).  PSS counts each page shared by k processes as 1/k, so the
+    PSS of a node's ranks adds up to the node's memory; shared is the resident pages that
+    other processes map too (Shared_Clean + Shared_Dirty), e.g. the node's training rows."""
+    fields = {}
+    try:
+        with open("/proc/self/smaps_rollup") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                parts = rest.split()
+                if len(parts) == 2 and parts[1] == "kB":
+                    fields[key] = int(parts[0]) * 1024
+    except (OSError, ValueError):
+        return 0, 0, 0
+    return (fields.get("Rss", 0), fields.get("Pss", 0),
+            fields.get("Shared_Clean", 0) + fields.get("Shared_Dirty", 0))
 
 
 def peak_rss_bytes() -> int:

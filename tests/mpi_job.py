@@ -110,12 +110,15 @@ class LongJob:
     launcher itself with ``rank=None``) and waits for the launcher to end.
     """
 
-    def __init__(self, folder: Path, model: Path, n: int = 2):
-        job = write_job(folder, LONG_JOB)
+    def __init__(self, folder: Path, model: Path, n: int = 2, text: str = LONG_JOB,
+                 env: dict | None = None):
+        """``text``: the job file; ``env``: variables added to ``job_env()``."""
+        job = write_job(folder, text)
         self.n = n
         self.proc = subprocess.Popen(mpirun_argv(n) + [PY, "-m", "mpidl", "train", str(job),
                                                        "--threads", "1", "-o", str(model)],
-                                     cwd=folder, env=job_env(), stdout=subprocess.PIPE,
+                                     cwd=folder, env={**job_env(), **(env or {})},
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines, self.errs = [], []
         self._progress = threading.Event()

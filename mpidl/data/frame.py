@@ -49,6 +49,11 @@ class Frame:
     def nrows(self) -> int:
         return self.info.nrows
 
+    @property
+    def in_memory(self) -> bool:
+        """Whether the rows are already in memory (a CSV parsed on opening), not read later."""
+        return self._mem is not None
+
     def read(self, names, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
         """Columns ``names`` for rows [start, stop); only that range is read from disk."""
         if self._mem is None:

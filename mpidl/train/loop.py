@@ -24,12 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UserError
-from ..memory import current_rss_bytes, peak_rss_bytes, return_freed_memory_promptly
+from ..memory import (current_rss_bytes, peak_rss_bytes, resident_split_bytes,
+                      return_freed_memory_promptly)
 from ..params import resolve_stopping_metric
 from . import calibrate, evaluate, threadcount
 from .averaging import ModelCopies, iteration_counts
 from .control import Control, share
 from .fill import train_while_waiting
+from .node_data import data_node
 from .periodic import check_export_dir
 from .progress import memory_line, memory_summary, notes_to_print
 from .root import RootState, runtime_capped
@@ -119,7 +121,8 @@ class Trainer:
         comm.call_agreed(comm.simulate_network, os.environ.get("MPIDL_SIMULATE_NETWORK", ""))
         return_freed_memory_promptly()
         self.rss_start = current_rss_bytes()
-        frame, cols, first = open_training(params, comm)
+        self.node = data_node(params, comm)     # replicated rows held once per node
+        frame, cols, first = open_training(params, comm, self.node)
         for line in frame.notes:
             self.log(f"note: {line}")
         self.read_bytes = sum(np.asarray(v).nbytes for v in cols.values())
@@ -127,7 +130,7 @@ class Trainer:
                                          self.threads)
         for note in notes_to_print(params, notes):
             self.log(f"note: {note}")
-        self.shard = make_shard(self.model, frame, cols, first, comm)
+        self.shard = make_shard(self.model, frame, cols, first, comm, self.node)
         del cols
         p = self.model.params
         self.replicated = bool(p.replicate_training_data) and comm.size > 1
@@ -166,6 +169,13 @@ class Trainer:
             # still under the signal flag: a signal now is held until the model is written
             self._finish(sig)
         return self.model if self.comm.is_root else None
+
+    def release(self) -> None:
+        """Free the node's shared training rows (a collective of the node's ranks); the
+        trainer cannot train after."""
+        if self.node is not None:
+            self.shard = None
+            self.node.free_shared()
 
     # ------------------------------------------------------------------ start
     def _seconds_per_row(self, threads: int, seconds: float = 0.2) -> float:
@@ -326,7 +336,8 @@ class Trainer:
         broadcast, scored again on every rank without a history row), the model written.
         ``sig``: a signal that comes now is held until the model is written, then said."""
         m, comm, root = self.model, self.comm, self.root
-        mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start))
+        mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start,
+                               *resident_split_bytes()))
         if root:
             m.memory = memory_summary(mem, m.buf.nbytes)
             self.log(memory_line(m.memory), flush=True)
@@ -344,4 +355,11 @@ def train(params, comm, threads: int, out_path: str, model_id: str, log=print,
           choose_threads: bool = False):
     """Train a model on every rank of ``comm``; rank 0 writes it to ``out_path`` and returns it.
     ``choose_threads``: ``threads`` is the most per rank, the count is measured (see Trainer)."""
-    return Trainer(params, comm, threads, out_path, model_id, log, choose_threads).run()
+    trainer = Trainer(params, comm, threads, out_path, model_id, log, choose_threads)
+    try:
+        model = trainer.run()
+    except (CheckpointedOnSignal, TrainingDiverged):   # raised on every rank together
+        trainer.release()
+        raise
+    trainer.release()
+    return model

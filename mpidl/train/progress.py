@@ -7,7 +7,8 @@
 - ``Progress.line``: one line per scoring event, with the elapsed training time and the time
   left until ``epochs`` or ``max_runtime_secs``, whichever comes first (H2O's "Estimated time
   left"), and under SLURM the time left until the job's limit (``SLURM_JOB_END_TIME``).
-- ``memory_summary``, ``memory_line``: each rank's peak RSS beside its data and the model.
+- ``memory_summary``, ``memory_line``: each rank's peak RSS beside its data and the model, and
+  its RSS, PSS and shared memory at the end of training.
 - ``kept_line``, ``final_line``: which scoring's model was
   kept by ``overwrite_with_best_model`` and why, and the last line of a run (with
   ``report.stop_text``: why training stopped).
@@ -92,22 +93,26 @@ class Progress:
         return "  ".join(parts)
 
 
+_MEMORY_KEYS = ("peak_rss_mb", "data_read_mb", "rss_at_start_mb", "rss_at_end_mb",
+                "pss_at_end_mb", "shared_at_end_mb")
+
+
 def memory_summary(per_rank, model_bytes: int) -> dict:
-    """The model's ``memory`` record (MB) from (peak RSS, data read, RSS at start) bytes per
-    rank."""
+    """The model's ``memory`` record (MB) from (peak RSS, data read, RSS at start, and at the
+    end of training RSS, PSS, shared) bytes per rank."""
     mb = lambda b: round(b / 2**20, 1)  # noqa: E731
-    return {"peak_rss_mb": [mb(r[0]) for r in per_rank],
-            "data_read_mb": [mb(r[1]) for r in per_rank],
-            "rss_at_start_mb": [mb(r[2]) for r in per_rank],
-            "model_mb": mb(model_bytes)}
+    out = {key: [mb(r[i]) for r in per_rank] for i, key in enumerate(_MEMORY_KEYS)}
+    return {**out, "model_mb": mb(model_bytes)}
 
 
 def memory_line(memory: dict) -> str:
-    """The line that prints a ``memory_summary``."""
+    """The line that prints a ``memory_summary``: the end's PSS adds up to the node's memory
+    (a page shared by k ranks counts 1/k on each), shared is what other processes map too."""
     each = lambda key: "/".join(f"{x:.0f}" for x in memory[key])  # noqa: E731
     return (f"memory per rank (MB): peak RSS {each('peak_rss_mb')}, data read "
             f"{each('data_read_mb')}, model {memory['model_mb']}, at start "
-            f"{each('rss_at_start_mb')}")
+            f"{each('rss_at_start_mb')}; at end RSS {each('rss_at_end_mb')}, PSS "
+            f"{each('pss_at_end_mb')}, shared {each('shared_at_end_mb')}")
 
 
 def kept_line(model, metric: str, last_loss: float) -> str:

@@ -23,6 +23,7 @@ from ..model.state import Model
 from ..params import (check_restart, replicates_data, restart_params, sanitize,
                       validate_for_data)
 from .evaluate import ScoreSet
+from .node_data import require_data_memory, share_shard
 
 
 @dataclass
@@ -51,14 +52,21 @@ def reads_all_rows(params, comm) -> bool:
     return replicates_data(params, comm.size)
 
 
-def open_training(params, comm):
-    """(frame, raw columns of this rank's rows, first_row) for the training frame."""
+def open_training(params, comm, node=None):
+    """(frame, raw columns of this rank's rows, first_row) for the training frame.  With
+    ``node`` (data held once per node, ``node_data.data_node``) only the node's rank 0 reads
+    the rows, the others none; the rows' memory is checked before they are read from a table
+    (a CSV is parsed whole when opened)."""
     def read():
         frame = Frame(params.training_frame, comm.size)
         check_columns(frame.info, params, params.training_frame)
         lo, hi = (0, frame.nrows) if reads_all_rows(params, comm) else \
             block_range(frame.nrows, comm.size, comm.rank)
-        return frame, frame.read(_needed_columns(frame.info, params), lo, hi), lo
+        hi = lo if node is not None and node.rank > 0 else hi
+        names = _needed_columns(frame.info, params)
+        if not frame.in_memory:
+            require_data_memory(frame.info, names, hi - lo, node)
+        return frame, frame.read(names, lo, hi), lo
     return comm.call_agreed(read)
 
 
@@ -109,10 +117,13 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
         comm.call_agreed(require_training_memory, model.layout, model.dinfo, model.params,
                          threads, env_local_ranks())
         return model, notes
-    # statistics add the ranks' rows: with replicated data one rank's copy is the whole frame
-    stats_comm = SerialComm() if reads_all_rows(params, comm) else comm
-    dinfo = comm.call_agreed(build_datainfo, frame, cols, params, stats_comm,
-                             params.training_frame, log)
+    # statistics add the ranks' rows: with replicated data rank 0's copy is the whole frame
+    if reads_all_rows(params, comm):
+        dinfo = comm.bcast_obj(comm.call_root_agreed(build_datainfo, frame, cols, params,
+                                                     SerialComm(), params.training_frame, log))
+    else:
+        dinfo = comm.call_agreed(build_datainfo, frame, cols, params, comm,
+                                 params.training_frame, log)
     comm.call_agreed(validate_for_data, params, dinfo.classification, dinfo.nclasses,
             params.training_frame)
     p, notes = sanitize(params, dinfo.classification, dinfo.nclasses, comm.size)
@@ -123,11 +134,13 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
     return Model.create(p, dinfo, model_id), notes
 
 
-def make_shard(model: Model, frame, cols, first_row: int, comm) -> Shard:
-    """Transform this rank's raw rows for training (rows with a missing response dropped)."""
+def make_shard(model: Model, frame, cols, first_row: int, comm, node=None) -> Shard:
+    """Transform this rank's raw rows for training (rows with a missing response dropped);
+    with ``node``, the node's rank 0's rows in the node's shared memory on every rank."""
     nums, cats, y, w, _ = comm.call_agreed(model.dinfo.transform, cols, frame.info,
                                   model.params.training_frame, True)
-    return Shard(nums, cats, y, w, first_row)
+    shard = Shard(nums, cats, y, w, first_row)
+    return shard if node is None else share_shard(shard, node)
 
 
 def sample_rows(n: int, wanted: int, total: int, seed: int, first_row: int) -> np.ndarray:
