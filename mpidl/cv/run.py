@@ -113,7 +113,21 @@ def train_with_cv(params, comm, threads: int, out_path: str, model_id: str, log=
                             if params.keep_cross_validation_predictions else None)
     comm.call_root_agreed(lambda: _finish(model, out_path, params, paths, folds, combined,
                                           summary(keeper.fold_metrics), parts))
+    if comm.is_root and not params.quiet_mode:
+        log(cv_line(model))
     return model
+
+
+def cv_line(model) -> str:
+    """One line: the CV metrics of the holdout predictions together, and the folds' mean
+    and sd, for the headline metrics of the model's kind."""
+    keys = (("logloss", "AUC", "classification_error") if model.dinfo.classification else
+            ("RMSE", "mae", "mean_residual_deviance"))
+    s = model.cross_validation_metrics_summary
+    parts = [f"{k} {model.cross_validation_metrics[k]:.5g} (folds {s[k]['mean']:.5g} +- "
+             f"{s[k]['sd']:.2g})" for k in keys if k in s]
+    return (f"cross-validation, {len(next(iter(s.values()))['folds'])} folds: "
+            + ", ".join(parts))
 
 
 def _finish(model, out_path, params, paths, folds, combined, fold_summary, parts) -> None:
