@@ -50,8 +50,8 @@ def auc(y, p):
         / (pos.size * neg.size)
 
 
-def binomial(y, p1):
-    p_y = np.where(y == 1, p1, 1 - p1)
+def binomial(y, p0, p1):
+    p_y = np.where(y == 1, p1, p0)      # each as printed (1 - p1 loses a tiny p0's digits)
     return {"logloss": -np.mean(np.log(np.maximum(p_y, 1e-15))),
             "MSE": np.mean((y - p1) ** 2), "AUC": auc(y, p1)}
 
@@ -67,8 +67,8 @@ def test_binomial_cv_metrics_are_those_of_the_kept_holdout_predictions(binomial_
     y = column("CAPSULE")
     header, rows = read_csv(folder / "m_cv_holdout_predictions.csv")
     assert header == ["predict", "p0", "p1"] and len(rows) == 380
-    p1 = np.array([float(r[2]) for r in rows])
-    want = binomial(y, p1)
+    p0, p1 = (np.array([float(r[c]) for r in rows]) for c in (1, 2))
+    want = binomial(y, p0, p1)
     cv = model.cross_validation_metrics
     assert cv["nobs"] == 380
     for key, value in want.items():
@@ -76,7 +76,8 @@ def test_binomial_cv_metrics_are_those_of_the_kept_holdout_predictions(binomial_
     # the summary: each fold model's metrics on its own holdout, their mean and sample sd
     folds = np.arange(380) % 3
     for key in ("logloss", "MSE", "AUC"):
-        per_fold = [binomial(y[folds == k], p1[folds == k])[key] for k in range(3)]
+        per_fold = [binomial(y[folds == k], p0[folds == k], p1[folds == k])[key]
+                    for k in range(3)]
         s = model.cross_validation_metrics_summary[key]
         assert s["folds"] == pytest.approx(per_fold, abs=1e-6)
         assert s["mean"] == pytest.approx(np.mean(per_fold), abs=1e-6)
