@@ -20,6 +20,7 @@ from ..data.stream import is_stream
 from ..destination import check_destination, temp_name
 from ..errors import UserError
 from ..params import cross_validates
+from ..params.text import format_value
 from ..train.holdout import Holdout
 from ..train.loop import train
 from .files import (cv_paths, kept_paths, remove_quietly, write_fold_assignment,
@@ -60,15 +61,14 @@ def main_params(params, fold_epochs: list[float], seconds_used: float, notes: li
     if params.stopping_rounds > 0 or params.max_runtime_secs > 0:
         changes["stopping_rounds"] = (0, "main model of cross-validation")
         changes["epochs"] = (float(np.mean(fold_epochs)),
-                             "mean of the fold models' epochs, which stopped early")
+                             "mean of the fold models' final epochs")
     if params.max_runtime_secs > 0:
         changes["max_runtime_secs"] = (max(1.0, params.max_runtime_secs - seconds_used),
                                        "time left after the fold models")
     for name, (value, why) in changes.items():
         if getattr(params, name) != value:
-            notes.append(f"{name}: {getattr(params, name)} -> {value:g} ({why})"
-                         if not isinstance(value, bool) else
-                         f"{name}: {getattr(params, name)} -> {value} ({why})")
+            notes.append(f"{name}: {format_value(getattr(params, name))} -> "
+                         f"{format_value(value)} ({why})")
     return params.replace(**{k: v for k, (v, _) in changes.items()})
 
 
