@@ -12,7 +12,7 @@ import pytest
 from mpidl.checkpoint import read_model
 from mpidl.comm import SerialComm
 from mpidl.cv.run import train_with_cv
-from mpidl.params import validate
+from mpidl.params import load_job, validate
 from mpidl.report import json_report, text_report
 
 REPO = Path(__file__).resolve().parents[1]
@@ -156,3 +156,13 @@ def test_a_model_file_from_before_cross_validation_still_reads():
     old = read_model(str(REPO / "tests" / "adversarial" / "data" / "model_before_checksums.h5"))
     assert old.cross_validation_metrics == {} and old.cross_validation_metrics_summary == {}
     assert not math.isnan(old.epoch_counter)
+
+
+def test_the_cv_job_file_runs(tmp_path):
+    params = load_job(str(REPO / "jobs" / "cv_prostate.toml"),
+                      ["epochs=2", "hidden=[5]", "quiet_mode=true"], [])
+    model = train_with_cv(params, SerialComm(), 1, str(tmp_path / "cv_prostate.h5"),
+                          "cv_prostate", log=quiet)
+    assert len(model.cross_validation_metrics_summary["AUC"]["folds"]) == 5
+    assert (tmp_path / "cv_prostate_cv_5.h5").exists()
+    assert (tmp_path / "cv_prostate_cv_holdout_predictions.csv").exists()
