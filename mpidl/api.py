@@ -32,6 +32,7 @@ from .params import DEFAULTS, PARAM_BY_NAME, PARAMS, validate
 from .params.text import did_you_mean
 
 _CLASSIFYING = ("bernoulli", "multinomial")
+_CV_FILES = ("keep_cross_validation_predictions", "keep_cross_validation_fold_assignment")
 _SOURCE = "DeepLearningEstimator"
 
 
@@ -111,11 +112,14 @@ class DeepLearningEstimator:
         self._fitted_by = "train"
         return self
 
-    def model_performance(self, test_data=None, train: bool = False, valid: bool = False):
+    def model_performance(self, test_data=None, train: bool = False, valid: bool = False,
+                          xval: bool = False):
         """H2O's metrics (a dict of H2O's names) on ``test_data``, or the model's training
-        (``train=True``, the default without data) or validation metrics."""
+        (``train=True``, the default without data), validation or cross-validation metrics."""
         model = self._trained()
         if test_data is None:
+            if xval:
+                return dict(model.cross_validation_metrics)
             return dict(model.validation_metrics if valid and not train
                         else model.training_metrics)
         from .train.evaluate import score
@@ -206,13 +210,20 @@ class DeepLearningEstimator:
     def _train(self, raw: dict, folder: str) -> None:
         """Validate this estimator's parameters with ``raw`` (the data) and train on every
         rank; the model is kept in ``model_``."""
-        from .train.loop import train
+        from .cv.run import train_with_cv
+        from .params.crossval import cross_validates
         values = {k: v for k, v in self.get_params().items() if v != DEFAULTS[k]}
+        for name in _CV_FILES:
+            if values.get(name):
+                raise ValueError(f"{_SOURCE}: {name}=True writes files beside a model file; "
+                                 "use `mpidl train` for them (the estimator keeps the metrics)")
         values.update(raw)
+        if cross_validates(values):        # the fold models' files would be temporary
+            values.setdefault("keep_cross_validation_models", False)
         comm = _world()
         params = _user_errors(validate, values, _SOURCE)
         quiet = lambda *a, **k: None  # noqa: E731
-        model = _user_errors(train, params, comm, _threads(), os.path.join(folder, "model.h5"),
+        model = _user_errors(train_with_cv, params, comm, _threads(), os.path.join(folder, "model.h5"),
                              params.model_id or "mpidl_model", print if not params.quiet_mode
                              else quiet, True)
         self.model_ = comm.bcast_obj(model) if comm.size > 1 else model

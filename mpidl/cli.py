@@ -96,8 +96,8 @@ def _cmd_import(args, comm) -> int:
 def _cmd_train(args, comm, threads: int) -> int:
     from .consistency import check_same_on_every_rank
     from .destination import check_destination
+    from .cv.run import train_with_cv
     from .params import load_job, resolve_stopping_metric
-    from .train.loop import train
     from .train.progress import final_line
     notes: list[str] = []
     params = comm.call_agreed(load_job, args.job, args.overrides, notes)
@@ -108,8 +108,8 @@ def _cmd_train(args, comm, threads: int) -> int:
     out = args.output or f"{model_id}.h5"
     comm.call_root_agreed(check_destination, out,
                           [params.training_frame, params.validation_frame])
-    model = train(params, comm, threads, out, model_id, log=_log_root(comm),
-                  choose_threads=args.threads is None)
+    model = train_with_cv(params, comm, threads, out, model_id, log=_log_root(comm),
+                          choose_threads=args.threads is None)
     if comm.is_root:
         metric = resolve_stopping_metric(model.params, model.dinfo.classification)
         print(final_line(model, out, metric))

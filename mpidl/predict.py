@@ -23,7 +23,14 @@ def predictions(model, frame: Frame, start: int, stop: int, threads: int):
     d = model.dinfo
     cols, info = read_adapted(d, frame, start, stop)
     nums, cats, _, _, _ = d.transform(cols, info, frame.path, training=False)
-    out = model.raw_output(nums, cats, threads)
+    return labeled(model, model.raw_output(nums, cats, threads))
+
+
+def labeled(model, out: np.ndarray):
+    """(labels or values, probabilities or None) from the network outputs ``out``
+    (float[n, n_out]): a binomial label is p1 >= the max-F1 threshold of the model's
+    validation (else training) metrics, a multinomial one the most probable class."""
+    d = model.dinfo
     if not d.classification:
         return model.to_response_scale(out[:, 0]), None
     if d.nclasses == 2:
@@ -34,7 +41,7 @@ def predictions(model, frame: Frame, start: int, stop: int, threads: int):
     return out.argmax(axis=1), out
 
 
-def _header(model) -> bytes:
+def header_line(model) -> bytes:
     """H2O's prediction columns: ``predict`` then one probability column per class level."""
     d = model.dinfo
     if not d.classification:
@@ -91,5 +98,5 @@ def predict_to_csv(model, data, out_path: str, comm, threads: int) -> int:
     if not comm.is_root:
         comm.send_array(np.array([len(block)], dtype=np.int64), 0)
         comm.send_array(np.frombuffer(block, dtype=np.uint8), 0)
-    comm.call_root_agreed(_write_in_rank_order, out_path, _header(model), block, comm)
+    comm.call_root_agreed(_write_in_rank_order, out_path, header_line(model), block, comm)
     return int(nrows)

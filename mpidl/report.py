@@ -146,8 +146,22 @@ def text_report(model) -> str:
              f"Scoring history ({len(model.history)} events; stopped: {_stop(model)}):",
              table(model.history, history_cols) if model.history else "(none)", "",
              _metrics_text("training", model.training_metrics, model.dinfo.response_domain),
-             _metrics_text("validation", model.validation_metrics, model.dinfo.response_domain)]
+             _metrics_text("validation", model.validation_metrics, model.dinfo.response_domain),
+             _metrics_text("cross-validation", model.cross_validation_metrics,
+                           model.dinfo.response_domain),
+             _cv_summary_text(model.cross_validation_metrics_summary)]
     return "\n".join(p for p in parts if p is not None).rstrip() + "\n"
+
+
+def _cv_summary_text(summary: dict) -> str:
+    """H2O's cross-validation metrics summary: mean, sd and each fold's value per metric."""
+    if not summary:
+        return ""
+    nfolds = len(next(iter(summary.values()))["folds"])
+    rows = [{"metric": k, "mean": v["mean"], "sd": v["sd"],
+             **{f"cv_{i + 1}_valid": x for i, x in enumerate(v["folds"])}}
+            for k, v in summary.items()]
+    return f"\ncross-validation metrics summary ({nfolds} folds):\n" + table(rows)
 
 
 def _stop(model) -> str:
@@ -183,4 +197,7 @@ def json_report(model) -> dict:
         "scoring_history": model.history,
         "training_metrics": model.training_metrics,
         "validation_metrics": model.validation_metrics,
+        "cross_validation_metrics": model.cross_validation_metrics,
+        "cross_validation_metrics_summary": model.cross_validation_metrics_summary,
+        "cross_validation_files": model.cross_validation_files,
     }

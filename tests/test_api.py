@@ -87,6 +87,20 @@ def test_fit_follows_scikit_learn(prostate):
     assert set(DeepLearningEstimator(**SMALL).fit(X, labels).predict(X)) <= {"yes", "no"}
 
 
+def test_cross_validation_metrics_from_the_estimator(prostate):
+    """nfolds through the API: H2O's xval metrics, the mean of the fold summary's logloss close
+    to the pooled holdout logloss (the same rows, scored by 3 fold models)."""
+    m = DeepLearningEstimator(**SMALL, nfolds=3, ignored_columns=["ID"])
+    m.train(y="CAPSULE", training_frame=prostate)
+    xval = m.model_performance(xval=True)
+    folds = m.model_.cross_validation_metrics_summary["logloss"]
+    assert xval["nobs"] == len(prostate)
+    assert xval["logloss"] == pytest.approx(folds["mean"], rel=0.15)
+    with pytest.raises(ValueError, match="keep_cross_validation_predictions"):
+        DeepLearningEstimator(**SMALL, nfolds=3, keep_cross_validation_predictions=True).train(
+            y="CAPSULE", training_frame=prostate)
+
+
 def test_parameters_are_h2os_and_checked(prostate):
     with pytest.raises(TypeError, match="unknown parameter 'hiden'.*hidden"):
         DeepLearningEstimator(hiden=[4])

@@ -247,7 +247,8 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             raise UserError(f"{source}: response column '{resp}' has {what}; "
                             "a classifier needs at least two classes")
     # one stacked reduction: the numeric response (regression) and every predictor column
-    excluded = {resp, wname, params.offset_column} | set(params.ignored_columns)
+    excluded = ({resp, wname, params.offset_column, params.fold_column}
+                | set(params.ignored_columns))
     predictors = [col for col in info.columns if col.name not in excluded]
     stat_cols = ([] if classification else [rcol]) + predictors
     stats = global_column_stats([cols[c.name] for c in stat_cols],

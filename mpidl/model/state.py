@@ -53,6 +53,12 @@ class Model:
     stop_reason: str = ""
     nranks: int = 1
     memory: dict = field(default_factory=dict)   # per-rank peak RSS, data read, model (MB)
+    # cross-validation (spec 10.1): the holdout predictions of all fold models scored together
+    # (validation_metrics' keys); per metric {"mean", "sd", "folds": [one value per fold]};
+    # the kept files {"models": [...], "holdout_predictions": ..., "fold_assignment": ...}
+    cross_validation_metrics: dict = field(default_factory=dict)
+    cross_validation_metrics_summary: dict = field(default_factory=dict)
+    cross_validation_files: dict = field(default_factory=dict)
 
     @staticmethod
     def layout_for(params, dinfo: DataInfo) -> Layout:

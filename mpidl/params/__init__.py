@@ -8,6 +8,7 @@ One module per job:
   range; ``values``: ``Params``, the immutable set of all values;
 - ``validation``: H2O's ``DeepLearningParameters.validate`` (``validate`` without data,
   ``validate_for_data`` with the response type);
+- ``crossval``: the cross-validation parameters' rules that need no data;
 - ``auto``: what AUTO / Automatic mean (distribution, loss, stopping metric);
 - ``rewrites``: ``sanitize``, H2O's ``Sanity.modifyParms`` (the parameters the trainer uses,
   one note per change), and ``replicates_data``;
@@ -22,6 +23,7 @@ its tests and benchmarks use.
 """
 
 from .auto import resolve_stopping_metric
+from .crossval import cross_validates
 from .declare import DEFAULTS, FLOAT_MAX, KINDS, PARAM_BY_NAME, PARAMS
 from .docs import describe_markdown
 from .jobfile import load_job, parse_override
@@ -31,5 +33,6 @@ from .validation import validate, validate_for_data
 from .values import Params
 
 __all__ = ["DEFAULTS", "FLOAT_MAX", "KINDS", "PARAMS", "PARAM_BY_NAME", "Params", "check_restart",
+           "cross_validates",
            "describe_markdown", "load_job", "parse_override", "replicates_data", "resolve_stopping_metric",
            "restart_params", "sanitize", "validate", "validate_for_data"]

@@ -131,13 +131,15 @@ def _data_and_columns(out: list[Param]) -> None:
     p("ignore_const_cols", "bool", True, "Drop constant columns.")
     p("weights_column", "str", None, "Column of per-row weights (0 drops a row).")
     p("offset_column", "str", None, "Offset column (regression only).", supported=False)
-    p("nfolds", "int", 0, "Number of cross-validation folds (0 = none).", _GE0, supported=False)
-    p("fold_assignment", "enum", "AUTO", "How rows are assigned to folds.", ("AUTO", "Random", "Modulo", "Stratified"),
-      supported=False)
-    p("fold_column", "str", None, "Column holding each row's fold number.", supported=False)
-    p("keep_cross_validation_models", "bool", True, "Keep the fold models.", supported=False)
-    p("keep_cross_validation_predictions", "bool", False, "Keep the fold predictions.", supported=False)
-    p("keep_cross_validation_fold_assignment", "bool", False, "Keep the fold assignment.", supported=False)
+    p("nfolds", "int", 0, "Number of cross-validation folds (0 = none; else >= 2).", _GE0)
+    p("fold_assignment", "enum", "AUTO", "How rows are assigned to folds (AUTO = Random).",
+      ("AUTO", "Random", "Modulo", "Stratified"))
+    p("fold_column", "str", None, "Column holding each row's fold (its distinct values are the folds).")
+    p("keep_cross_validation_models", "bool", True, "Keep the fold models (MODEL_cv_K.h5 beside the model).")
+    p("keep_cross_validation_predictions", "bool", False,
+      "Keep the holdout predictions (MODEL_cv_holdout_predictions.csv beside the model).")
+    p("keep_cross_validation_fold_assignment", "bool", False,
+      "Keep the fold assignment (MODEL_cv_fold_assignment.csv beside the model).")
     p("balance_classes", "bool", False, "Over/under-sample classes to balance them (classification).", supported=False)
     p("class_sampling_factors", "float_list", None, "Per-class sampling factors (needs balance_classes).", _GT0,
       supported=False)

@@ -10,6 +10,7 @@ from typing import Any
 from mpidl.errors import UserError
 
 from .coerce import check_value, expected, unknown_parameter
+from .crossval import check_cross_validation
 from .declare import CLASSIFICATION_METRICS, DEFAULTS, DROPOUT_ACTIVATIONS, PARAM_BY_NAME, UNSUPPORTED_VALUES
 from .text import format_value
 from .values import Params
@@ -64,6 +65,7 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
                    "remove it from ignored_columns")
     if vals["validation_frame"] == "":
         vals["validation_frame"] = None
+    check_cross_validation(vals, fail)
     return Params._trusted(vals)
 
 

@@ -31,6 +31,7 @@ from . import calibrate, evaluate, threadcount
 from .averaging import ModelCopies, iteration_counts
 from .control import Control, share
 from .fill import train_while_waiting
+from .holdout import Holdout, holdout_sample, split_shard
 from .node_data import data_node
 from .periodic import check_export_dir
 from .progress import memory_line, memory_summary, notes_to_print
@@ -106,9 +107,10 @@ class Trainer:
     """One training run; construct on every rank, then call :meth:`run` on every rank."""
 
     def __init__(self, params, comm, threads: int, out_path: str, model_id: str, log=print,
-                 choose_threads: bool = False):
+                 choose_threads: bool = False, holdout: Holdout | None = None):
         """threads: Hogwild threads per rank, or the most to choose from when
-        ``choose_threads`` (the user gave no ``--threads``)."""
+        ``choose_threads`` (the user gave no ``--threads``); holdout: a cross-validation
+        fold to leave out of training and validate on (``train/holdout.py``)."""
         self.comm = comm
         self.threads = 1 if params.reproducible else max(1, int(threads))
         self.choose_threads = choose_threads
@@ -134,6 +136,10 @@ class Trainer:
         del cols
         p = self.model.params
         self.replicated = bool(p.replicate_training_data) and comm.size > 1
+        self.holdout = holdout
+        if holdout is not None:
+            self.shard, self.held, self.held_rows = split_shard(self.shard, holdout, comm,
+                                                                self.replicated)
         self.trainers = 1 if p.single_node_mode else comm.size   # ranks that train
         self.rows = global_rows(self.shard, comm, self.replicated)
         if self.rows == 0:
@@ -142,7 +148,8 @@ class Trainer:
         self.model.nranks = comm.size
         self.train_set = training_score_set(self.model, self.shard, self.rows, comm,
                                             self.replicated)
-        self.valid_set = validation_score_set(self.model, comm)
+        self.valid_set = (validation_score_set(self.model, comm) if holdout is None else
+                          holdout_sample(self.held, p.score_validation_samples, p.seed + 1, comm))
         self.metric = resolve_stopping_metric(p, self.model.dinfo.classification)
         self.t_comm = calibrate.allreduce_seconds(comm, self.model.buf)
         self.model.comm_seconds = self.t_comm
@@ -168,6 +175,8 @@ class Trainer:
                     break
             # still under the signal flag: a signal now is held until the model is written
             self._finish(sig)
+        if self.holdout is not None:
+            self.holdout.keep(self.model, self.held_rows, self.held, self.threads)
         return self.model if self.comm.is_root else None
 
     def release(self) -> None:
@@ -352,10 +361,11 @@ class Trainer:
 
 
 def train(params, comm, threads: int, out_path: str, model_id: str, log=print,
-          choose_threads: bool = False):
+          choose_threads: bool = False, holdout: Holdout | None = None):
     """Train a model on every rank of ``comm``; rank 0 writes it to ``out_path`` and returns it.
-    ``choose_threads``: ``threads`` is the most per rank, the count is measured (see Trainer)."""
-    trainer = Trainer(params, comm, threads, out_path, model_id, log, choose_threads)
+    ``choose_threads``: ``threads`` is the most per rank, the count is measured (see Trainer);
+    ``holdout``: a cross-validation fold model's held-out fold (None: train on all rows)."""
+    trainer = Trainer(params, comm, threads, out_path, model_id, log, choose_threads, holdout)
     try:
         model = trainer.run()
     except (CheckpointedOnSignal, TrainingDiverged):   # raised on every rank together

@@ -73,5 +73,5 @@ def share_shard(shard, node):
     transformed rows, the others their empty ones, and every rank gets views of rank 0's."""
     lead = node.rank == 0
     shared = [node.share_array(a if lead else None)
-              for a in (shard.nums, shard.cats, shard.y, shard.w)]
-    return type(shard)(*shared, shard.first_row)
+              for a in (shard.nums, shard.cats, shard.y, shard.w, shard.kept)]
+    return type(shard)(*shared[:4], shard.first_row, shared[4])

@@ -35,6 +35,7 @@ class Shard:
     y: np.ndarray
     w: np.ndarray
     first_row: int          # global index of the shard's first raw row
+    kept: np.ndarray | None = None   # int64[n]: each row's index among the shard's raw rows
 
     @property
     def n(self) -> int:
@@ -137,9 +138,9 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
 def make_shard(model: Model, frame, cols, first_row: int, comm, node=None) -> Shard:
     """Transform this rank's raw rows for training (rows with a missing response dropped);
     with ``node``, the node's rank 0's rows in the node's shared memory on every rank."""
-    nums, cats, y, w, _ = comm.call_agreed(model.dinfo.transform, cols, frame.info,
-                                  model.params.training_frame, True)
-    shard = Shard(nums, cats, y, w, first_row)
+    nums, cats, y, w, kept = comm.call_agreed(model.dinfo.transform, cols, frame.info,
+                                              model.params.training_frame, True)
+    shard = Shard(nums, cats, y, w, first_row, kept)
     return shard if node is None else share_shard(shard, node)
 
 
