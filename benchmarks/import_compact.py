@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,15 +34,20 @@ DATASETS = {"mnist train": (SHARED / "mnist" / "train.csv.gz", ["C785"]),
             "airlines 2005 (100k)": (SHARED / "airlines_2005_100k" / "year2005.csv.gz", [])}
 
 
-def _import(tree: Path, src: Path, categorical: list[str], out: Path) -> float:
-    """Seconds of wall time of ``python -m mpidl import`` run from source ``tree``."""
+def _cpu_of_children() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _import(tree: Path, src: Path, categorical: list[str], out: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of ``python -m mpidl import`` run from source ``tree``."""
     env = dict(os.environ, PYTHONPATH=str(tree),
                NUMBA_CACHE_DIR=str(WORKDIR / f"numba-{tree.name}"))
     cmd = [sys.executable, "-m", "mpidl", "import", str(src), "-o", str(out)]
     cmd += ["--categorical", *categorical] if categorical else []
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_of_children()
     subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=WORKDIR)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu_of_children() - c0
 
 
 def _equal_tables(a: Path, b: Path) -> bool:
@@ -90,15 +96,18 @@ def measure(before: Path, repeats: int) -> list[list]:
         work = Path(tmp)
         for name, (src, categorical) in DATASETS.items():
             times: dict[str, list[float]] = {"v1": [], "v2": []}
+            cpu: dict[str, list[float]] = {"v1": [], "v2": []}
             out = {"v1": work / "v1.h5", "v2": work / "v2.h5"}
             for _ in range(repeats):
                 for tag, tree in (("v1", before), ("v2", ROOT)):
                     out[tag].unlink(missing_ok=True)
-                    times[tag].append(_import(tree, src, categorical, out[tag]))
+                    wall, used = _import(tree, src, categorical, out[tag])
+                    times[tag].append(wall)
+                    cpu[tag].append(used)
             equal = _equal_tables(out["v1"], out["v2"])
             model = _same_model(out["v1"], out["v2"], work) if name.startswith("mnist") else None
             for tag in ("v1", "v2"):
-                rows.append([name, tag, _spread(times[tag]),
+                rows.append([name, tag, _spread(times[tag]), _spread(cpu[tag]),
                              f"{out[tag].stat().st_size / 1e6:.1f}",
                              f"{100 * _most_read_by_a_rank(out[tag]):.1f} %",
                              "yes" if equal else "NO",
@@ -113,15 +122,19 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--record", action="store_true")
     args = ap.parse_args()
+    load_before = os.getloadavg()[1]
     rows = measure(args.before.resolve(), args.repeats)
-    body = (f"Import: `python -m mpidl import` wall seconds, mean ± "
-            f"sample sd over {args.repeats} runs, version 1 and 2 alternating.  Read: the "
+    load = f"{load_before:.1f} before, {os.getloadavg()[1]:.1f} after"
+    body = (f"Import: `python -m mpidl import` wall and CPU (user + system) seconds, mean ± "
+            f"sample sd over {args.repeats} runs, version 1 and 2 alternating (the CPU seconds "
+            "hold better than the wall time on a shared machine; 5-minute load average "
+            f"{load} on its 2 cores).  Read: the "
             "largest share of the table's bytes one of 4 sharded ranks reads (schema and its "
             "rows, counted at the read calls).  Equal: the two tables hold equal values; "
             "model: a reproducible [32] MNIST model (0.05 epochs) from either table has "
             "bit-identical weights.\n\n")
-    body += table(["data", "format", "import s", "table MB", "read by a rank of 4",
-                   "values equal", "same model"], rows)
+    body += table(["data", "format", "import wall s", "import CPU s", "table MB",
+                   "read by a rank of 4", "values equal", "same model"], rows)
     if args.record:
         record("import_compact", "Table format version 2 (compact columns) vs version 1", body)
     print(body)

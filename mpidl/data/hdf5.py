@@ -49,7 +49,8 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mpidl.atomic import atomic_h5  # noqa: E402
-from mpidl.data.compact import MISSING_ATTR, code_storage, numeric_storage, numeric_values  # noqa: E402,E501
+from mpidl.data.compact import (MISSING_ATTR, code_storage, numeric_storage,  # noqa: E402
+                                 numeric_values)
 from mpidl.data.counted import CountedFile, ReadCount  # noqa: E402
 from mpidl.errors import UserError  # noqa: E402
 
