@@ -65,7 +65,9 @@ NUMERIC = "numeric"
 CATEGORICAL = "categorical"
 _NOT_A_TABLE = "not an mpidl HDF5 table (run 'python -m mpidl import' first)"
 # Dense attribute storage (HDF5 >= 1.8 format) lifts the 64 KiB limit on object
-# headers, which a domain of a few thousand levels would otherwise exceed.
+# headers, which a domain of a few thousand levels would otherwise exceed; the 1.10 format
+# indexes a column's chunks in one small fixed array (the 1.8 format's B-tree nodes made a
+# rank read several KB of index per column), so tables need HDF5 >= 1.10 to read.
 _LIBVER = ("v110", "latest")
 
 
