@@ -155,11 +155,22 @@ def _checked_group(path: str, f: h5py.File) -> h5py.Group:
     if not isinstance(group, h5py.Group) or "nrows" not in group.attrs \
             or "columns" not in group.attrs:
         raise UserError(f"{path}: {_NOT_A_TABLE}")
-    version = int(group.attrs.get("version", 1))
+    version = _integers(path, group, "version", default=1)[0]
     if version > VERSION:
         raise UserError(f"{path}: table format version {version} is newer than this mpidl "
                         f"reads (up to {VERSION}); upgrade mpidl or import the CSV again")
     return group
+
+
+def _integers(path: str, group: h5py.Group, attr: str, default=None) -> list[int]:
+    """The integers in the table's attribute ``attr`` (``default`` when absent); UserError
+    naming the file and attribute when they are not integers."""
+    raw = group.attrs.get(attr, default)
+    values = np.asarray(raw).ravel()
+    if values.dtype.kind not in "iu" or (attr == "version" and values.size != 1):
+        raise UserError(f"{path}: damaged table, attribute '{attr}' is not "
+                        f"{'an integer' if attr == 'version' else 'a list of integers'}")
+    return [int(v) for v in values]
 
 
 def _one_line(err: BaseException) -> str:
@@ -189,7 +200,7 @@ def read_info(path, count: ReadCount | None = None) -> TableInfo:
         nrows = int(group.attrs["nrows"])
         names = _names(group)
         if "categorical" in group.attrs:
-            categorical = {int(i) for i in np.asarray(group.attrs["categorical"]).ravel()}
+            categorical = set(_integers(path, group, "categorical"))
         else:   # version 1: every column's dataset says whether it has a domain
             categorical = {i for i in range(len(names))
                            if "domain" in _dataset(path, group, i).attrs}

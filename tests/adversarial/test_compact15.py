@@ -1,5 +1,5 @@
-"""Adversarial cases: tables of a format version newer than this mpidl, and a compression the
-importer does not offer."""
+"""Adversarial cases: tables of a format version newer than this mpidl, table attributes that
+are not what the format says, and a compression the importer does not offer."""
 
 from pathlib import Path
 
@@ -16,12 +16,13 @@ pytestmark = [pytest.mark.adversarial, pytest.mark.mpi_skip]
 PROSTATE = Path(__file__).resolve().parents[2] / "data" / "prostate.csv"
 
 
-def _future_table(path: Path) -> Path:
-    """A valid table whose version attribute says it comes from a later mpidl."""
+def _table(path: Path, attr: str = "version", value=hdf5.VERSION + 1) -> Path:
+    """A valid table, then its group attribute ``attr`` set to ``value`` (by default: the
+    version of a later mpidl)."""
     rng = np.random.default_rng(2)
     write_table(path, {"a": rng.normal(size=200), "y": np.arange(200) % 2}, {"y": ["n", "p"]})
     with h5py.File(path, "a") as f:
-        f["table"].attrs["version"] = hdf5.VERSION + 1
+        f["table"].attrs[attr] = value
     return path
 
 
@@ -34,7 +35,7 @@ def _job(tmp_path: Path, frame: str) -> Path:
 
 @pytest.mark.parametrize("ranks", [None, 2])
 def test_train_on_a_newer_table_version_is_refused(tmp_path, ranks):
-    _future_table(tmp_path / "future.h5")
+    _table(tmp_path / "future.h5")
     model = tmp_path / "m.h5"
     model.write_bytes(b"an older model")
     before = fingerprint([model])
@@ -43,7 +44,7 @@ def test_train_on_a_newer_table_version_is_refused(tmp_path, ranks):
 
 
 def test_predict_on_a_newer_table_version_is_refused(tmp_path):
-    table = _future_table(tmp_path / "future.h5")
+    table = _table(tmp_path / "future.h5")
     good = tmp_path / "good.h5"
     write_table(good, {"a": np.arange(200.0), "y": np.arange(200) % 2}, {"y": ["n", "p"]})
     r = run(["train", _job(tmp_path, "good.h5"), "-o", "m.h5"], cwd=tmp_path)
@@ -57,3 +58,11 @@ def test_unknown_compression_is_refused(tmp_path):
     refused(run(["import", PROSTATE, "-o", "t.h5", "--compress", "zstd"], cwd=tmp_path),
             "--compress", "zstd")
     assert not (tmp_path / "t.h5").exists()
+
+
+@pytest.mark.parametrize("attr,value", [("version", "two"), ("version", [1, 2]),
+                                        ("categorical", "y")])
+def test_damaged_table_attribute_is_refused(tmp_path, attr, value):
+    _table(tmp_path / "odd.h5", attr, value)
+    refused(run(["train", _job(tmp_path, "odd.h5"), "-o", "m.h5"], cwd=tmp_path), "odd.h5",
+            f"attribute '{attr}'")
