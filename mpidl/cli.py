@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="numeric columns to import as categorical (e.g. the response)")
     imp.add_argument("--numeric", nargs="*", default=[], metavar="COL",
                      help="columns to import as numeric (their other tokens become missing)")
+    imp.add_argument("--compress", choices=("lzf", "gzip"), default=None,
+                     help="compress the table's chunks (default: none)")
     hdr = imp.add_mutually_exclusive_group()
     hdr.add_argument("--header", dest="header", action="store_true", default=None)
     hdr.add_argument("--no-header", dest="header", action="store_false")
@@ -80,7 +82,8 @@ def _cmd_import(args, comm) -> int:
             check_destination(args.output, [args.src])
             notes: list[str] = []
             info = import_csv(args.src, args.output, categorical=args.categorical,
-                              header=args.header, numeric=args.numeric, notes=notes)
+                              header=args.header, numeric=args.numeric, notes=notes,
+                              compression=args.compress)
             for line in notes:
                 _say(f"mpidl: warning: {line}")
             ncat = sum(c.kind == "categorical" for c in info.columns)

@@ -16,7 +16,7 @@ def _table(n=10):
     num = rng.normal(size=n)
     num[[1, 7]] = np.nan
     codes = rng.integers(-1, 3, size=n).astype(np.int32)
-    ints = np.arange(n, dtype=np.int64)  # stored as float64
+    ints = np.arange(n, dtype=np.int64)  # stored as uint8
     columns = {"sepal width": num, "Dep/Time,x": codes, "C3": ints}
     domains = {"Dep/Time,x": ["a", "b b", "ü"]}
     return columns, domains
@@ -49,9 +49,10 @@ def test_layout_on_disk(tmp_path):
         assert int(g.attrs["nrows"]) == 100
         assert list(g.attrs["columns"]) == ["sepal width", "Dep/Time,x", "C3"]
         assert g["c0000"].dtype == np.float64 and g["c0000"].chunks is not None
-        assert g["c0001"].dtype == np.int32
+        assert g["c0001"].dtype == np.int8      # 3 levels and -1: the smallest code type
         assert list(g["c0001"].attrs["domain"]) == ["a", "b b", "ü"]
         assert "domain" not in g["c0002"].attrs
+        assert g["c0002"].dtype == np.uint8     # 0..99: integers in one byte
         assert g["c0000"].compression is None
 
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from shared_data import need
 
-from mpidl.data.hdf5 import read_columns
+from mpidl.data.counted import ReadCount
+from mpidl.data.hdf5 import block_range, read_columns
 from mpidl.data.importer import import_csv, read_csv
 from mpidl.errors import UserError
 
@@ -319,6 +320,8 @@ def test_mnist_test_names_and_label(tmp_path):
     assert info.column("C785").domain == tuple(str(d) for d in range(10))
     label = read_columns(tmp_path / "m.h5", ["C785"])["C785"]
     assert np.bincount(label).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    # one byte per pixel and label (uint8 / int8 on disk), + 25 % for HDF5's own structures
+    assert (tmp_path / "m.h5").stat().st_size <= 1.25 * 10000 * 785
 
 
 @pytest.mark.slow
@@ -330,6 +333,13 @@ def test_mnist_train_import(tmp_path):
     assert (info.nrows, len(info.columns)) == (60000, 785)
     label = read_columns(tmp_path / "m.h5", ["C785"])["C785"]
     assert np.bincount(label)[1] == 6742
+    size = (tmp_path / "m.h5").stat().st_size
+    assert 60000 * 785 <= size <= 60e6            # one byte per value; issue 15: <= 60 MB
+    for rank in range(4):                          # a rank of a 4-rank sharded run
+        count = ReadCount()
+        lo, hi = block_range(60000, 4, rank)
+        read_columns(tmp_path / "m.h5", info.names, lo, hi, count)
+        assert count.bytes <= 0.30 * size
 
 
 @pytest.mark.slow

@@ -3,7 +3,9 @@
 The interpreter's share (Python, numpy, numba, compiled kernels) is measured by the same
 command on a tiny frame; the difference on a larger frame must be covered by the rows read
 and the model.  Without care (raw columns kept resident while the shard is converted), the
-raw and the converted data would be resident together and this fails.
+raw and the converted data would be resident together and this fails.  The frames here hold
+normal deviates, stored as float64 (``data/compact.py``), so the bytes read from the table
+are the size of the raw float64 columns in memory.
 """
 
 import json

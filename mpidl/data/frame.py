@@ -1,7 +1,8 @@
 """A frame to read from: an mpidl HDF5 table, or a CSV file parsed in memory on the fly.
 
 Both give the same two things: ``info`` (a :class:`TableInfo`) and ``read(names, start, stop)``
-returning raw columns (float64 numerics with NaN, int32 categorical codes with -1).
+returning raw columns (float64 numerics with NaN, int32 categorical codes with -1), and
+``bytes_read``: the bytes read from the file so far (counted at the reads themselves).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import numpy as np
 
 from ..errors import UserError
+from .counted import ReadCount
 from .hdf5 import ColumnInfo, TableInfo, read_columns, read_info
 from .stream import is_stream
 
@@ -31,12 +33,13 @@ class Frame:
             raise UserError(f"{self.path}: a pipe or FIFO can feed one process, not {ranks} "
                             f"ranks; import it first (python -m mpidl import ... -o FILE.h5)")
         self._mem = None
+        self._count = ReadCount()
         self.notes: list[str] = []   # the importer's lines about odd tokens (CSV only)
         if self.path.lower().endswith(_H5_SUFFIXES):
-            self.info = read_info(self.path)
+            self.info = read_info(self.path, self._count)
         else:
             from .importer import read_csv
-            cols, domains = read_csv(self.path, notes=self.notes)
+            cols, domains = read_csv(self.path, notes=self.notes, count=self._count)
             self._mem = cols
             nrows = len(next(iter(cols.values()))) if cols else 0
             self.info = TableInfo(
@@ -54,8 +57,13 @@ class Frame:
         """Whether the rows are already in memory (a CSV parsed on opening), not read later."""
         return self._mem is not None
 
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read from the file so far (a CSV is read whole, once)."""
+        return self._count.bytes
+
     def read(self, names, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
         """Columns ``names`` for rows [start, stop); only that range is read from disk."""
         if self._mem is None:
-            return read_columns(self.path, list(names), start, stop)
+            return read_columns(self.path, list(names), start, stop, self._count)
         return {n: self._mem[n][start:stop] for n in names}

@@ -1,25 +1,39 @@
 """The columnar HDF5 table format: one file holds one table.
 
-Layout (format version 1)::
+Layout (format version 2)::
 
     /table                      group
         attrs: format  = "mpidl-table"
-               version = 1
+               version = 2
                nrows   = int         number of rows
                columns = list[str]   real column names, in column order
+               categorical = int[]   positions of the categorical columns (version 2:
+                                     the schema is read without opening every column)
         c0000, c0001, ...           one 1-D dataset per column, in column order,
                                     keyed by position (names may hold any character)
-            numeric:     float64[nrows], NaN = missing
-            categorical: int32[nrows] codes into the level names, -1 = missing;
+            numeric:     the smallest type that holds the values exactly (``compact.py``:
+                         uint8, int8, int16, int32, float32 or float64); float NaN = missing,
+                         an integer column with missing values names its marker in
+                         attrs: missing = int
+            categorical: the smallest signed integer type of the codes into the level
+                         names, -1 = missing;
                          attrs: domain = list[str] (level names, code i -> domain[i])
             attrs: name = the real column name (for people browsing with h5dump)
 
-Datasets are chunked by ``CHUNK_ROWS`` rows and not compressed, so that a rank
-reading its row range (``ds[start:stop]``, a hyperslab) touches only the chunks it
-needs. A column is categorical iff its dataset has a ``domain`` attribute.
+Version 1 (still read) stored every numeric column as float64 and codes as int32, in chunks
+of 65,536 rows.  A table of a newer version than ``VERSION`` is refused in one line.
 
-Many ranks open the same file read-only at the same time, so HDF5 file locking is
-switched off (``HDF5_USE_FILE_LOCKING=FALSE``) before h5py is imported.
+Chunks are sized in bytes (``chunk_rows``): about ``CHUNK_BYTES`` each, but at least
+``MIN_CHUNKS`` per column (so a rank of a sharded run reads only about its share of a small
+table) and never under ``MIN_CHUNK_ROWS`` rows.  A rank reading its row range
+(``ds[start:stop]``, a hyperslab) touches only the chunks that hold those rows, with or
+without compression (``lzf`` or ``gzip``, per chunk, with HDF5's shuffle filter for
+multi-byte types).  A column is categorical iff its dataset has a ``domain`` attribute.
+
+Reads go through ``counted.CountedFile``: a ``ReadCount`` passed to ``read_info`` /
+``read_columns`` receives every byte read from the file.  Many ranks open the same file
+read-only at the same time, so HDF5 file locking is switched off
+(``HDF5_USE_FILE_LOCKING=FALSE``) before h5py is imported.
 """
 
 from __future__ import annotations
@@ -28,24 +42,33 @@ import os
 
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
+from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mpidl.atomic import atomic_h5  # noqa: E402
+from mpidl.data.compact import (MISSING_ATTR, code_storage, numeric_storage,  # noqa: E402
+                                 numeric_values)
+from mpidl.data.counted import CountedFile, ReadCount  # noqa: E402
 from mpidl.errors import UserError  # noqa: E402
 
 GROUP = "table"
 FORMAT = "mpidl-table"
-VERSION = 1
-CHUNK_ROWS = 65536
+VERSION = 2
+CHUNK_BYTES = 1 << 20
+MIN_CHUNKS = 128
+MIN_CHUNK_ROWS = 512
+COMPRESSIONS = ("lzf", "gzip")
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
 _NOT_A_TABLE = "not an mpidl HDF5 table (run 'python -m mpidl import' first)"
 # Dense attribute storage (HDF5 >= 1.8 format) lifts the 64 KiB limit on object
-# headers, which a domain of a few thousand levels would otherwise exceed.
-_LIBVER = ("v108", "latest")
+# headers, which a domain of a few thousand levels would otherwise exceed; the 1.10 format
+# indexes a column's chunks in one small fixed array (the 1.8 format's B-tree nodes made a
+# rank read several KB of index per column), so tables need HDF5 >= 1.10 to read.
+_LIBVER = ("v110", "latest")
 
 
 @dataclass(frozen=True)
@@ -95,29 +118,59 @@ def block_range(nrows: int, size: int, rank: int) -> tuple[int, int]:
     return start, start + base + (1 if rank < extra else 0)
 
 
-def _open_table(path: str) -> tuple[h5py.File, h5py.Group]:
-    """Open ``path`` read-only and return (file, table group); UserError if it is not one."""
+def chunk_rows(nrows: int, itemsize: int) -> int:
+    """Rows per chunk of a column of ``nrows`` values of ``itemsize`` bytes: about
+    CHUNK_BYTES, at most nrows / MIN_CHUNKS rows, at least MIN_CHUNK_ROWS (and nrows)."""
+    by_bytes = max(1, CHUNK_BYTES // itemsize)
+    by_share = -(-nrows // MIN_CHUNKS)
+    return max(1, min(nrows, max(MIN_CHUNK_ROWS, min(by_bytes, by_share))))
+
+
+@contextmanager
+def _open_table(path: str, count: ReadCount | None = None):
+    """Open ``path`` read-only (its reads added to ``count``) and yield the table group;
+    UserError if it is not a table, or a table of a newer format version."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise UserError(f"{path}: no such file")
     if os.path.isdir(path):
         raise UserError(f"{path}: is a directory, not an HDF5 table")
+    if not h5py.is_hdf5(path):
+        raise UserError(f"{path}: not an HDF5 file (convert a CSV with "
+                        "'python -m mpidl import' first)")
+    source = CountedFile(path, ReadCount() if count is None else count)
     try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        if not h5py.is_hdf5(path):
-            raise UserError(f"{path}: not an HDF5 file (convert a CSV with "
-                            "'python -m mpidl import' first)") from None
-        raise UserError(f"{path}: cannot open HDF5 file ({_one_line(err)})") from None
-    try:
-        group = f.get(GROUP)
-        if not isinstance(group, h5py.Group) or "nrows" not in group.attrs \
-                or "columns" not in group.attrs:
-            raise UserError(f"{path}: {_NOT_A_TABLE}")
-        return f, group
-    except BaseException:
-        f.close()
-        raise
+        try:
+            f = h5py.File(source, "r")
+        except OSError as err:
+            raise UserError(f"{path}: cannot open HDF5 file ({_one_line(err)})") from None
+        with f:
+            yield _checked_group(path, f)
+    finally:
+        source.close()
+
+
+def _checked_group(path: str, f: h5py.File) -> h5py.Group:
+    group = f.get(GROUP)
+    if not isinstance(group, h5py.Group) or "nrows" not in group.attrs \
+            or "columns" not in group.attrs:
+        raise UserError(f"{path}: {_NOT_A_TABLE}")
+    version = _integers(path, group, "version", default=1)[0]
+    if version > VERSION:
+        raise UserError(f"{path}: table format version {version} is newer than this mpidl "
+                        f"reads (up to {VERSION}); upgrade mpidl or import the CSV again")
+    return group
+
+
+def _integers(path: str, group: h5py.Group, attr: str, default=None) -> list[int]:
+    """The integers in the table's attribute ``attr`` (``default`` when absent); UserError
+    naming the file and attribute when they are not integers."""
+    raw = group.attrs.get(attr, default)
+    values = np.asarray(raw).ravel()
+    if values.dtype.kind not in "iu" or (attr == "version" and values.size != 1):
+        raise UserError(f"{path}: damaged table, attribute '{attr}' is not "
+                        f"{'an integer' if attr == 'version' else 'a list of integers'}")
+    return [int(v) for v in values]
 
 
 def _one_line(err: BaseException) -> str:
@@ -139,16 +192,22 @@ def _dataset(path: str, group: h5py.Group, index: int) -> h5py.Dataset:
     return ds
 
 
-def read_info(path) -> TableInfo:
-    """Read the schema (row count, names, kinds, domains) of the table in ``path``."""
+def read_info(path, count: ReadCount | None = None) -> TableInfo:
+    """Read the schema (row count, names, kinds, domains) of the table in ``path``
+    (the bytes read are added to ``count``)."""
     path = os.fspath(path)
-    f, group = _open_table(path)
-    with f:
+    with _open_table(path, count) as group:
         nrows = int(group.attrs["nrows"])
+        names = _names(group)
+        if "categorical" in group.attrs:
+            categorical = set(_integers(path, group, "categorical"))
+        else:   # version 1: every column's dataset says whether it has a domain
+            categorical = {i for i in range(len(names))
+                           if "domain" in _dataset(path, group, i).attrs}
         cols = []
-        for i, name in enumerate(_names(group)):
-            ds = _dataset(path, group, i)
-            if "domain" in ds.attrs:
+        for i, name in enumerate(names):
+            ds = _dataset(path, group, i) if i in categorical else None
+            if ds is not None and "domain" in ds.attrs:
                 domain = tuple(_as_str(s) for s in ds.attrs["domain"])
                 cols.append(ColumnInfo(name, CATEGORICAL, domain))
             else:
@@ -156,16 +215,17 @@ def read_info(path) -> TableInfo:
         return TableInfo(path, nrows, tuple(cols))
 
 
-def read_columns(path, names, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
+def read_columns(path, names, start: int = 0, stop: int | None = None,
+                 count: ReadCount | None = None) -> dict[str, np.ndarray]:
     """Read rows [start, stop) of the named columns (a hyperslab read per column).
 
     Returns {name: float64[stop-start]} for numeric columns (NaN = missing) and
-    {name: int32[stop-start]} codes for categorical ones (-1 = missing).
-    ``stop=None`` means the last row. An unknown name is a UserError.
+    {name: int32[stop-start]} codes for categorical ones (-1 = missing), whatever the
+    stored types.  ``stop=None`` means the last row. An unknown name is a UserError.
+    The bytes read from the file are added to ``count``.
     """
     path = os.fspath(path)
-    f, group = _open_table(path)
-    with f:
+    with _open_table(path, count) as group:
         nrows = int(group.attrs["nrows"])
         stop = nrows if stop is None else stop
         if not 0 <= start <= stop <= nrows:
@@ -183,7 +243,7 @@ def read_columns(path, names, start: int = 0, stop: int | None = None) -> dict[s
             if "domain" in ds.attrs:
                 out[name] = checked_codes(path, name, block, len(ds.attrs["domain"]))
             else:
-                out[name] = block.astype(np.float64, copy=False)
+                out[name] = numeric_values(block, ds.attrs.get(MISSING_ATTR))
         return out
 
 
@@ -201,15 +261,19 @@ def checked_codes(path: str, name: str, block: np.ndarray, nlevels: int) -> np.n
     return block.astype(np.int32, copy=False)
 
 
-def write_table(path, columns: dict[str, np.ndarray], domains: dict[str, list[str]]) -> None:
+def write_table(path, columns: dict[str, np.ndarray], domains: dict[str, list[str]],
+                compression: str | None = None) -> None:
     """Write a table to ``path`` atomically (``atomic.py``: temp file + os.replace; a full disk
     is a UserError naming ``path``).
 
     ``columns`` maps names (in column order) to 1-D arrays of one common length; a column
     is categorical iff its name is in ``domains``: its array holds integer codes into
-    ``domains[name]`` (-1 = missing). Other columns are stored as float64 (NaN = missing).
+    ``domains[name]`` (-1 = missing). Other columns are numbers (NaN = missing), stored in
+    the smallest exact type.  ``compression``: None, "lzf" or "gzip".
     """
     path = os.fspath(path)
+    if compression not in (None, *COMPRESSIONS):
+        raise ValueError(f"write_table: compression {compression!r} is not one of {COMPRESSIONS}")
     unknown = [n for n in domains if n not in columns]
     if unknown:
         raise ValueError(f"write_table: domains given for unknown columns {unknown}")
@@ -223,26 +287,35 @@ def write_table(path, columns: dict[str, np.ndarray], domains: dict[str, list[st
         group.attrs["version"] = VERSION
         group.attrs["nrows"] = nrows
         group.attrs.create("columns", data=list(columns), dtype=h5py.string_dtype())
+        group.attrs.create("categorical", data=[i for i, n in enumerate(columns) if n in domains],
+                           dtype=np.int64)
         for i, (name, values) in enumerate(columns.items()):
-            _write_column(group, _key(i), name, np.asarray(values), nrows, domains.get(name))
+            _write_column(group, _key(i), name, np.asarray(values), domains.get(name),
+                          compression)
 
 
-def _write_column(group: h5py.Group, key: str, name: str, values: np.ndarray, nrows: int,
-                  domain) -> None:
+def _write_column(group: h5py.Group, key: str, name: str, values: np.ndarray, domain,
+                  compression: str | None) -> None:
     if values.ndim != 1:
         raise ValueError(f"write_table: column '{name}' is not 1-D")
+    nrows = len(values)
+    marker = None
     if domain is None:
-        data = values.astype(np.float64, copy=False)
+        data, marker = numeric_storage(values)
     else:
         if values.dtype.kind not in "iu":
             raise ValueError(f"write_table: categorical column '{name}' needs integer codes")
-        data = values.astype(np.int32, copy=False)
-        if nrows and (data.min() < -1 or data.max() >= len(domain)):
+        if nrows and (values.min() < -1 or values.max() >= len(domain)):
             raise ValueError(f"write_table: codes of column '{name}' outside its "
                              f"{len(domain)} levels")
-    chunks = (min(CHUNK_ROWS, nrows),) if nrows else None
-    ds = group.create_dataset(key, data=data, chunks=chunks)
+        data = code_storage(values, len(domain))
+    chunks = (chunk_rows(nrows, data.itemsize),) if nrows else None
+    shuffle = compression is not None and data.itemsize > 1 and nrows > 0
+    ds = group.create_dataset(key, data=data, chunks=chunks,
+                              compression=compression if nrows else None, shuffle=shuffle)
     ds.attrs["name"] = name
+    if marker is not None:
+        ds.attrs[MISSING_ATTR] = marker
     if domain is not None:
         ds.attrs.create("domain", data=[str(s) for s in domain], shape=(len(domain),),
                         dtype=h5py.string_dtype())

@@ -68,17 +68,18 @@ _QUOTE = '"'
 _LEADING_BLANK_LINES = re.compile(rb"(?:[ \t\r]*\n)*")
 
 
-def read_csv(src, categorical=(), header=None, numeric=(), notes=None
+def read_csv(src, categorical=(), header=None, numeric=(), notes=None, count=None
              ) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
     """Parse the CSV ``src`` into columns (in file order) and categorical domains.
 
     Returns (columns, domains) as ``write_table`` takes them: ``columns[name]`` is
     float64[nrows] (numeric, NaN = missing) or int32[nrows] codes (categorical, -1 =
     missing) with the level names in ``domains[name]``.  ``notes``: a list that receives
-    one line per numeric column with non-number tokens read as missing.
+    one line per numeric column with non-number tokens read as missing.  ``count``: a
+    ``ReadCount`` that receives the bytes read from ``src`` (before decompression).
     """
     src = os.fspath(src)
-    raw = _read_bytes(src)
+    raw = _read_bytes(src, count)
     _refuse_nul(src, raw)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
@@ -127,16 +128,19 @@ def read_csv(src, categorical=(), header=None, numeric=(), notes=None
     return columns, domains
 
 
-def import_csv(src, dst, categorical=(), header=None, numeric=(), notes=None) -> TableInfo:
-    """Parse the CSV ``src`` (see ``read_csv``) and write it as an HDF5 table ``dst``."""
+def import_csv(src, dst, categorical=(), header=None, numeric=(), notes=None,
+               compression=None) -> TableInfo:
+    """Parse the CSV ``src`` (see ``read_csv``) and write it as an HDF5 table ``dst``
+    (``compression``: None, "lzf" or "gzip", see ``hdf5.write_table``)."""
     columns, domains = read_csv(src, categorical=categorical, header=header, numeric=numeric,
                                 notes=notes)
-    write_table(dst, columns, domains)
+    write_table(dst, columns, domains, compression)
     return read_info(dst)
 
 
-def _read_bytes(src: str) -> bytes:
-    """The decompressed bytes of ``src``, which is opened and read exactly once.
+def _read_bytes(src: str, count=None) -> bytes:
+    """The decompressed bytes of ``src``, which is opened and read exactly once (the bytes
+    read from it are added to ``count``, a ``ReadCount``, when given).
 
     A pipe, FIFO or ``/dev/stdin`` cannot be read twice: it is read whole into memory first
     (see ``data/stream.py`` for how long a FIFO without a writer is waited for) and sniffed
@@ -149,8 +153,14 @@ def _read_bytes(src: str) -> bytes:
     try:
         if os.path.isfile(src):
             with open(src, "rb") as f:
-                return _unpack(src, f)
-        return _unpack(src, io.BytesIO(read_stream(src)))
+                raw = _unpack(src, f)
+                size = os.fstat(f.fileno()).st_size
+        else:
+            source = read_stream(src)
+            raw, size = _unpack(src, io.BytesIO(source)), len(source)
+        if count is not None:
+            count.bytes += size
+        return raw
     except UserError:
         raise
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile, RuntimeError) as err:

@@ -127,7 +127,7 @@ class Trainer:
         frame, cols, first = open_training(params, comm, self.node)
         for line in frame.notes:
             self.log(f"note: {line}")
-        self.read_bytes = sum(np.asarray(v).nbytes for v in cols.values())
+        self.read_bytes = frame.bytes_read
         self.model, notes = build_model(params, frame, cols, comm, model_id, self.log,
                                          self.threads)
         for note in notes_to_print(params, notes):

@@ -26,8 +26,7 @@ def _table(path, column: str | None = None, row: int = 0, code=None, dtype=None)
     with h5py.File(path, "a") as f:
         ds = f["table"][key]
         values, domain = ds[...], ds.attrs["domain"]
-        if dtype is not None:
-            values = values.astype(dtype)
+        values = values.astype(np.int32 if dtype is None else dtype)  # room for any code
         values[row] = code
         del f["table"][key]
         new = f["table"].create_dataset(key, data=values)
