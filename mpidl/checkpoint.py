@@ -36,7 +36,7 @@ VERSION = 1
 _STATE_FIELDS = ("model_id", "processed", "iterations", "training_rows", "epoch_counter",
                  "train_seconds", "scoring_seconds", "tspi", "comm_seconds", "huber_delta",
                  "best_loss", "training_metrics", "validation_metrics", "stop_reason", "nranks",
-                 "memory", "best_at", "run_totals")
+                 "memory", "best_at", "run_totals", "variable_importances")
 
 
 def _json(obj) -> str:

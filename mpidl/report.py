@@ -8,6 +8,7 @@ import numpy as np
 
 from .kernels.codes import OPT_ADADELTA
 from .metrics import confusion_matrix_table
+from .varimp import TABLE_COLUMNS, importance_table
 
 
 def layer_rows(model) -> list[dict]:
@@ -146,8 +147,23 @@ def text_report(model) -> str:
              f"Scoring history ({len(model.history)} events; stopped: {_stop(model)}):",
              table(model.history, history_cols) if model.history else "(none)", "",
              _metrics_text("training", model.training_metrics, model.dinfo.response_domain),
-             _metrics_text("validation", model.validation_metrics, model.dinfo.response_domain)]
+             _metrics_text("validation", model.validation_metrics, model.dinfo.response_domain),
+             _importances_text(model)]
     return "\n".join(p for p in parts if p is not None).rstrip() + "\n"
+
+
+def importance_rows(model) -> list[dict] | None:
+    """H2O's variable importance table of ``model`` (``varimp.py``), None when it has none."""
+    if not model.variable_importances:
+        return None
+    return importance_table(model.dinfo.coef_names(), model.variable_importances)
+
+
+def _importances_text(model) -> str:
+    rows = importance_rows(model)
+    if rows is None:
+        return ""
+    return "\n".join(["", "Variable importances:", table(rows, list(TABLE_COLUMNS))])
 
 
 def _stop(model) -> str:
@@ -183,4 +199,5 @@ def json_report(model) -> dict:
         "scoring_history": model.history,
         "training_metrics": model.training_metrics,
         "validation_metrics": model.validation_metrics,
+        "variable_importances": importance_rows(model),
     }

@@ -53,6 +53,8 @@ class Model:
     stop_reason: str = ""
     nranks: int = 1
     memory: dict = field(default_factory=dict)   # per-rank peak RSS, data read, model (MB)
+    variable_importances: list | None = None     # Gedeon, one per input slot (varimp.py)
+    saw_missing_cats: list | None = None         # per categorical: a training row was missing
 
     @staticmethod
     def layout_for(params, dinfo: DataInfo) -> Layout:
