@@ -96,7 +96,7 @@ def stop_text(model, metric: str) -> str:
     return reason or "-"
 
 
-def _fmt(v) -> str:
+def fmt_cell(v) -> str:
     """A table cell: floats to 6 significant digits (JSON keeps them whole)."""
     if v is None:
         return ""
@@ -112,7 +112,7 @@ def table(rows: list[dict], columns: list[str] | None = None) -> str:
     if not rows:
         return "(empty)"
     cols = columns or list(dict.fromkeys(k for r in rows for k in r))
-    cells = [[fmt_epochs(r[c]) if c == "epochs" and r.get(c) is not None else _fmt(r.get(c))
+    cells = [[fmt_epochs(r[c]) if c == "epochs" and r.get(c) is not None else fmt_cell(r.get(c))
               for c in cols] for r in rows]
     width = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(cols, width))]
@@ -126,7 +126,7 @@ def _metrics_text(name: str, m: dict, domain) -> str:
     keys = [k for k in ("MSE", "RMSE", "logloss", "AUC", "pr_auc", "classification_error",
                         "mean_per_class_error", "r2", "mae", "rmsle", "mean_residual_deviance",
                         "nobs") if k in m]
-    out = [f"{name} metrics:"] + [f"  {k}: {_fmt(m[k])}" for k in keys]
+    out = [f"{name} metrics:"] + [f"  {k}: {fmt_cell(m[k])}" for k in keys]
     if "hit_ratios" in m:
         out.append("  top-K hit ratios: " + ", ".join(f"{v:.4f}" for v in m["hit_ratios"]))
     if "confusion_matrix_omitted" in m:
