@@ -114,3 +114,13 @@ def test_roc_points_are_the_exact_curve_with_few_distinct_probabilities():
     tpr = [((p >= t) & (y == 1)).sum() / (y == 1).sum() for t in thresholds]
     np.testing.assert_allclose(roc[:, 1], fpr, rtol=1e-12)
     np.testing.assert_allclose(roc[:, 2], tpr, rtol=1e-12)
+
+
+def test_plot_of_a_model_written_before_importances_and_roc(tmp_path):
+    old = Path(__file__).resolve().parent / "adversarial" / "data" / "model_before_checksums.h5"
+    _ok("plot", old, "-o", tmp_path, cwd=tmp_path)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "variable_importance.png" not in names and "roc.png" not in names
+    assert "scoring_history.png" in names
+    for name in names:
+        _png(tmp_path / name)
