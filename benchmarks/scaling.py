@@ -1,6 +1,7 @@
 """Parallel scaling on one machine: MNIST samples/s for ranks x threads, and the allreduce cost.
 
     python benchmarks/scaling.py --hidden 1024,1024 --epochs 0.25 --repeats 3 --record
+    python benchmarks/scaling.py ... --plot scaling.png     # and a scaling plot (mpidl[plot])
 
 Runs ``mpirun -n R python -m mpidl train`` for R x T in {1x1, 2x1, 1x2, 4x1 (oversubscribed on
 2 cores)} (``--configs`` to choose), each rank on its own shard (replicate_training_data =
@@ -123,6 +124,26 @@ def run_config(c: Config, params: dict, tag: str) -> dict:
         hog.wait()
 
 
+def scaling_plot(path: str, configs: dict, speeds: dict, effs: dict) -> None:
+    """PNG at ``path``: median samples/s (bars, the range over rounds as error bars) and
+    median parallel efficiency (%) of each config (needs matplotlib, the [plot] extra)."""
+    from matplotlib.figure import Figure
+    names = list(configs)
+    med = [statistics.median(speeds[c]) for c in names]
+    err = [[m - min(speeds[c]) for m, c in zip(med, names)],
+           [max(speeds[c]) - m for m, c in zip(med, names)]]
+    fig = Figure(figsize=(max(6, 1.1 * len(names)), 6), dpi=100, layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.bar(names, med, yerr=err, capsize=3, color="#1f77b4")
+    top.set_ylabel("samples/s")
+    bottom.bar(names, [100 * statistics.median(effs[c]) for c in names], color="#ff7f0e")
+    bottom.axhline(100, color="grey", linestyle=":")
+    bottom.set_ylabel("efficiency vs 1x1 (%)")
+    bottom.set_xlabel("ranks x threads (config)")
+    fig.suptitle("Scaling over ranks and threads (medians over rounds)")
+    fig.savefig(path, format="png")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hidden", default="1024,1024")
@@ -133,6 +154,7 @@ def main():
                          "busy process; @R: target_ratio_comm_to_comp R)")
     ap.add_argument("--repeats", type=int, default=1, help="interleaved rounds of all configs")
     ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
+    ap.add_argument("--plot", metavar="PNG", help="also draw samples/s and efficiency as a PNG")
     a = ap.parse_args()
     configs = {cfg: parse_config(cfg) for cfg in a.configs.split(",")}   # all checked up front
     if next(iter(configs)) != "1x1":
@@ -200,6 +222,8 @@ def main():
             "one rank's core, which then trains at about half speed, a straggler; the most "
             "two ranks can then do is 1.5x one, 75 % efficiency.\n")
     print(body)
+    if a.plot:
+        scaling_plot(a.plot, configs, speeds, effs)
     if a.record:
         common.record("scaling", "Scaling over ranks and threads (one machine)", body)
 

@@ -137,9 +137,18 @@ class DeepLearningEstimator:
         return pd.DataFrame(self._trained().history)
 
     def varimp(self, use_pandas: bool = False):
-        """Variable importances; None (as H2O's client) for a model that has none."""
-        print("Warning: This model doesn't have variable importances")
-        return None
+        """H2O's variable importance table: (variable, relative_importance, scaled_importance,
+        percentage) tuples, most important first, or a pandas DataFrame with ``use_pandas``;
+        None (with H2O's warning) for a model trained with ``variable_importances=False``."""
+        from .report import importance_rows
+        rows = importance_rows(self._trained())
+        if rows is None:
+            print("Warning: This model doesn't have variable importances")
+            return None
+        if use_pandas:
+            import pandas as pd
+            return pd.DataFrame(rows)
+        return [tuple(r.values()) for r in rows]
 
     # ------------------------------------------------------------ scikit-learn
     def fit(self, X, y, sample_weight=None) -> DeepLearningEstimator:

@@ -37,7 +37,8 @@ _STATE_FIELDS = ("model_id", "processed", "iterations", "training_rows", "epoch_
                  "train_seconds", "scoring_seconds", "tspi", "comm_seconds", "huber_delta",
                  "best_loss", "training_metrics", "validation_metrics", "stop_reason", "nranks",
                  "memory", "best_at", "run_totals", "cross_validation_metrics",
-                 "cross_validation_metrics_summary", "cross_validation_files")
+                 "cross_validation_metrics_summary", "cross_validation_files",
+                 "variable_importances")
 
 
 def _json(obj) -> str:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m mpidl {import,train,predict,inspect} ...`` (design.md's contract).
+"""Command line: ``python -m mpidl {import,train,predict,inspect,plot,report} ...`` (design.md's contract).
 
 Exit codes: 0 success; 2 bad input or usage (one line on stderr, printed once); 1 internal
 error or diverged training; 75 checkpointed on SIGTERM/SIGUSR1, resubmit to continue.  Any
@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", help="show a model's layers, scoring history, metrics")
     ins.add_argument("model")
     ins.add_argument("--json", action="store_true")
+    pl = sub.add_parser("plot", help="PNG figures of a model (needs mpidl[plot])")
+    pl.add_argument("model")
+    pl.add_argument("-o", "--output", required=True, help="existing folder for the PNGs")
+    rep = sub.add_parser("report", help="one self-contained HTML page of a model")
+    rep.add_argument("model")
+    rep.add_argument("-o", "--output", required=True, help="the .html file")
     return ap
 
 
@@ -154,6 +160,21 @@ def _cmd_inspect(args, comm) -> int:
     return EXIT_OK
 
 
+def _cmd_plot(args, comm) -> int:
+    from .plots import write_plots
+    def plot():
+        for path in write_plots(args.model, args.output):
+            print(f"wrote {path}")
+    comm.call_root_agreed(plot)
+    return EXIT_OK
+
+
+def _cmd_report(args, comm) -> int:
+    from .html_report import write_report
+    comm.call_root_agreed(lambda: print(f"wrote {write_report(args.model, args.output)}"))
+    return EXIT_OK
+
+
 def _say(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
@@ -192,6 +213,10 @@ def main(argv=None) -> int:
             return _cmd_train(args, comm, threads)
         if args.command == "predict":
             return _cmd_predict(args, comm, threads)
+        if args.command == "plot":
+            return _cmd_plot(args, comm)
+        if args.command == "report":
+            return _cmd_report(args, comm)
         return _cmd_inspect(args, comm)
     except UserError as e:
         if getattr(e, "agreed", False) or comm.size == 1:

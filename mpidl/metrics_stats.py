@@ -76,7 +76,9 @@ def merged_histogram(hist, comm) -> tuple[np.ndarray, ...]:
 
 def _curve_metrics(ths, tps, fps, defined: bool) -> dict:
     """AUC, pr_auc, max-F1 threshold and its confusion matrix from ascending bins (H2O's AUC2:
-    thresholds from high to low, cumulative counts; F1's first maximum = highest threshold).
+    thresholds from high to low, cumulative counts; F1's first maximum = highest threshold),
+    and the ROC curve of those bins, ``roc``: [threshold, fpr, tpr] rows, thresholds falling
+    (at most the histogram's 400 bins; the point (0, 0) is implied).
     ``defined`` False (some probability was not finite): no curve, threshold 0.5."""
     pos, neg = float(tps.sum()), float(fps.sum())
     above = ths >= 0.5          # H2O's default threshold, used when no F1 is defined
@@ -93,6 +95,7 @@ def _curve_metrics(ths, tps, fps, defined: bool) -> dict:
         out["AUC"] = float(np.sum((fps - fp0) * (tps + tp0) / 2.0) / pos / neg)
         out["pr_auc"] = float(np.sum((recall[1:] - recall[:-1])
                                      * (precision[1:] + precision[:-1]) * 0.5))
+        out["roc"] = np.column_stack([ths, fps / neg, tps / pos]).tolist()
     if defined and not np.all(np.isnan(f1)):
         i = int(np.nanargmax(f1))
         out["max_f1_threshold"], tp, fp = float(ths[i]), tps[i], fps[i]

@@ -8,6 +8,7 @@ import numpy as np
 
 from .kernels.codes import OPT_ADADELTA
 from .metrics import confusion_matrix_table
+from .varimp import TABLE_COLUMNS, importance_table
 
 
 def layer_rows(model) -> list[dict]:
@@ -95,7 +96,7 @@ def stop_text(model, metric: str) -> str:
     return reason or "-"
 
 
-def _fmt(v) -> str:
+def fmt_cell(v) -> str:
     """A table cell: floats to 6 significant digits (JSON keeps them whole)."""
     if v is None:
         return ""
@@ -111,7 +112,7 @@ def table(rows: list[dict], columns: list[str] | None = None) -> str:
     if not rows:
         return "(empty)"
     cols = columns or list(dict.fromkeys(k for r in rows for k in r))
-    cells = [[fmt_epochs(r[c]) if c == "epochs" and r.get(c) is not None else _fmt(r.get(c))
+    cells = [[fmt_epochs(r[c]) if c == "epochs" and r.get(c) is not None else fmt_cell(r.get(c))
               for c in cols] for r in rows]
     width = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(cols, width))]
@@ -125,7 +126,7 @@ def _metrics_text(name: str, m: dict, domain) -> str:
     keys = [k for k in ("MSE", "RMSE", "logloss", "AUC", "pr_auc", "classification_error",
                         "mean_per_class_error", "r2", "mae", "rmsle", "mean_residual_deviance",
                         "nobs") if k in m]
-    out = [f"{name} metrics:"] + [f"  {k}: {_fmt(m[k])}" for k in keys]
+    out = [f"{name} metrics:"] + [f"  {k}: {fmt_cell(m[k])}" for k in keys]
     if "hit_ratios" in m:
         out.append("  top-K hit ratios: " + ", ".join(f"{v:.4f}" for v in m["hit_ratios"]))
     if "confusion_matrix_omitted" in m:
@@ -149,7 +150,8 @@ def text_report(model) -> str:
              _metrics_text("validation", model.validation_metrics, model.dinfo.response_domain),
              _metrics_text("cross-validation", model.cross_validation_metrics,
                            model.dinfo.response_domain),
-             _cv_summary_text(model.cross_validation_metrics_summary)]
+             _cv_summary_text(model.cross_validation_metrics_summary),
+             _importances_text(model)]
     return "\n".join(p for p in parts if p is not None).rstrip() + "\n"
 
 
@@ -162,6 +164,20 @@ def _cv_summary_text(summary: dict) -> str:
              **{f"cv_{i + 1}_valid": x for i, x in enumerate(v["folds"])}}
             for k, v in summary.items()]
     return f"\ncross-validation metrics summary ({nfolds} folds):\n" + table(rows)
+
+
+def importance_rows(model) -> list[dict] | None:
+    """H2O's variable importance table of ``model`` (``varimp.py``), None when it has none."""
+    if not model.variable_importances:
+        return None
+    return importance_table(model.dinfo.coef_names(), model.variable_importances)
+
+
+def _importances_text(model) -> str:
+    rows = importance_rows(model)
+    if rows is None:
+        return ""
+    return "\n".join(["", "Variable importances:", table(rows, list(TABLE_COLUMNS))])
 
 
 def _stop(model) -> str:
@@ -200,4 +216,5 @@ def json_report(model) -> dict:
         "cross_validation_metrics": model.cross_validation_metrics,
         "cross_validation_metrics_summary": model.cross_validation_metrics_summary,
         "cross_validation_files": model.cross_validation_files,
+        "variable_importances": importance_rows(model),
     }

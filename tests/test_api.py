@@ -50,6 +50,12 @@ def test_train_predict_and_metrics_as_h2o_names_them(prostate):
     assert perf["AUC"] == pytest.approx(roc_auc_score(y, pred.p1), abs=2e-3)  # 400 bins
     assert perf["MSE"] == pytest.approx(mean_squared_error(y, pred.p1), rel=1e-5)
     assert m.model_performance()["AUC"] == perf["AUC"]   # trained on all 380 rows: the same
+    imp = m.varimp(use_pandas=True)
+    assert list(imp.columns) == ["variable", "relative_importance", "scaled_importance",
+                                 "percentage"]
+    assert sorted(imp.variable) == ["AGE", "GLEASON", "PSA", "RACE"]
+    assert imp.percentage.sum() == pytest.approx(1.0) and imp.scaled_importance.max() == 1.0
+    assert m.varimp()[0][0] == imp.variable[0]
     hist = m.scoring_history()
     assert {"epochs", "samples", "training_logloss"} <= set(hist.columns)
     assert hist.epochs.iloc[-1] == pytest.approx(5, rel=0.01)

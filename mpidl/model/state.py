@@ -59,6 +59,8 @@ class Model:
     cross_validation_metrics: dict = field(default_factory=dict)
     cross_validation_metrics_summary: dict = field(default_factory=dict)
     cross_validation_files: dict = field(default_factory=dict)
+    variable_importances: list | None = None     # Gedeon, one per input slot (varimp.py)
+    saw_missing_cats: list | None = None         # per categorical: a training row was missing
 
     @staticmethod
     def layout_for(params, dinfo: DataInfo) -> Layout:

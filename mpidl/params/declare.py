@@ -90,8 +90,7 @@ CATEGORICAL_ENCODINGS = ("AUTO", "OneHotInternal", "Binary", "Eigen", "LabelEnco
 UNSUPPORTED_VALUES = frozenset([("categorical_encoding", v) for v in CATEGORICAL_ENCODINGS[2:]]
                                + [("score_validation_sampling", "Stratified")])
 # Parameters whose value is accepted but has no effect yet: a note when the job sets them.
-NOTES_WHEN_SET = {"variable_importances": "variable importances are not computed yet (parameter "
-                                          "'variable_importances')"}
+NOTES_WHEN_SET: dict[str, str] = {}
 # Parameters H2O does not have (every other one is H2O's, with H2O's name and default).
 MPIDL_EXTENSIONS = frozenset({"adaptive_rate_method", "adam_beta1", "adam_beta2",
                               "train_while_waiting", "checkpoint_interval"})
@@ -245,7 +244,8 @@ def _scoring_and_stopping(out: list[Param]) -> None:
     p("overwrite_with_best_model", "bool", True, "Keep the best scored model (validation if given) as the result.")
     p("max_confusion_matrix_size", "int", 20, "Max. classes shown in a confusion matrix.", Range(1))
     p("variable_importances", "bool", True, "Compute Gedeon variable importances.",
-      note="not computed yet: a job that sets it to true gets a note saying so")
+      note="computed as H2O does (first two weight layers, float32) from the weights the model "
+      "file holds; shown by `inspect`, `plot` and `report`")
     p("diagnostics", "bool", True, "Deprecated in H2O: diagnostics are always on.")
     p("quiet_mode", "bool", False, "Print only the final line of a training run (and errors).")
 

@@ -27,6 +27,7 @@ from ..errors import UserError
 from ..memory import (current_rss_bytes, peak_rss_bytes, resident_split_bytes,
                       return_freed_memory_promptly)
 from ..params import resolve_stopping_metric
+from ..varimp import saw_missing_cats
 from . import calibrate, evaluate, threadcount
 from .averaging import ModelCopies, iteration_counts
 from .control import Control, share
@@ -134,6 +135,7 @@ class Trainer:
             self.log(f"note: {note}")
         self.shard = make_shard(self.model, frame, cols, first, comm, self.node)
         del cols
+        self.model.saw_missing_cats = saw_missing_cats(self.shard.cats, self.model.dinfo, comm)
         p = self.model.params
         self.replicated = bool(p.replicate_training_data) and comm.size > 1
         self.holdout = holdout

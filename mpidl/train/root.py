@@ -15,6 +15,7 @@ import numpy as np
 
 from ..checkpoint import write_model
 from ..stopping import ScoringClock
+from ..varimp import model_importances
 from . import evaluate
 from .control import Control, initial_control
 from .periodic import PeriodicCheckpoints, export_finished, interval_seconds
@@ -133,11 +134,19 @@ class RootState:
         self.reported = True
 
     # ---------------------------------------------------------------- files
+    def _importances(self) -> None:
+        """The model's variable importances from its current weights, when asked for (H2O
+        computes them at every scoring; the model file keeps those of the weights it holds)."""
+        if self.model.params.variable_importances:
+            self.model.variable_importances = model_importances(self.model)
+
     def write_periodic(self, local_bufs) -> None:
+        self._importances()
         path = self.periodic.write(self.model, local_bufs)
         self.log(f"checkpoint written to {path}", flush=True)
 
     def write_on_signal(self, local_bufs) -> None:
+        self._importances()
         write_model(self.out_path, self.model, local_bufs)
         self.say(f"signal received: checkpoint written to {self.out_path}; "
                  f"resume with --set checkpoint={self.out_path}", flush=True)
@@ -145,6 +154,7 @@ class RootState:
     def write_final(self) -> None:
         """The model file, and its copy in export_checkpoints_dir."""
         m = self.model
+        self._importances()
         write_model(self.out_path, m)
         exported = export_finished(m, m.params.export_checkpoints_dir)
         if exported:

@@ -1,6 +1,6 @@
 """Adversarial cases: parameters H2O has that mpidl does not implement yet are refused with one
-line (never accepted and ignored); one accepted without effect says so once; an export folder
-that cannot be written is refused before training."""
+line (never accepted and ignored); an export folder that cannot be written is refused before
+training."""
 
 import pytest
 from harness import refused, run
@@ -34,16 +34,3 @@ def test_export_checkpoints_dir_that_is_a_file_is_refused(tmp_path, ranks):
             "export_checkpoints_dir", "ckpts")
     assert not (tmp_path / "m.h5").exists()
 
-
-def test_variable_importances_set_by_the_job_gets_one_note(tmp_path):
-    job = _job(tmp_path, "variable_importances = true\n")
-    proc = run(["train", job, "-o", tmp_path / "m.h5"], cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    notes = [ln for ln in proc.stdout.splitlines() if "not computed" in ln]
-    assert len(notes) == 1 and notes[0].startswith("note: ") and "variable_importances" in notes[0]
-
-
-def test_variable_importances_left_at_its_default_says_nothing(tmp_path):
-    proc = run(["train", _job(tmp_path, ""), "-o", tmp_path / "m.h5"], cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "not computed" not in proc.stdout + proc.stderr
