@@ -28,6 +28,7 @@ import base64
 import csv
 import json
 import math
+import os
 import sys
 
 import numpy as np
@@ -246,9 +247,15 @@ def main(argv=None):
         result = outputs(network(preprocess(cols, n)))
         if args.output is None:
             write_csv(result, sys.stdout)
-        else:
-            with open(args.output, "w", newline="") as f:
-                write_csv(result, f)
+        else:  # a temporary file renamed when complete: never a half-written output
+            tmp = f"{args.output}.tmp-{os.getpid()}"
+            try:
+                with open(tmp, "w", newline="") as f:
+                    write_csv(result, f)
+                os.replace(tmp, args.output)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
     except (OSError, ValueError, UnicodeDecodeError) as e:
         sys.stderr.write(f"scorer: error: {e}\n")
         return 2
