@@ -90,8 +90,8 @@ def test_scorer_with_numpy_alone_writes_what_predict_writes(models, kind):
 
 @pytest.mark.parametrize("kind", ["categorical", "multinomial"])
 def test_scorer_predict_takes_dicts_and_arrays(models, kind):
-    """``predict(rows)`` on a list of dicts (a key left out = missing) and on a 2-D array
-    named by ``columns`` gives the CSV path's probabilities."""
+    """``predict(rows)`` on a list of dicts (a key left out = missing), on a 2-D array named
+    by ``columns``, and block by block, gives `mpidl predict`'s probabilities."""
     d, model, data, pred = models[kind]
     scorer = d / "scorer_api.py"
     _export(model, "-o", scorer, cwd=d)
@@ -101,8 +101,10 @@ def test_scorer_predict_takes_dicts_and_arrays(models, kind):
     dicts = [{k: v for k, v in zip(header, r) if v != ""} for r in rows]
     from_dicts = s.predict(dicts)
     from_array = s.predict(np.array(rows, dtype=object), columns=header)
+    s.BLOCK_ROWS = 7                          # many blocks, the last one short
+    in_blocks = s.predict(dicts)
     _, want = _table(pred)
-    for got in (from_dicts, from_array):
+    for got in (from_dicts, from_array, in_blocks):
         assert list(got) == s.COLUMNS
         probs = np.column_stack([got[c] for c in s.COLUMNS[1:]])
         np.testing.assert_allclose(probs, [[float(v) for v in r[1:]] for r in want], atol=TOL)

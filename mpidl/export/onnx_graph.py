@@ -54,7 +54,7 @@ def build_graph(model):
         nodes.append(h.make_node("Add", [f"mm{i}", const(f"b{i}", b)], [f"z{i}"]))
         if i == len(layers) - 1:
             break
-        a = _activation(h, nodes, inits, plan["hidden"][i], f"z{i}", i)
+        a = _activation(onnx, nodes, inits, plan["hidden"][i], f"z{i}", i)
         a = scale(a, plan["hidden"][i]["scale"], f"a{i}_scaled")
     last = f"z{len(layers) - 1}"
     if plan["output"]["kind"] == "softmax":
@@ -72,17 +72,16 @@ def build_graph(model):
     return proto
 
 
-def _activation(h, nodes, inits, hidden, z, i) -> str:
+def _activation(onnx, nodes, inits, hidden, z, i) -> str:
     """Append hidden layer ``i``'s activation of ``z``; returns its output name."""
-    out = f"a{i}"
+    h, out = onnx.helper, f"a{i}"
     if hidden["activation"] == "Rectifier":
         nodes.append(h.make_node("Relu", [z], [out]))
     elif hidden["activation"] == "Tanh":
         nodes.append(h.make_node("Tanh", [z], [out]))
     else:  # Maxout: [N, 2U] -> [N, U, 2] -> max over the two channels
-        from onnx import numpy_helper
         shape = f"maxout_shape{i}"
-        inits.append(numpy_helper.from_array(np.array([0, hidden["units"], 2], np.int64), shape))
+        inits.append(onnx.numpy_helper.from_array(np.array([0, hidden["units"], 2], np.int64), shape))
         nodes.append(h.make_node("Reshape", [z, shape], [f"{z}_pairs"]))
         nodes.append(h.make_node("ReduceMax", [f"{z}_pairs"], [out], axes=[2], keepdims=0))
     return out

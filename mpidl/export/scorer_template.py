@@ -39,6 +39,7 @@ LAYERS = ""  # @layers: every layer's W then b, float32 little-endian, base64 (m
 MISSING_TOKENS = frozenset(("", "NA", "?", "NaN", "nan", "N/A", "null"))
 INPUT_COLUMNS = list(PLAN.get("input_columns", []))
 COLUMNS = list(PLAN.get("columns", []))
+BLOCK_ROWS = 1024   # rows preprocessed and scored at a time
 _CACHE = {}
 
 
@@ -115,8 +116,21 @@ def _numbers(values):
     return out
 
 
+def _numeric_block(columns, n):
+    """float64[n, numerics]: the raw numeric predictors (NaN where missing or absent)."""
+    names = [num["name"] for num in PLAN["numeric"]]
+    if isinstance(columns, ArrayColumns):
+        return columns.block(names)
+    out = np.full((n, len(names)), np.nan)
+    for i, name in enumerate(names):
+        if columns.get(name) is not None:
+            out[:, i] = _numbers(columns[name])
+    return out
+
+
 def preprocess(columns, n):
-    """float32[n, input_width]: the network's input from {name: raw values} (absent: missing)."""
+    """float32[n, input_width]: the network's input from {name: raw values} (absent: missing)
+    or an ``ArrayColumns``."""
     x = np.zeros((n, PLAN["input_width"]), dtype=np.float32)
     rows = np.arange(n)
     for cat in PLAN["categorical"]:
@@ -129,12 +143,45 @@ def preprocess(columns, n):
             slot = np.where(codes < 0, off + nlev - 1, np.where(codes == 0, -1, off + codes - 1))
         hit = slot >= 0
         x[rows[hit], slot[hit]] = 1.0
-    for num in PLAN["numeric"]:
-        values = columns.get(num["name"])
-        raw = np.full(n, np.nan) if values is None else _numbers(values)
-        raw = np.where(np.isnan(raw), num["fill"], raw)
-        x[:, num["slot"]] = (raw - num["sub"]) * num["mul"]
+    if PLAN["numeric"]:
+        fill, sub, mul = (np.array([num[k] for num in PLAN["numeric"]]) for k in
+                          ("fill", "sub", "mul"))
+        raw = _numeric_block(columns, n)    # a fresh float64 array: changed in place
+        np.copyto(raw, np.broadcast_to(fill, raw.shape), where=np.isnan(raw))
+        raw -= sub
+        raw *= mul
+        first = PLAN["numeric"][0]["slot"]   # the numerics fill the input's last slots
+        x[:, first:first + len(fill)] = raw
     return x
+
+
+class ArrayColumns:
+    """A 2-D array of raw values whose columns are named ``names``: ``get(name)`` gives one
+    column (None when absent), ``block(names)`` several as float64 (NaN for absent ones)."""
+
+    def __init__(self, arr, names):
+        self.arr, self.index = arr, {name: i for i, name in enumerate(names)}
+
+    def rows(self, lo, hi):
+        """The rows [lo, hi) as an ``ArrayColumns``."""
+        view = ArrayColumns(self.arr[lo:hi], [])
+        view.index = self.index
+        return view
+
+    def get(self, name):
+        i = self.index.get(name)
+        return None if i is None else self.arr[:, i]
+
+    def block(self, names):
+        present = [name for name in names if name in self.index]
+        if self.arr.dtype.kind in "biuf" and len(present) == len(names):
+            picked = self.arr[:, [self.index[name] for name in names]]   # a copy
+            return picked.astype(np.float64, copy=False)
+        out = np.full((len(self.arr), len(names)), np.nan)
+        for i, name in enumerate(names):
+            if name in self.index:
+                out[:, i] = _numbers(self.get(name))
+        return out
 
 
 def network(x):
@@ -186,7 +233,8 @@ def outputs(net):
 
 
 def _named_columns(rows, columns):
-    """({name: raw values}, n) from a list of dicts or a 2-D array named by ``columns``."""
+    """({name: raw values} or ``ArrayColumns``, n) from a list of dicts or a 2-D array named
+    by ``columns``."""
     if isinstance(rows, (list, tuple)) and (not rows or isinstance(rows[0], dict)):
         return {name: [r.get(name) for r in rows] for name in INPUT_COLUMNS}, len(rows)
     arr = np.asarray(rows)
@@ -195,13 +243,30 @@ def _named_columns(rows, columns):
     names = list(INPUT_COLUMNS if columns is None else columns)
     if arr.shape[1] != len(names):
         raise ValueError(f"rows: {arr.shape[1]} columns, but {len(names)} column names")
-    return {name: arr[:, i] for i, name in enumerate(names)}, arr.shape[0]
+    return ArrayColumns(arr, names), arr.shape[0]
+
+
+def scored(named, n):
+    """Network outputs float32[n, outputs] of named columns, ``BLOCK_ROWS`` rows at a time
+    (the working arrays stay small enough for the caches)."""
+    out = None
+    for lo in range(0, n, BLOCK_ROWS):
+        hi = min(n, lo + BLOCK_ROWS)
+        if isinstance(named, ArrayColumns):
+            part = named.rows(lo, hi)
+        else:
+            part = {name: values[lo:hi] for name, values in named.items()}
+        net = network(preprocess(part, hi - lo))
+        if out is None:
+            out = np.empty((n, net.shape[1]), dtype=np.float32)
+        out[lo:hi] = net
+    return out if out is not None else network(preprocess(named, 0))
 
 
 def predict(rows, columns=None):
     """Predictions {column: numpy array[n]} for ``rows`` (see the module docstring)."""
     named, n = _named_columns(rows, columns)
-    return outputs(network(preprocess(named, n)))
+    return outputs(scored(named, n))
 
 
 def _csv_name(s):
@@ -244,7 +309,7 @@ def main(argv=None):
         cols, n = read_csv(args.data)
         if not set(cols) & set(INPUT_COLUMNS):
             raise ValueError(f"{args.data}: no column in common with the model's inputs")
-        result = outputs(network(preprocess(cols, n)))
+        result = outputs(scored(cols, n))
         if args.output is None:
             write_csv(result, sys.stdout)
         else:  # a temporary file renamed when complete: never a half-written output

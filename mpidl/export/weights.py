@@ -17,7 +17,6 @@ import os
 import numpy as np
 
 from ..atomic import atomic_path
-from ..destination import reason
 from ..errors import UserError
 
 GROUP = "weights_and_biases"
@@ -69,12 +68,3 @@ def write_weight_files(model, folder: str, inputs=()) -> list[str]:
         written.append(path)
     return written
 
-
-def read_tables(path: str) -> dict[str, np.ndarray]:
-    """The tables a model file keeps under ``weights_and_biases`` ({} when it keeps none)."""
-    import h5py
-    try:
-        with h5py.File(path, "r") as f:
-            return {k: v[...] for k, v in f[GROUP].items()} if GROUP in f else {}
-    except OSError as e:
-        raise UserError(f"{path}: not a readable HDF5 model file ({reason(e)})") from None
