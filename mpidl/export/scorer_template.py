@@ -147,11 +147,12 @@ def preprocess(columns, n):
         fill, sub, mul = (np.array([num[k] for num in PLAN["numeric"]]) for k in
                           ("fill", "sub", "mul"))
         raw = _numeric_block(columns, n)    # a fresh float64 array: changed in place
-        np.copyto(raw, np.broadcast_to(fill, raw.shape), where=np.isnan(raw))
+        missing = np.isnan(raw)
+        if missing.any():
+            np.copyto(raw, np.broadcast_to(fill, raw.shape), where=missing)
         raw -= sub
-        raw *= mul
         first = PLAN["numeric"][0]["slot"]   # the numerics fill the input's last slots
-        x[:, first:first + len(fill)] = raw
+        np.multiply(raw, mul, out=x[:, first:first + len(fill)], casting="same_kind")
     return x
 
 
@@ -175,8 +176,8 @@ class ArrayColumns:
     def block(self, names):
         present = [name for name in names if name in self.index]
         if self.arr.dtype.kind in "biuf" and len(present) == len(names):
-            picked = self.arr[:, [self.index[name] for name in names]]   # a copy
-            return picked.astype(np.float64, copy=False)
+            picked = np.take(self.arr, [self.index[name] for name in names], axis=1)
+            return picked.astype(np.float64, copy=False)   # a row-major copy
         out = np.full((len(self.arr), len(names)), np.nan)
         for i, name in enumerate(names):
             if name in self.index:
