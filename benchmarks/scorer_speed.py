@@ -8,10 +8,11 @@ of the 784 raw pixel columns (preprocessing included: the constant pixels are dr
 others standardized).  One warm-up call, then ``--repeats`` timed calls; the table gives the
 mean and standard deviation of rows/s over them.  For comparison, the same rows through
 ``mpidl predict`` (the whole command: start-up, reading the table, writing the CSV), timed
-``--repeats`` times.  BLAS runs one thread; rows/s are given per second of wall time and
+``--repeats`` times, and with ``--h2o`` H2O-3's own ``predict`` of a [200, 200] model on the
+same rows (a local JVM).  BLAS runs one thread; rows/s are given per second of wall time and
 per second of the process's CPU time (the speed on a core of its own on a shared machine).
 
-    python benchmarks/scorer_speed.py [--repeats 5] [--record]
+    python benchmarks/scorer_speed.py [--repeats 5] [--h2o] [--record]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from common import ROOT, WORKDIR, mnist_h5, record, run_mpidl, table
+from common import MNIST, ROOT, WORKDIR, mnist_h5, record, run_mpidl, table  # noqa: E402
 
 
 def train_model(epochs: float) -> str:
@@ -92,6 +93,38 @@ def time_predict_command(model: str, repeats: int) -> list[float]:
     return speeds
 
 
+def time_h2o_predict(repeats: int, threads: int) -> list[float]:
+    """rows/s of H2O-3's in-cluster ``model.predict`` on the MNIST test rows, by a [200, 200]
+    Rectifier model (trained for 0.05 epochs on those rows: the speed does not depend on the
+    weights), after one warm-up call; H2O in a local JVM of ``threads`` threads."""
+    import h2o
+    from h2o.backend import H2OLocalServer
+    from h2o.estimators import H2ODeepLearningEstimator
+    server = H2OLocalServer.start(nthreads=threads, max_mem_size=4 << 30,
+                                  enable_assertions=False, port="54621+", verbose=False)
+    try:
+        h2o.connect(server=server, verbose=False, strict_version_check=False)
+        h2o.no_progress()
+        test = h2o.import_file(str(MNIST / "test.csv.gz"), header=-1)
+        test["C785"] = test["C785"].asfactor()
+        x = [c for c in test.names if c != "C785"]
+        model = H2ODeepLearningEstimator(hidden=[200, 200], epochs=0.05, seed=1234)
+        model.train(x=x, y="C785", training_frame=test)
+        model.predict(test)
+        speeds = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            h2o.remove(model.predict(test))
+            speeds.append(test.nrows / (time.perf_counter() - t0))
+        return speeds
+    finally:
+        try:
+            h2o.cluster().shutdown()
+        except Exception:  # noqa: BLE001 - the JVM may already be gone
+            pass
+        server.shutdown()
+
+
 def _agreement(got: dict) -> int:
     """Rows whose scorer label equals the label ``mpidl predict`` wrote last."""
     import csv
@@ -113,6 +146,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--h2o", action="store_true",
+                    help="also time H2O-3's predict on the same rows (pip install h2o; Java)")
+    ap.add_argument("--h2o-threads", type=int, default=2)
     ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
     args = ap.parse_args()
     model = train_model(args.epochs)
@@ -129,6 +165,10 @@ def main() -> None:
              *time_calls(lambda: scorer.network(x), n, args.repeats)),
         _row("mpidl predict command (start-up, reading, CSV; 1 thread)",
              time_predict_command(model, args.repeats), None)]
+    if args.h2o:
+        rows_table.append(_row(f"H2O-3 model.predict, in the cluster (nthreads="
+                               f"{args.h2o_threads}, REST call included)",
+                               time_h2o_predict(args.repeats, args.h2o_threads), None))
     body = (f"Default MNIST model (hidden [200, 200], Rectifier, {args.epochs:g} epoch(s)); "
             f"{n:,} test rows x {len(names)} raw pixel columns; scorer file "
             f"{os.path.getsize(path) / 1e6:.1f} MB; one process, one BLAS thread; load "
