@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data.importer import NA_STRINGS
 from ..predict import binomial_threshold
 from ..predict_columns import scoring_names
 
@@ -28,6 +29,7 @@ def describe(model) -> dict:
     return {
         "format": FORMAT, "version": VERSION, "model_id": model.model_id,
         "input_columns": d.predictors,
+        "missing_tokens": list(NA_STRINGS),
         "categorical": [{"name": name, "levels": list(dom), "offset": int(off),
                          "use_all_levels": bool(d.use_all_levels)}
                         for name, dom, off in zip(d.cat_names, d.cat_domains, offsets)],

@@ -36,7 +36,7 @@ import numpy as np
 PLAN = json.loads("{}")  # @plan: the model's preprocessing and output (mpidl export fills it)
 LAYERS = ""  # @layers: every layer's W then b, float32 little-endian, base64 (mpidl export)
 
-MISSING_TOKENS = frozenset(("", "NA", "?", "NaN", "nan", "N/A", "null"))
+MISSING_TOKENS = frozenset(PLAN.get("missing_tokens", []))   # the importer's, from the plan
 INPUT_COLUMNS = list(PLAN.get("input_columns", []))
 COLUMNS = list(PLAN.get("columns", []))
 BLOCK_ROWS = 1024   # rows preprocessed and scored at a time
