@@ -5,7 +5,9 @@ Layout: root attributes ``format = "mpidl-model"``, ``version``, and JSON docume
 best loss, metrics) and ``history`` (scoring history rows); datasets ``buf`` (float32: weights,
 biases, optimizer state; see ``model/network.py``) and, when kept, ``best_buf`` and (elastic
 averaging, resumable checkpoints) ``local_bufs``, each with a CRC-32 attribute
-(``buf_crc32`` ...) checked on load (``model/integrity.py``).
+(``buf_crc32`` ...) checked on load (``model/integrity.py``); with
+``export_weights_and_biases`` a group ``weights_and_biases`` of readable per-layer tables
+(``export/weights.py``; written, never read back: ``buf`` is the model).
 
 Writes go to a temporary file in the target's directory, then ``os.replace``: a crash never
 leaves a half-written model.  Only rank 0 calls ``write_model``.
@@ -68,6 +70,9 @@ def write_model(path: str, model: Model, local_bufs: np.ndarray | None = None) -
             if buf is not None:
                 f.create_dataset(name, data=buf)
                 f.attrs[name + integrity.SUFFIX] = integrity.checksum(buf)
+        if model.params.export_weights_and_biases:
+            from .export.weights import store_tables
+            store_tables(f, model)
 
 
 def read_model(path: str) -> Model:

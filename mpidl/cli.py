@@ -1,4 +1,4 @@
-"""Command line: ``python -m mpidl {import,train,predict,inspect,plot,report} ...`` (design.md's contract).
+"""Command line: ``python -m mpidl {import,train,predict,inspect,plot,report,export} ...`` (design.md's contract).
 
 Exit codes: 0 success; 2 bad input or usage (one line on stderr, printed once); 1 internal
 error or diverged training; 75 checkpointed on SIGTERM/SIGUSR1, resubmit to continue.  Any
@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="one self-contained HTML page of a model")
     rep.add_argument("model")
     rep.add_argument("-o", "--output", required=True, help="the .html file")
+    ex = sub.add_parser("export", help="a standalone scorer, an ONNX graph or weight tables")
+    ex.add_argument("model")
+    ex.add_argument("-o", "--output", default=None, help="scorer.py, or model.onnx")
+    ex.add_argument("--format", choices=("python", "onnx"), default="python")
+    ex.add_argument("--weights", default=None, metavar="DIR", help="write weights/biases here")
     return ap
 
 
@@ -175,6 +180,14 @@ def _cmd_report(args, comm) -> int:
     return EXIT_OK
 
 
+def _cmd_export(args, comm) -> int:
+    from .export.command import run_export
+    written = comm.call_root_agreed(run_export, args)
+    if comm.is_root:
+        print("wrote " + ", ".join(written))
+    return EXIT_OK
+
+
 def _say(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
@@ -217,6 +230,8 @@ def main(argv=None) -> int:
             return _cmd_plot(args, comm)
         if args.command == "report":
             return _cmd_report(args, comm)
+        if args.command == "export":
+            return _cmd_export(args, comm)
         return _cmd_inspect(args, comm)
     except UserError as e:
         if getattr(e, "agreed", False) or comm.size == 1:

@@ -34,11 +34,16 @@ def labeled(model, out: np.ndarray):
     if not d.classification:
         return model.to_response_scale(out[:, 0]), None
     if d.nclasses == 2:
-        m = model.validation_metrics or model.training_metrics or {}
-        thr = m.get("max_f1_threshold", 0.5)
-        thr = 0.5 if thr is None or not np.isfinite(thr) else thr
-        return (out[:, 1] >= thr).astype(np.int64), out
+        return (out[:, 1] >= binomial_threshold(model)).astype(np.int64), out
     return out.argmax(axis=1), out
+
+
+def binomial_threshold(model) -> float:
+    """H2O's label rule for two classes: predict the second level when its probability is
+    at least the max-F1 threshold of the validation metrics (else training; 0.5 if none)."""
+    m = model.validation_metrics or model.training_metrics or {}
+    thr = m.get("max_f1_threshold", 0.5)
+    return 0.5 if thr is None or not np.isfinite(thr) else float(thr)
 
 
 def header_line(model) -> bytes:

@@ -280,7 +280,9 @@ def _checkpoints_and_export(out: list[Param]) -> None:
       "Seconds of training between resumable checkpoints written next to the output model "
       "(STEM.ckpt-ITERATION.h5, the newest two kept); 0 = none, -1 = 300 under SLURM, else none.",
       Range(-1), note="mpidl extension")
-    p("export_weights_and_biases", "bool", False, "Store weights and biases as frames.", supported=False)
+    p("export_weights_and_biases", "bool", False, "Store weights and biases as frames.",
+      note="the model file keeps them as tables weights_L / biases_L; "
+           "`mpidl export MODEL --weights DIR` writes CSV and .npy")
 
 
 def _declare() -> tuple[Param, ...]:

@@ -1,0 +1,1 @@
+"""Taking a model out of mpidl: a standalone numpy scorer, an ONNX graph, weight tables."""

@@ -1,0 +1,29 @@
+"""The ``export`` command: a model file -> scorer.py, model.onnx (+ JSON), weight tables."""
+
+from __future__ import annotations
+
+from ..checkpoint import read_model
+from ..destination import check_destination
+from ..errors import UserError
+
+
+def run_export(args) -> list[str]:
+    """Check every destination, read the model, write what ``args`` ask; the paths written."""
+    if args.output is None and args.weights is None:
+        raise UserError("export: give -o FILE (a scorer or, with --format onnx, a graph) "
+                        "and/or --weights DIR")
+    if args.output is not None:
+        check_destination(args.output, [args.model])
+    model = read_model(args.model)
+    written = []
+    if args.output is not None and args.format == "onnx":
+        from .onnx_graph import write_onnx
+        written += write_onnx(model, args.output, [args.model])
+    elif args.output is not None:
+        from .scorer import write_scorer
+        write_scorer(model, args.output, [args.model])
+        written.append(args.output)
+    if args.weights is not None:
+        from .weights import write_weight_files
+        written += write_weight_files(model, args.weights, [args.model])
+    return written
