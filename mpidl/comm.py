@@ -151,6 +151,16 @@ class SerialComm:
         self.agree(err)
         return out
 
+    def split(self, color: int) -> "SerialComm":
+        """A communicator of the ranks that pass the same ``color`` (MPI_Comm_split, ranks in
+        this communicator's order); one rank: a new one-rank communicator."""
+        return SerialComm()
+
+    def shared_counter(self) -> "Counter":
+        """A counter every rank may advance on its own (``Counter.take``), held by rank 0 of
+        this communicator (collective: every rank creates it, and frees it together)."""
+        return Counter()
+
     def timed_allreduce(self, arr: np.ndarray) -> float:
         """Seconds one ``allreduce_sum`` of ``arr`` takes (max over ranks); ``arr`` is summed."""
         import time
@@ -161,15 +171,60 @@ class SerialComm:
         return float(self.allreduce_max(dt)[0])
 
 
-class MPIComm(SerialComm):
-    """COMM_WORLD through mpi4py."""
+class Counter:
+    """A shared counter on one rank: ``take()`` returns its value and adds one."""
 
     def __init__(self):
+        self._next = 0
+
+    def take(self) -> int:
+        """The counter's value before this call added one (not a collective)."""
+        self._next += 1
+        return self._next - 1
+
+    def free(self) -> None:
+        """Release the counter (a collective of the communicator that made it)."""
+
+
+class WindowCounter(Counter):
+    """A ``Counter`` in an MPI window on rank 0: ``take`` is one atomic MPI_Fetch_and_op under
+    a shared passive-target lock, so rank 0 hands out values without taking part."""
+
+    def __init__(self, MPI, comm):
+        self._MPI = MPI
+        self._win = MPI.Win.Allocate(8 if comm.Get_rank() == 0 else 0, 8, comm=comm)
+        if comm.Get_rank() == 0:
+            self._win.Lock(0)
+            np.frombuffer(self._win.tomemory(), dtype=np.int64)[:] = 0
+            self._win.Unlock(0)
+        comm.Barrier()
+
+    def take(self) -> int:
+        one, old = np.ones(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        self._win.Lock(0, self._MPI.LOCK_SHARED)
+        self._win.Fetch_and_op(one, old, 0, 0, self._MPI.SUM)
+        self._win.Unlock(0)
+        return int(old[0])
+
+    def free(self) -> None:
+        self._win.Free()
+
+
+class MPIComm(SerialComm):
+    """COMM_WORLD (or a communicator split from it) through mpi4py."""
+
+    def __init__(self, comm=None):
         from mpi4py import MPI
         self._MPI = MPI
-        self._c = MPI.COMM_WORLD
+        self._c = MPI.COMM_WORLD if comm is None else comm
         self.rank = self._c.Get_rank()
         self.size = self._c.Get_size()
+
+    def split(self, color):
+        return MPIComm(self._c.Split(int(color), self.rank))
+
+    def shared_counter(self):
+        return WindowCounter(self._MPI, self._c)
 
     def _reduce(self, arr, op):
         if not arr.flags.c_contiguous:
