@@ -18,7 +18,8 @@ class SignalFlag:
     over there is nothing left to checkpoint, and its default action would kill the rank
     while it writes the final model.  A signal caught here is passed on, on leaving, to the
     handler this flag replaced when that is a Python function (an outer flag, such as a grid
-    search's around its models), so the outer one learns of it too."""
+    search's around its models), so the outer one learns of it too; a flag entered inside an
+    outer one that has caught a signal starts raised."""
 
     def __init__(self):
         self.raised = False
@@ -28,6 +29,9 @@ class SignalFlag:
     def __enter__(self):
         for s in (signal.SIGTERM, signal.SIGUSR1):
             self._old[s] = signal.signal(s, self._handle)
+            outer = getattr(self._old[s], "__self__", None)
+            if isinstance(outer, SignalFlag) and outer.raised:
+                self.raised = True   # an outer flag's signal came first: act on it at once
         return self
 
     def _handle(self, signum, frame):
