@@ -87,6 +87,15 @@ def test_huge_random_space_needs_max_models():
         walk(hyper, Criteria(strategy="RandomDiscrete"), 0, "job")
 
 
+def test_serial_split_and_counter():
+    """One rank without MPI: split gives a one-rank communicator, the counter counts."""
+    from mpidl.comm import SerialComm
+    comm = SerialComm()
+    assert comm.split(3).size == 1
+    counter = comm.shared_counter()
+    assert [counter.take() for _ in range(3)] == [0, 1, 2]
+
+
 # ------------------------------------------------------------------ ranking and early stop
 def _row(i, value, metric="logloss"):
     return Row(i, f"m{i}", {}, metric, value, "training", 0.0, 0)
