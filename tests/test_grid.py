@@ -278,3 +278,13 @@ def test_nested_signal_flags_share_a_signal():
             assert next_model.raised
     with SignalFlag() as fresh:
         assert not fresh.raised
+
+
+def test_shipped_grid_jobs_walk_their_points():
+    jobs = Path(__file__).resolve().parents[1] / "jobs"
+    mnist = load_grid(str(jobs / "grid_mnist.toml"), 0)
+    assert len(mnist.points) == 16 and mnist.grid_id == "grid_mnist"
+    assert mnist.points[1] == {"hidden": [128], "activation": "Rectifier", "l1": 0.0}
+    quick = load_grid(str(jobs / "grid_quickstart.toml"), 0)
+    assert len(quick.points) == 6
+    assert all(quick.params_of(i).hidden == quick.points[i]["hidden"] for i in range(6))
