@@ -288,3 +288,23 @@ def test_shipped_grid_jobs_walk_their_points():
     quick = load_grid(str(jobs / "grid_quickstart.toml"), 0)
     assert len(quick.points) == 6
     assert all(quick.params_of(i).hidden == quick.points[i]["hidden"] for i in range(6))
+
+
+def test_random_discrete_grid_early_stop(tmp_path):
+    """stopping_rounds = 1 with a 50 % tolerance: the second model cannot beat the first by
+    half (prostate logloss), so the grid stops after two of its six points."""
+    text = FIXED + """\
+epochs = 1
+[hyper_parameters]
+l2 = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+[search_criteria]
+strategy = "RandomDiscrete"
+seed = 2
+stopping_rounds = 1
+stopping_tolerance = 0.5
+"""
+    out = tmp_path / "out"
+    r = mpidl_grid(grid_job(tmp_path, text), out)
+    assert r.returncode == 0, r.stderr
+    values = sorted(float(row["logloss"]) for row in table(out))
+    assert len(values) == 2 and values[0] / values[1] >= 0.5
