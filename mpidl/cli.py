@@ -54,10 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     gr.add_argument("job")
     gr.add_argument("-o", "--output", default=".", help="folder for the models and grid.csv")
     gr.add_argument("--threads", type=int, default=None, help="Hogwild threads per rank")
-    gr.add_argument("--ranks-per-model", type=int, default=1, metavar="K")
-    gr.add_argument("--index", type=int, default=None, metavar="I", help="train point I only")
-    gr.add_argument("--collect", default=None, metavar="DIR",
-                    help="only write DIR/grid.csv from the model files in DIR")
+    one = gr.add_mutually_exclusive_group()
+    one.add_argument("--ranks-per-model", type=int, default=None, metavar="K",
+                     help="ranks per model (default 1): groups of K share the points")
+    one.add_argument("--index", type=int, default=None, metavar="I", help="train point I only")
+    one.add_argument("--collect", default=None, metavar="DIR",
+                     help="only write DIR/grid.csv from the model files in DIR")
     pr = sub.add_parser("predict", help="predict with a model")
     pr.add_argument("model")
     pr.add_argument("data")
@@ -126,7 +128,8 @@ def _cmd_train(args, comm, threads: int) -> int:
 
 def _cmd_grid(args, comm, threads: int) -> int:
     from .grid.search import run
-    run(args.job, args.collect or args.output, comm, threads, args.ranks_per_model, args.index,
+    per_model = 1 if args.ranks_per_model is None else args.ranks_per_model
+    run(args.job, args.collect or args.output, comm, threads, per_model, args.index,
         args.collect is not None, choose_threads=args.threads is None)
     return EXIT_OK
 

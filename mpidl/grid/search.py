@@ -126,8 +126,18 @@ def _search(job: GridJob, comm, ranks_per_model: int, threads: int, folder: str,
             if index == _STOP:
                 break
             train_point(job, index, group, threads, folder, deadline, choose_threads)
-    comm.barrier()
+        _wait_for_all(comm, sig)
     counter.free()
+
+
+def _wait_for_all(comm, sig: SignalFlag) -> None:
+    """Wait until every group is done (a non-blocking barrier, polled): a rank done early
+    still hears a signal, and leaves like the group that is checkpointing then."""
+    everyone = comm.ibarrier()
+    while not everyone.done():
+        if sig.raised:
+            raise CheckpointedOnSignal("grid")
+        time.sleep(0.02)
 
 
 def _report(job: GridJob, folder: str, seconds: float | None) -> None:

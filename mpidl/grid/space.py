@@ -123,6 +123,9 @@ def parse_hyper(table: Any, fixed: dict, path: str) -> dict[str, list]:
         if name in fixed:
             raise UserError(f"{path}: parameter '{name}' is both a fixed parameter and a "
                             "hyper-parameter; set it in one place")
+        if name == "model_id":
+            raise UserError(f"{path}: [hyper_parameters] 'model_id': the grid names its models "
+                            "(GRID_model_I); set model_id as a fixed parameter to name the grid")
     return dict(table)
 
 

@@ -101,3 +101,14 @@ def test_random_grid_collected_without_seed(tmp_path):
     refused(_grid(tmp_path, "[hyper_parameters]\nl1 = [0, 1e-4]\n[search_criteria]\n"
                             "strategy = \"RandomDiscrete\"\n", "--collect", tmp_path / "out"),
             "seed")
+
+
+def test_model_id_as_hyper_parameter(tmp_path):
+    """model_id in [hyper_parameters] (the grid names its models)."""
+    refused(_grid(tmp_path, "[hyper_parameters]\nmodel_id = [\"a\", \"b\"]\n"), "model_id")
+
+
+def test_index_with_collect(tmp_path):
+    """--index and --collect together (one point, or only the table)."""
+    refused(_grid(tmp_path, "[hyper_parameters]\nl1 = [0]\n", "--index", "0", "--collect",
+                  tmp_path / "out"), "--collect", "--index")
