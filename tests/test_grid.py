@@ -243,7 +243,7 @@ def test_killed_grid_resumes_without_training_twice(tmp_path):
     first = out / "g_model_0.h5"
     while not first.exists() and proc.poll() is None:
         time.sleep(0.05)
-    time.sleep(1.0)   # model 1 is being set up or trained: it is checkpointed
+    time.sleep(0.5)   # model 1 is being set up or trained: it is checkpointed
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 75, err
