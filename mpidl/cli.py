@@ -1,4 +1,4 @@
-"""Command line: ``python -m mpidl {import,train,predict,inspect,plot,report,export} ...`` (design.md's contract).
+"""Command line: ``python -m mpidl {import,train,grid,predict,inspect,plot,report,export} ...`` (design.md's contract).
 
 Exit codes: 0 success; 2 bad input or usage (one line on stderr, printed once); 1 internal
 error or diverged training; 75 checkpointed on SIGTERM/SIGUSR1, resubmit to continue.  Any
@@ -52,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     tr.add_argument("--threads", type=int, default=None, help="Hogwild threads per rank")
     tr.add_argument("-o", "--output", default=None, help="model file (default MODEL_ID.h5)")
+    gr = sub.add_parser("grid", help="H2O grid search: train a model per hyper-parameter point")
+    gr.add_argument("job")
+    gr.add_argument("-o", "--output", default=".", help="folder for the models and grid.csv")
+    gr.add_argument("--threads", type=int, default=None, help="Hogwild threads per rank")
+    one = gr.add_mutually_exclusive_group()
+    one.add_argument("--ranks-per-model", type=int, default=None, metavar="K",
+                     help="ranks per model (default 1): groups of K share the points")
+    one.add_argument("--index", type=int, default=None, metavar="I", help="train point I only")
+    one.add_argument("--collect", default=None, metavar="DIR",
+                     help="only write DIR/grid.csv from the model files in DIR")
     pr = sub.add_parser("predict", help="predict with a model")
     pr.add_argument("model")
     pr.add_argument("data")
@@ -127,6 +137,14 @@ def _cmd_train(args, comm, threads: int) -> int:
     if comm.is_root:
         metric = resolve_stopping_metric(model.params, model.dinfo.classification)
         print(final_line(model, out, metric))
+    return EXIT_OK
+
+
+def _cmd_grid(args, comm, threads: int) -> int:
+    from .grid.search import run
+    per_model = 1 if args.ranks_per_model is None else args.ranks_per_model
+    run(args.job, args.collect or args.output, comm, threads, per_model, args.index,
+        args.collect is not None, choose_threads=args.threads is None)
     return EXIT_OK
 
 
@@ -224,6 +242,8 @@ def main(argv=None) -> int:
             return _cmd_import(args, comm)
         if args.command == "train":
             return _cmd_train(args, comm, threads)
+        if args.command == "grid":
+            return _cmd_grid(args, comm, threads)
         if args.command == "predict":
             return _cmd_predict(args, comm, threads)
         if args.command == "plot":

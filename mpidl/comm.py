@@ -160,6 +160,16 @@ class SerialComm:
         value on rank 0, None elsewhere."""
         return self.call_agreed(fn if self.is_root else (lambda *a: None), *args)
 
+    def split(self, color: int) -> "SerialComm":
+        """A communicator of the ranks that pass the same ``color`` (MPI_Comm_split, ranks in
+        this communicator's order); one rank: a new one-rank communicator."""
+        return SerialComm()
+
+    def shared_counter(self) -> "Counter":
+        """A counter every rank may advance on its own (``Counter.take``), held by rank 0 of
+        this communicator (collective: every rank creates it, and frees it together)."""
+        return Counter()
+
     def node_comm(self) -> SerialComm:
         """The ranks of this node, as a communicator of their own (a collective of this
         communicator); a single rank is its own node."""
@@ -200,6 +210,45 @@ class SerialComm:
         self.allreduce_model(arr)
         dt = np.array([time.perf_counter() - t0])
         return float(self.allreduce_max(dt)[0])
+
+
+class Counter:
+    """A shared counter on one rank: ``take()`` returns its value and adds one."""
+
+    def __init__(self):
+        self._next = 0
+
+    def take(self) -> int:
+        """The counter's value before this call added one (not a collective)."""
+        self._next += 1
+        return self._next - 1
+
+    def free(self) -> None:
+        """Release the counter (a collective of the communicator that made it)."""
+
+
+class WindowCounter(Counter):
+    """A ``Counter`` in an MPI window on rank 0: ``take`` is one atomic MPI_Fetch_and_op under
+    a shared passive-target lock, so rank 0 hands out values without taking part."""
+
+    def __init__(self, MPI, comm):
+        self._MPI = MPI
+        self._win = MPI.Win.Allocate(8 if comm.Get_rank() == 0 else 0, 8, comm=comm)
+        if comm.Get_rank() == 0:
+            self._win.Lock(0)
+            np.frombuffer(self._win.tomemory(), dtype=np.int64)[:] = 0
+            self._win.Unlock(0)
+        comm.Barrier()
+
+    def take(self) -> int:
+        one, old = np.ones(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        self._win.Lock(0, self._MPI.LOCK_SHARED)
+        self._win.Fetch_and_op(one, old, 0, 0, self._MPI.SUM)
+        self._win.Unlock(0)
+        return int(old[0])
+
+    def free(self) -> None:
+        self._win.Free()
 
 
 class MPIComm(SerialComm):
@@ -248,6 +297,12 @@ class MPIComm(SerialComm):
     def free_shared(self):
         while self._windows:
             self._windows.pop().Free()
+
+    def split(self, color):
+        return MPIComm(self._c.Split(int(color), self.rank))
+
+    def shared_counter(self):
+        return WindowCounter(self._MPI, self._c)
 
     def _reduce(self, arr, op):
         if not arr.flags.c_contiguous:

@@ -332,3 +332,81 @@ def test_script_forwards_usr1_and_requeues_fake_srun(tmp_path):
     assert proc.returncode == 0, err
     assert "requeueing job 4242" in out
     assert (tmp_path / "scontrol.args").read_text().split() == ["requeue", "4242"]
+
+
+# ------------------------------------------------------------------- slurm/grid.sbatch
+GRID_SCRIPT = ROOT / "slurm" / "grid.sbatch"
+GRID_JOB = f"""\
+training_frame = "{ROOT / 'data' / 'prostate.csv'}"
+response_column = "CAPSULE"
+ignored_columns = ["ID"]
+distribution = "bernoulli"
+hidden = [4]
+epochs = 2
+seed = 3
+[hyper_parameters]
+l2 = [0.0, 1e-4]
+rate = [0.005, 0.01]
+"""
+FAKE_SBATCH = """#!/bin/bash
+printf '%s\\n' "$@" > "$FAKE_DIR/sbatch.args"
+echo 777
+"""
+
+
+def test_sbatch_grid_array_and_collect(slurm, tmp_path):
+    """A 4-point array on the live SLURM: every task trains its point, then the collect step
+    (submitted by the first task, after the whole array) writes grid.csv."""
+    job, out = tmp_path / "g.toml", tmp_path / "out"
+    job.write_text(GRID_JOB)
+    out.mkdir()
+    r = _run(["sbatch", "--parsable", "--array=0-3", "-n", "1", "-c", "1", "-J", "mpidl-test-grid",
+              "-t", "10", f"--chdir={tmp_path}", f"--output={tmp_path}/grid-%A_%a.out",
+              GRID_SCRIPT, job, "-o", out], cwd=tmp_path)
+    assert r.returncode == 0, f"sbatch failed: {r.stderr}"
+    jid = r.stdout.strip().split(";")[0]
+    try:
+        end = time.monotonic() + 240
+        while time.monotonic() < end and not (out / "grid.csv").exists():
+            time.sleep(0.5)
+        logs = "".join(_read(p) for p in sorted(tmp_path.glob("*.out")))
+        assert (out / "grid.csv").exists(), logs
+        rows = (out / "grid.csv").read_text().splitlines()
+        assert len(rows) == 5 and rows[0].startswith("model_id,l2,rate,logloss"), rows
+        assert sorted(p.name for p in out.glob("*.h5")) == [f"g_model_{i}.h5" for i in range(4)]
+        assert logs.count("mpidl: collect step") == 1 and "Traceback" not in logs, logs
+    finally:
+        _run(["scancel", jid], timeout=20)
+
+
+def test_grid_script_fake_srun(tmp_path):
+    """Array task I runs ``grid JOB --index I``; the first task submits the collect step once
+    (not on a requeue); without an array the options pass through; 75 requeues the task."""
+    env = _fake_env(tmp_path, SLURM_ARRAY_TASK_ID="0", SLURM_ARRAY_TASK_MIN="0",
+                    SLURM_ARRAY_JOB_ID="900")
+    (tmp_path / "bin" / "sbatch").write_text(FAKE_SBATCH)
+    (tmp_path / "bin" / "sbatch").chmod(0o755)
+    r = _run(["bash", GRID_SCRIPT, "g.toml", "-o", "out", "--threads", "2"], cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    a = _srun_args(tmp_path)
+    assert a[a.index("mpidl") + 1:] == ["grid", "g.toml", "--threads", "2", "--index", "0",
+                                        "-o", "out"]
+    s = (tmp_path / "sbatch.args").read_text().splitlines()
+    assert "--dependency=afterany:900" in s
+    assert s[-1].startswith("--wrap=") and s[-1].endswith("-m mpidl grid g.toml --collect out ")
+    assert "collect step 777 writes out/grid.csv after array job 900" in r.stdout
+    (tmp_path / "sbatch.args").unlink()
+    for extra in ({"SLURM_ARRAY_TASK_ID": "3"}, {"SLURM_RESTART_COUNT": "1"}):
+        r = _run(["bash", GRID_SCRIPT, "g.toml", "-o", "out"], cwd=tmp_path, env=dict(env, **extra))
+        assert r.returncode == 0, r.stderr
+        assert not (tmp_path / "sbatch.args").exists()      # only the first task, only once
+    plain = {k: v for k, v in env.items() if not k.startswith("SLURM_ARRAY")}
+    r = _run(["bash", GRID_SCRIPT, "g.toml", "--output=out", "--ranks-per-model", "2"],
+             cwd=tmp_path, env=dict(plain, FAKE_RC="75"))
+    assert r.returncode == 0, r.stderr
+    a = _srun_args(tmp_path)
+    assert a[a.index("mpidl") + 1:] == ["grid", "g.toml", "--ranks-per-model", "2", "-o", "out"]
+    assert "requeueing job 4242" in r.stdout
+    assert (tmp_path / "scontrol.args").read_text().split() == ["requeue", "4242"]
+    r = _run(["bash", GRID_SCRIPT], cwd=tmp_path, env=env)
+    assert r.returncode == 2 and "usage:" in r.stderr

@@ -67,16 +67,10 @@ def _resolve_path(value: Any, first: str, second: str) -> Any:
     return value
 
 
-def load_job(path: str, overrides: Iterable[str] = (), notes: list[str] | None = None) -> Params:
-    """Read a TOML job file (top-level keys = H2O parameter names), apply ``--set key=value``
-    overrides (values are TOML; a bare word or path is taken as text), validate.  ``notes``,
-    when given, receives one line per parameter the job sets that has no effect yet
-    (``NOTES_WHEN_SET``; set to true).
-
-    Relative training_frame / validation_frame / checkpoint paths from the file are looked up
-    next to the job file first, then in the current directory; paths from ``--set`` are looked
-    up in the current directory first. ``--set name=`` (empty) unsets an optional parameter.
-    """
+def read_job(path: str) -> dict[str, Any]:
+    """A TOML job file as a dict (its tables, such as a grid's, kept as they are), with relative
+    training_frame / validation_frame / checkpoint paths looked up next to the job file first,
+    then in the current directory; UserError naming the file if it cannot be read."""
     try:
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)
@@ -95,6 +89,21 @@ def load_job(path: str, overrides: Iterable[str] = (), notes: list[str] | None =
     for name in _PATH_PARAMS:
         if name in raw:
             raw[name] = _resolve_path(raw[name], jobdir, ".")
+    return raw
+
+
+def load_job(path: str, overrides: Iterable[str] = (), notes: list[str] | None = None) -> Params:
+    """Read a TOML job file (top-level keys = H2O parameter names), apply ``--set key=value``
+    overrides (values are TOML; a bare word or path is taken as text), validate.  ``notes``,
+    when given, receives one line per parameter the job sets that has no effect yet
+    (``NOTES_WHEN_SET``; set to true).
+
+    Relative training_frame / validation_frame / checkpoint paths from the file are looked up
+    next to the job file first, then in the current directory; paths from ``--set`` are looked
+    up in the current directory first. ``--set name=`` (empty) unsets an optional parameter.
+    """
+    raw = read_job(path)
+    jobdir = os.path.dirname(path) or "."
     origins: dict[str, str] = {}
     for item in overrides:
         key, value = parse_override(item)
