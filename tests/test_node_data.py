@@ -80,10 +80,16 @@ def test_serial_node_is_the_rank_itself():
 
 def test_private_memory_counts_in_rss_and_pss_not_shared():
     """64 MB written by this process alone: RSS and PSS grow by it, shared does not."""
+    import mmap
+    size = 64 * 2**20
+    block = mmap.mmap(-1, size)     # a fresh private mapping: pages not resident before
     before = memory.resident_split_bytes()
-    block = np.ones(64 * 2**20 // 8)
+    view = np.frombuffer(block, dtype=np.uint8)
+    view[::4096] = 1                # touch every page
     after = memory.resident_split_bytes()
-    assert block.sum() > 0
+    assert int(view[::4096].sum()) == size // 4096
+    del view
+    block.close()
     grown = [(a - b) / 2**20 for a, b in zip(after, before)]
     assert grown[0] >= 60 and grown[1] >= 60, grown
     assert abs(grown[2]) < 8, grown
