@@ -59,7 +59,7 @@ def write_model(path: str, model: Model, local_bufs: np.ndarray | None = None) -
         lay = model.layout
         f.attrs["layout"] = _json({"units": list(lay.units), "activation": lay.activation,
                                    "classification": lay.classification,
-                                   "slots": lay.slots})
+                                   "slots": lay.slots, "autoencoder": lay.autoencoder})
         f.attrs["state"] = _json({k: getattr(model, k) for k in _STATE_FIELDS})
         f.attrs["history"] = _json(model.history)
         for name, buf in zip(_BUFFERS, (model.buf, model.best_buf, local_bufs)):
@@ -96,7 +96,8 @@ def read_model(path: str) -> Model:
     except (KeyError, ValueError) as e:
         raise UserError(f"{path}: damaged model file ({e})") from None
     layout = Layout(units=tuple(lay["units"]), activation=lay["activation"],
-                    classification=lay["classification"], slots=lay["slots"])
+                    classification=lay["classification"], slots=lay["slots"],
+                    autoencoder=bool(lay.get("autoencoder", False)))
     if buf.shape != (layout.buffer_size(),):
         raise UserError(f"{path}: damaged model file (buffer size does not match the layers)")
     model = Model(params=params, dinfo=dinfo, layout=layout, buf=np.ascontiguousarray(buf),

@@ -4,6 +4,8 @@
 ACT_TANH, ACT_RELU, ACT_MAXOUT = 0, 1, 2
 # output layer
 OUT_SOFTMAX, OUT_LINEAR = 0, 1
+# autoencoder: full_n outputs with the hidden activation, the clean input as the target
+OUT_AUTOENCODER = 2
 # losses (softmax: CROSSENTROPY, QUADRATIC; linear: the rest)
 LOSS_CROSSENTROPY, LOSS_QUADRATIC, LOSS_ABSOLUTE, LOSS_HUBER, LOSS_QUANTILE = 0, 1, 2, 3, 4
 LOSS_POISSON, LOSS_GAMMA, LOSS_TWEEDIE = 5, 6, 7

@@ -24,15 +24,15 @@ from numba import njit, prange
 from .codes import (
     F_EPS, F_FAST, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV, F_ONE, F_ONE_RHO, F_RHO, F_ZERO,
     ACT_MAXOUT, ACT_RELU, HP_FAST_MODE, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
-    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_SOFTMAX, F_BETA1, F_ONE_BETA1, F_BETA2,
+    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_AUTOENCODER, F_BETA1, F_ONE_BETA1, F_BETA2,
     F_ONE_BETA2,
 )
 from .fpmode import denormals_off, restore
 from .rng import next_float, seed_state
 from .rules import (
     FASTMATH, adadelta, adam, channels, elastic, hidden_slope_times, hidden_value,
-    max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient, regularized,
-    softmax, step_rates, typed_scalars,
+    max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient, output_values,
+    reconstruction_gradient, regularized, step_rates, typed_scalars,
 )
 
 _FM = FASTMATH
@@ -130,7 +130,7 @@ def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz,
     """Forward pass of one row whose input is already in ``a[aoff[0]:aoff[1]]`` and ``nz``.
 
     ``nnz[0]`` holds the input's non-zero count; fills ``nnz[1..L]``.  Output probabilities
-    (softmax) or the linear output land in ``a[aoff[L+1]:]``.
+    (softmax), the linear output or the reconstruction land in ``a[aoff[L+1]:]``.
     """
     nl = units.shape[0] - 1
     for l in range(nl):
@@ -142,10 +142,8 @@ def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz,
             nnz[l + 1] = _activate(zl, a[aoff[l + 1]:aoff[l + 2]], keep[aoff[l + 1]:aoff[l + 2]],
                                    nz[aoff[l + 1]:aoff[l + 2]], units[l + 1], act, ratios[l],
                                    fast_mode, train, state)
-        elif out_kind == OUT_SOFTMAX:
-            softmax(zl, a[aoff[l + 1]:aoff[l + 2]], n_out)
         else:
-            a[aoff[l + 1]] = zl[0]
+            output_values(zl, a[aoff[l + 1]:aoff[l + 2]], n_out, out_kind, act)
 
 
 # How _update_rows picks its rows: the listed non-zero sources, every source, or the bias.
@@ -324,6 +322,8 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     keep = np.ones(aoff[nl + 1], dtype=np.uint8)
     nz = np.zeros(aoff[nl + 1], dtype=np.int64)
     nnz = np.zeros(nl + 1, dtype=np.int64)
+    target = np.zeros(units[0], dtype=dt)
+    nz_target = np.zeros(units[0], dtype=np.int64)
     lr_layer = np.zeros(nl, dtype=dt)
     rates = np.zeros(nl, dtype=np.float64)
     mom = np.zeros(1, dtype=dt)
@@ -345,8 +345,14 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
                            hp[HP_INPUT_DROPOUT], state)
         forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz, nnz,
                 aoff, zoff, fast, True, state)
-        output_gradient(a[out_lo:out_lo + n_out], g[zoff[nl - 1]:zoff[nl]], n_out, out_kind,
-                        loss, y[row], hp)
+        if out_kind == OUT_AUTOENCODER:
+            # the target: the clean input (H2O's _origa), set again without input dropout
+            set_input(target, nz_target, nums, cats, row, num_start, fast, 0.0, state)
+            reconstruction_gradient(a[out_lo:out_lo + n_out], target,
+                                    g[zoff[nl - 1]:zoff[nl]], n_out, loss, hp)
+        else:
+            output_gradient(a[out_lo:out_lo + n_out], g[zoff[nl - 1]:zoff[nl]], n_out,
+                            out_kind, loss, y[row], hp)
         backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom[0],
                  a, z, g, e, keep, nz, nnz, aoff, zoff, r2)
     restore(fpmode)

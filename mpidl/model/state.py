@@ -57,10 +57,12 @@ class Model:
     @staticmethod
     def layout_for(params, dinfo: DataInfo) -> Layout:
         """The layers of a model of ``params`` on the column plan ``dinfo``."""
-        n_out = dinfo.nclasses if dinfo.classification else 1
+        n_out = dinfo.full_n if dinfo.autoencoder else (
+            dinfo.nclasses if dinfo.classification else 1)
         return Layout(units=(dinfo.full_n, *params.hidden, n_out),
                       activation=params.activation, classification=dinfo.classification,
-                      slots=OPTIMIZER_SLOTS[optimizer_code(params)])
+                      slots=OPTIMIZER_SLOTS[optimizer_code(params)],
+                      autoencoder=dinfo.autoencoder)
 
     @classmethod
     def create(cls, params, dinfo: DataInfo, model_id: str) -> "Model":
@@ -82,7 +84,8 @@ class Model:
         ratios = np.zeros(max(1, lay.n_layers - 1), dtype=np.float64)
         hdr = self.params.hidden_dropout_ratios or []
         ratios[:len(hdr)] = hdr
-        out_kind = K.OUT_SOFTMAX if lay.classification else K.OUT_LINEAR
+        out_kind = (K.OUT_AUTOENCODER if lay.autoencoder else
+                    K.OUT_SOFTMAX if lay.classification else K.OUT_LINEAR)
         return (np.asarray(lay.units, dtype=np.int64), lay.mult, woff, boff,
                 activation_code(lay.activation), out_kind, ratios)
 
@@ -119,7 +122,8 @@ class Model:
 
     # -------------------------------------------------------------- prediction
     def raw_output(self, nums, cats, threads: int, buf=None) -> np.ndarray:
-        """Network outputs float64[n, n_out] (softmax probabilities or link-space output)."""
+        """Network outputs float64[n, n_out] (softmax probabilities, link-space output, or an
+        autoencoder's reconstruction in the normalized input space)."""
         from ..kernels.bundles import Net
         from ..kernels.scoring import predict_blocks, predict_rows
         b = self.buf if buf is None else buf

@@ -12,6 +12,7 @@ from mpidl.errors import UserError
 from .coerce import check_value, expected, unknown_parameter
 from .declare import CLASSIFICATION_METRICS, DEFAULTS, DROPOUT_ACTIVATIONS, PARAM_BY_NAME, UNSUPPORTED_VALUES
 from .text import format_value
+from .unsupervised import check_unsupervised
 from .values import Params
 
 
@@ -64,6 +65,7 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
                    "remove it from ignored_columns")
     if vals["validation_frame"] == "":
         vals["validation_frame"] = None
+    check_unsupervised(vals, fail)
     return Params._trusted(vals)
 
 
