@@ -39,7 +39,17 @@ def check_compatible(ae, model, path: str) -> None:
                         f"model's {list(model.params.hidden)}")
     ours, theirs = model.dinfo.coef_names(), ae.dinfo.coef_names()
     if ours != theirs:
-        diff = next((f"'{a}' against '{b}'" for a, b in zip(theirs, ours) if a != b),
-                    f"{len(theirs)} inputs against {len(ours)}")
-        raise UserError(f"{where}: its inputs differ from the training frame's ({diff}); "
-                        "train it on the same predictor columns")
+        raise UserError(f"{where}: its inputs differ from the training frame's "
+                        f"({_first_difference(theirs, ours)}); train it on the same predictor "
+                        "columns")
+
+
+def _first_difference(theirs: list[str], ours: list[str]) -> str:
+    """The first input one list has and the other lacks, or the first one out of place."""
+    only_ours = [n for n in ours if n not in set(theirs)]
+    only_theirs = [n for n in theirs if n not in set(ours)]
+    if only_ours:
+        return f"the frame's input '{only_ours[0]}' is not among the autoencoder's"
+    if only_theirs:
+        return f"the autoencoder's input '{only_theirs[0]}' is not in the frame"
+    return next(f"'{a}' where the frame has '{b}'" for a, b in zip(theirs, ours) if a != b)
