@@ -131,3 +131,27 @@ def test_pretrained_autoencoder_seeds_the_hidden_layers(ecg, tmp_path):
     np.testing.assert_array_equal(lay.biases(seeded.buf, 0), ae.layout.biases(ae.buf, 0))
     np.testing.assert_array_equal(lay.weights(seeded.buf, 1), lay.weights(fresh.buf, 1))
     assert not np.array_equal(lay.weights(fresh.buf, 0), ae.layout.weights(ae.buf, 0))
+
+
+def test_categorical_and_missing_inputs_are_reconstructed_as_h2o(tmp_path):
+    """A categorical column is reconstructed as its one-hot block (all levels, then the NA
+    slot, which a missing value sets); a missing numeric is the training mean, 0 after
+    NORMALIZE; numerics scale by the range: checked against the per-feature errors."""
+    rows = ["a,b", "1,p", ",q", "3,", "5,p", "2,q"]
+    (tmp_path / "f.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "ae.toml").write_text('training_frame = "f.csv"\nautoencoder = true\n'
+                                      'hidden = [2]\nactivation = "Tanh"\nepochs = 5\n'
+                                      'seed = 1\n')
+    _mpidl("train", "ae.toml", "--threads", "1", "-o", "ae.h5", cwd=tmp_path)
+    _mpidl("predict", "ae.h5", "f.csv", "-o", "recon.csv", cwd=tmp_path)
+    _mpidl("anomaly", "ae.h5", "f.csv", "--per-feature", "-o", "se.csv", cwd=tmp_path)
+    rnames, recon = _csv(tmp_path / "recon.csv")
+    snames, se = _csv(tmp_path / "se.csv")
+    assert rnames == ["reconstr_b.p", "reconstr_b.q", "reconstr_b.missing(NA)", "reconstr_a"]
+    assert snames == [n + ".SE" for n in rnames]
+    mean, span = (1 + 3 + 5 + 2) / 4, 5 - 1
+    x = np.array([[1, 0, 0, (1 - mean) / span], [0, 1, 0, 0.0], [0, 0, 1, (3 - mean) / span],
+                  [1, 0, 0, (5 - mean) / span], [0, 1, 0, (2 - mean) / span]])
+    y = recon.copy()
+    y[:, 3] = (recon[:, 3] - mean) / span
+    np.testing.assert_allclose(se, (y - x) ** 2, rtol=1e-4, atol=1e-8)
