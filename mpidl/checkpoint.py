@@ -66,6 +66,8 @@ def write_model(path: str, model: Model, local_bufs: np.ndarray | None = None) -
             if buf is not None:
                 f.create_dataset(name, data=buf)
                 f.attrs[name + integrity.SUFFIX] = integrity.checksum(buf)
+        if model.avg_activations is not None:
+            f.create_dataset("avg_activations", data=model.avg_activations)
 
 
 def read_model(path: str) -> Model:
@@ -91,6 +93,7 @@ def read_model(path: str) -> Model:
             for name, b in bufs.items():
                 integrity.check_checksum(path, name, b, f.attrs)
             buf = bufs["buf"]
+            avg = f["avg_activations"][...] if "avg_activations" in f else None
     except OSError as e:
         raise UserError(f"{path}: not a readable HDF5 model file ({reason(e)})") from None
     except (KeyError, ValueError) as e:
@@ -102,7 +105,7 @@ def read_model(path: str) -> Model:
         raise UserError(f"{path}: damaged model file (buffer size does not match the layers)")
     model = Model(params=params, dinfo=dinfo, layout=layout, buf=np.ascontiguousarray(buf),
                   history=history, best_buf=bufs.get("best_buf"),
-                  local_bufs=bufs.get("local_bufs"))
+                  local_bufs=bufs.get("local_bufs"), avg_activations=avg)
     for k in _STATE_FIELDS:
         if k in state:
             setattr(model, k, state[k])

@@ -9,6 +9,10 @@ step), ``L`` = (y-t)^2, |y-t| or Huber; the target ``t`` is the clean input, als
 dropout (a denoising autoencoder).  One plain-SGD step (rate r) of the online kernel must move
 every weight and bias by -r times that gradient; the mini-batch kernel by -r times its mean
 over the batch.
+
+With sparsity (sparsity_beta > 0, spec 4.4-4.5) each hidden unit's running mean activation
+becomes 0.999 avg + 0.001 a after the row's forward pass, and its bias moves by a further
+-r beta (avg - average_activation) (once per batch for the mini-batch kernel).
 """
 
 import numpy as np
@@ -31,7 +35,10 @@ def _rows():
     return nums, cats, np.zeros(3), np.arange(3, dtype=np.int64)
 
 
-def _setup(activation, loss, input_dropout=0.0):
+BETA, TARGET = 0.2, -0.3
+
+
+def _setup(activation, loss, input_dropout=0.0, sparsity=False):
     lay = Layout(units=UNITS, activation=activation, classification=False, slots=0,
                  autoencoder=True)
     buf = init_buffer(lay, "Normal", 0.5, 11, dtype=np.float64)
@@ -43,7 +50,9 @@ def _setup(activation, loss, input_dropout=0.0):
     hp[C.HP_RATE], hp[C.HP_DECAY], hp[C.HP_MOM_RAMP] = RATE, 1.0, 1e6
     hp[C.HP_MAX_W2], hp[C.HP_HUBER_DELTA] = np.inf, HUBER_DELTA
     hp[C.HP_INPUT_DROPOUT], hp[C.HP_NUM_START] = input_dropout, N_CAT_SLOTS
-    return lay, buf, net, bundles.Objective(LOSSES[loss], C.OPT_PLAIN, hp)
+    hp[C.HP_SPARSITY_BETA], hp[C.HP_AVERAGE_ACTIVATION] = BETA, TARGET
+    avg = np.linspace(-0.5, 0.5, sum(UNITS[1:-1])) if sparsity else np.zeros(0)
+    return lay, buf, net, bundles.Objective(LOSSES[loss], C.OPT_PLAIN, hp, avg)
 
 
 def _dense(nums, cats):
@@ -57,13 +66,34 @@ def _act(z, activation):
     return np.tanh(z) if activation == "Tanh" else np.maximum(z, 0.0)
 
 
-def _pre_output(lay, buf, x, activation):
-    """The output layer's pre-activations for input ``x`` (H2O orientation, plain numpy)."""
+def _pre_output(lay, buf, x, activation, hidden=None):
+    """The output layer's pre-activations for input ``x`` (H2O orientation, plain numpy);
+    ``hidden`` (a list) receives the hidden layers' activations."""
     a = x
     for l in range(lay.n_layers):
         z = lay.weights(buf, l) @ a + lay.biases(buf, l)
         a = _act(z, activation) if l < lay.n_layers - 1 else z
+        if hidden is not None and l < lay.n_layers - 1:
+            hidden.append(a)
     return a
+
+
+def _running_means(lay, buf, avg, x):
+    """The sparsity running means after the forward pass of row ``x``."""
+    hidden = []
+    _pre_output(lay, buf, x, "Tanh", hidden)
+    return 0.999 * avg + 0.001 * np.concatenate(hidden)
+
+
+def _pulled(lay, grad, avg):
+    """``grad`` plus the sparsity pull beta (avg - average_activation) on the hidden biases."""
+    grad = grad.copy()
+    _, boff = lay.offsets()
+    at = 0
+    for l, n in enumerate(UNITS[1:-1]):
+        grad[boff[l]:boff[l] + n] += BETA * (avg[at:at + n] - TARGET)
+        at += n
+    return grad
 
 
 def _loss(r, loss):
@@ -135,3 +165,33 @@ def test_minibatch_step_follows_the_mean_gradient(activation):
                               3, 1, np.array([7]))
     np.testing.assert_allclose((before - buf)[:lay.n_params] / RATE, expected, rtol=1e-5,
                                atol=1e-7)
+
+
+def test_online_sparsity_pulls_the_hidden_biases():
+    lay, buf, net, obj = _setup("Tanh", "Quadratic", sparsity=True)
+    nums, cats, y, order = _rows()
+    x = _dense(nums, cats)[0]
+    avg = _running_means(lay, buf, obj.avg_act.copy(), x)
+    expected = _pulled(lay, _fd_gradient(lay, buf, x, x, "Tanh", "Quadratic"), avg)
+    before = buf.copy()
+    online.train_chunk(net, obj, buf, np.zeros(1), bundles.Rows(nums, cats, y), order, 0, 1,
+                       7, 1)
+    np.testing.assert_allclose(obj.avg_act, avg, rtol=1e-12)
+    np.testing.assert_allclose((before - buf)[:lay.n_params] / RATE, expected, rtol=1e-5,
+                               atol=1e-7)
+
+
+def test_minibatch_sparsity_pulls_the_hidden_biases_once_per_batch():
+    lay, buf, net, obj = _setup("Tanh", "Quadratic", sparsity=True)
+    nums, cats, y, order = _rows()
+    xs = _dense(nums, cats)
+    avg = obj.avg_act.copy()
+    for x in xs:
+        avg = _running_means(lay, buf, avg, x)
+    mean = np.mean([_fd_gradient(lay, buf, x, x, "Tanh", "Quadratic") for x in xs], axis=0)
+    before = buf.copy()
+    minibatch.train_minibatch(net, obj, buf, np.zeros(1), bundles.Rows(nums, cats, y), order,
+                              3, 1, np.array([7]))
+    np.testing.assert_allclose(obj.avg_act, avg, rtol=1e-12)
+    np.testing.assert_allclose((before - buf)[:lay.n_params] / RATE, _pulled(lay, mean, avg),
+                               rtol=1e-5, atol=1e-7)

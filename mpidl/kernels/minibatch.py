@@ -34,8 +34,8 @@ from .pool import run_slices
 from .rng import next_float, seed_state
 from .rules import (FASTMATH, adadelta, adam, elastic, hidden_slope_times, hidden_value,
                     max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient,
-                    output_values, reconstruction_gradient, regularized, step_rates,
-                    typed_scalars)
+                    output_values, reconstruction_gradient, regularized, running_activation,
+                    sparsity_bias_gradient, step_rates, typed_scalars)
 
 _FM = FASTMATH
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
@@ -121,6 +121,14 @@ def output_layer(z, bias, out, g, net_out, loss, y, order, lo, hp, target):
             output_gradient(out[i], g[i], n, out_kind, loss, y[order[lo + i]], hp)
         for k in range(n):
             g[i, k] *= scale
+
+
+@njit(fastmath=_FM, **_OPTS)
+def batch_running_activation(avg, a):
+    """The sparsity running means ``avg[n]`` after each row of the batch ``a[b, n]``, in row
+    order (``rules.running_activation``)."""
+    for i in range(a.shape[0]):
+        running_activation(avg, a[i], a.shape[1])
 
 
 @njit(fastmath=_FM, **_OPTS)
@@ -254,7 +262,8 @@ class _Workspace:
 def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, stride):
     """One Hogwild thread: rows ``order[lo:hi]`` in batches of ``batch``; returns rows done."""
     units, mult, woff, boff, act, out_kind, ratios = net
-    loss, opt, hp = objective
+    loss, opt, hp, avg_act = objective
+    avg_at = np.concatenate(([0], np.cumsum(units[1:-1])))   # each hidden layer in avg_act
     nums, cats, y = rows
     units = [int(u) for u in units]
     nl = len(units) - 1
@@ -287,6 +296,9 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
                 if l < nl - 1:
                     add_bias_activate(z, biases[l], ws.a[l + 1][:b], ws.keep[l + 1][:b], act,
                                       ratios[l], True, state)
+                    if avg_act.shape[0] > 0:
+                        batch_running_activation(avg_act[avg_at[l]:avg_at[l + 1]],
+                                                 ws.a[l + 1][:b])
                 else:
                     output_layer(z, biases[l], ws.a[nl][:b], ws.g[l][:b], (out_kind, act),
                                  loss, y, order, s, hp, target)
@@ -300,6 +312,9 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
                 if max_w2 < 3.4e38:
                     max_w2_rescale(buf, woff[l], int(units[l]), n_z[l], ws.ones, True,
                                    f[F_MAXW2], ws.r2)
+                if avg_act.shape[0] > 0 and l < nl - 1:
+                    sparsity_bias_gradient(ws.db[l].copy(), avg_act[avg_at[l]:], ws.db[l],
+                                           n_z[l], hp)
                 apply_update(buf, center, boff[l], ws.db[l], opt, f, lr[l], mom)
                 if l > 0:
                     hidden_gradient(ws.e[l][:b], ws.a[l][:b], ws.z[l - 1][:b],

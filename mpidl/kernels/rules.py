@@ -21,11 +21,12 @@ from .approx import approx_sqrt
 from .codes import (
     ACT_MAXOUT, ACT_RELU, ACT_TANH, F_BETA1, F_BETA2, F_EPS, F_FAST, F_L1, F_L2, F_LAM,
     F_MAXW2, F_NESTEROV, F_ONE, F_ONE_BETA1, F_ONE_BETA2, F_ONE_RHO, F_RHO, F_SIZE, HP_ANNEAL,
-    HP_BETA1, HP_BETA2, HP_DECAY, HP_EA_LAMBDA, HP_EPS, HP_FAST_MODE, HP_HUBER_DELTA, HP_L1,
-    HP_L2, HP_MAX_W2, HP_MOM_RAMP, HP_MOM_STABLE, HP_MOM_START, HP_NESTEROV, HP_QUANTILE_ALPHA,
-    HP_RATE, HP_RHO, HP_TWEEDIE_POWER, LOSS_ABSOLUTE, LOSS_CROSSENTROPY, LOSS_GAMMA, LOSS_HUBER,
-    LOSS_POISSON, LOSS_QUADRATIC, LOSS_QUANTILE, LOSS_TWEEDIE, OPT_ADADELTA, OPT_ADAM,
-    OPT_MOMENTUM, OUT_AUTOENCODER, OUT_SOFTMAX,
+    HP_AVERAGE_ACTIVATION, HP_BETA1, HP_BETA2, HP_DECAY, HP_EA_LAMBDA, HP_EPS, HP_FAST_MODE,
+    HP_HUBER_DELTA, HP_L1, HP_L2, HP_MAX_W2, HP_MOM_RAMP, HP_MOM_STABLE, HP_MOM_START,
+    HP_NESTEROV, HP_QUANTILE_ALPHA, HP_RATE, HP_RHO, HP_SPARSITY_BETA, HP_TWEEDIE_POWER,
+    LOSS_ABSOLUTE, LOSS_CROSSENTROPY, LOSS_GAMMA, LOSS_HUBER, LOSS_POISSON, LOSS_QUADRATIC,
+    LOSS_QUANTILE, LOSS_TWEEDIE, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_AUTOENCODER,
+    OUT_SOFTMAX,
 )
 
 # fastmath flags of every kernel loop (no inf/nan assumptions: those would change results)
@@ -192,11 +193,22 @@ def output_values(z, out, n_out, out_kind, act):
         out[0] = z[0]
 
 
-@njit(inline="always", error_model="numpy")
-def sparsity_pull(avg, target, beta):
-    """H2O's sparsity term of a hidden unit's bias gradient: beta (avg_a - average_activation)
-    (spec 4.4; H2O subtracts rate * this from the bias after its update)."""
-    return beta * (avg - target)
+@njit(**_VEC)
+def running_activation(avg, a, n):
+    """avg[:n] <- 0.999 avg + 0.001 a: the sparsity running mean of a hidden layer's
+    activations ``a[:n]`` after a training row's forward pass (spec 4.5)."""
+    for k in range(n):
+        avg[k] = 0.999 * avg[k] + 0.001 * a[k]
+
+
+@njit(**_VEC)
+def sparsity_bias_gradient(g, avg, gb, n, hp):
+    """gb[:n] <- a hidden layer's bias gradient: the data gradient ``g`` plus H2O's sparsity
+    pull beta (avg_a - average_activation) (spec 4.4: H2O subtracts rate times the pull after
+    the bias update; mpidl adds it to the gradient, the same step under a manual rate)."""
+    beta, target = hp[HP_SPARSITY_BETA], hp[HP_AVERAGE_ACTIVATION]
+    for k in range(n):
+        gb[k] = g[k] + beta * (avg[k] - target)
 
 
 @njit(**_VEC)

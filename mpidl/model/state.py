@@ -52,6 +52,8 @@ class Model:
     validation_metrics: dict = field(default_factory=dict)
     stop_reason: str = ""
     nranks: int = 1
+    avg_activations: np.ndarray | None = None   # float64[sum(hidden)]: the autoencoder's
+                                                # sparsity running means (sparsity_beta > 0)
     memory: dict = field(default_factory=dict)   # per-rank peak RSS, data read, model (MB)
 
     @staticmethod
@@ -70,7 +72,9 @@ class Model:
         layout = cls.layout_for(params, dinfo)
         buf = init_buffer(layout, params.initial_weight_distribution,
                           params.initial_weight_scale, params.seed)
-        return cls(params=params, dinfo=dinfo, layout=layout, buf=buf, model_id=model_id)
+        avg = np.zeros(sum(params.hidden)) if params.sparsity_beta > 0 else None
+        return cls(params=params, dinfo=dinfo, layout=layout, buf=buf, model_id=model_id,
+                   avg_activations=avg)
 
     @property
     def n_params(self) -> int:
@@ -118,7 +122,13 @@ class Model:
         hp[K.HP_FAST_MODE] = float(p.fast_mode)
         hp[K.HP_NUM_START] = self.dinfo.num_start
         hp[K.HP_BETA1], hp[K.HP_BETA2] = p.adam_beta1, p.adam_beta2
+        hp[K.HP_SPARSITY_BETA] = p.sparsity_beta
+        hp[K.HP_AVERAGE_ACTIVATION] = p.average_activation
         return hp
+
+    def sparsity_state(self) -> np.ndarray:
+        """The kernels' ``avg_act``: the running means, updated in place (empty: no sparsity)."""
+        return self.avg_activations if self.avg_activations is not None else np.zeros(0)
 
     # -------------------------------------------------------------- prediction
     def raw_output(self, nums, cats, threads: int, buf=None) -> np.ndarray:

@@ -179,9 +179,11 @@ def _network(out: list[Param]) -> None:
     p("pretrained_autoencoder", "path", None, "Autoencoder model used to initialize the network.",
       note="An mpidl autoencoder model file (.h5); same inputs and hidden layers, checked.")
     p("sparse", "bool", False, "Sparse input handling.", supported=False)
-    p("sparsity_beta", "float", 0.0, "Sparsity regularization (autoencoder only).", supported=False)
-    p("average_activation", "float", 0.0, "Target average activation for sparsity (autoencoder only).",
-      supported=False)
+    p("sparsity_beta", "float", 0.0, "Sparsity regularization (autoencoder only).", _GE0,
+      note="Tanh only. The pull is added to the hidden biases' gradient (H2O subtracts rate "
+           "times it after the update: the same step under a manual rate); each rank keeps "
+           "its own running means.")
+    p("average_activation", "float", 0.0, "Target average activation for sparsity (autoencoder only).")
     p("col_major", "bool", False, "Deprecated in H2O: column-major input; true is an error.")
 
 

@@ -31,6 +31,13 @@ def check_unsupervised(vals: dict[str, Any], fail: Callable[[str, str], UserErro
     if vals["stopping_metric"] not in ("AUTO", "MSE"):
         raise fail("stopping_metric", f"{vals['stopping_metric']} is not allowed for an "
                    "autoencoder; use AUTO or MSE (the reconstruction error)")
+    if vals["sparsity_beta"] > 0:
+        if not vals["activation"].startswith("Tanh"):
+            raise fail("sparsity_beta", f"needs a Tanh activation (activation is "
+                       f"{vals['activation']})")
+        if not -1 < vals["average_activation"] < 1:
+            raise fail("average_activation", f"must lie in (-1, 1) for Tanh with sparsity_beta "
+                       f"> 0 (got {vals['average_activation']:g})")
     if vals["pretrained_autoencoder"]:
         raise fail("pretrained_autoencoder", "seeds a supervised model; an autoencoder cannot "
                    "start from one (set autoencoder = false)")
