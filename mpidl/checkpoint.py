@@ -63,7 +63,7 @@ def write_model(path: str, model: Model, local_bufs: np.ndarray | None = None) -
         lay = model.layout
         f.attrs["layout"] = _json({"units": list(lay.units), "activation": lay.activation,
                                    "classification": lay.classification,
-                                   "slots": lay.slots})
+                                   "slots": lay.slots, "autoencoder": lay.autoencoder})
         f.attrs["state"] = _json({k: getattr(model, k) for k in _STATE_FIELDS})
         f.attrs["history"] = _json(model.history)
         for name, buf in zip(_BUFFERS, (model.buf, model.best_buf, local_bufs)):
@@ -73,6 +73,8 @@ def write_model(path: str, model: Model, local_bufs: np.ndarray | None = None) -
         if model.params.export_weights_and_biases:
             from .export.weights import store_tables
             store_tables(f, model)
+        if model.avg_activations is not None:
+            f.create_dataset("avg_activations", data=model.avg_activations)
 
 
 def read_model(path: str) -> Model:
@@ -98,17 +100,19 @@ def read_model(path: str) -> Model:
             for name, b in bufs.items():
                 integrity.check_checksum(path, name, b, f.attrs)
             buf = bufs["buf"]
+            avg = f["avg_activations"][...] if "avg_activations" in f else None
     except OSError as e:
         raise UserError(f"{path}: not a readable HDF5 model file ({reason(e)})") from None
     except (KeyError, ValueError) as e:
         raise UserError(f"{path}: damaged model file ({e})") from None
     layout = Layout(units=tuple(lay["units"]), activation=lay["activation"],
-                    classification=lay["classification"], slots=lay["slots"])
+                    classification=lay["classification"], slots=lay["slots"],
+                    autoencoder=bool(lay.get("autoencoder", False)))
     if buf.shape != (layout.buffer_size(),):
         raise UserError(f"{path}: damaged model file (buffer size does not match the layers)")
     model = Model(params=params, dinfo=dinfo, layout=layout, buf=np.ascontiguousarray(buf),
                   history=history, best_buf=bufs.get("best_buf"),
-                  local_bufs=bufs.get("local_bufs"))
+                  local_bufs=bufs.get("local_bufs"), avg_activations=avg)
     for k in _STATE_FIELDS:
         if k in state:
             setattr(model, k, state[k])

@@ -1,4 +1,5 @@
-"""Command line: ``python -m mpidl {import,train,grid,predict,inspect,plot,report,export} ...`` (design.md's contract).
+"""Command line: ``python -m mpidl {import,train,grid,predict,anomaly,features,inspect,plot,report,export} ...``
+(design.md's contract).
 
 Exit codes: 0 success; 2 bad input or usage (one line on stderr, printed once); 1 internal
 error or diverged training; 75 checkpointed on SIGTERM/SIGUSR1, resubmit to continue.  Any
@@ -67,6 +68,18 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("data")
     pr.add_argument("-o", "--output", required=True, help="predictions CSV")
     pr.add_argument("--threads", type=int, default=None)
+    an = sub.add_parser("anomaly", help="an autoencoder's reconstruction error per row")
+    an.add_argument("model")
+    an.add_argument("data")
+    an.add_argument("-o", "--output", required=True, help="reconstruction errors CSV")
+    an.add_argument("--per-feature", action="store_true", help="one error column per input")
+    an.add_argument("--threads", type=int, default=None)
+    ft = sub.add_parser("features", help="activations of a hidden layer (deep features)")
+    ft.add_argument("model")
+    ft.add_argument("data")
+    ft.add_argument("--layer", type=int, required=True, help="hidden layer, 1 = the first")
+    ft.add_argument("-o", "--output", required=True, help="features CSV")
+    ft.add_argument("--threads", type=int, default=None)
     ins = sub.add_parser("inspect", help="show a model's layers, scoring history, metrics")
     ins.add_argument("model")
     ins.add_argument("--json", action="store_true")
@@ -170,6 +183,24 @@ def _cmd_predict(args, comm, threads: int) -> int:
     return EXIT_OK
 
 
+def _cmd_anomaly(args, comm, threads: int) -> int:
+    from .anomaly import anomaly_to_csv, require_autoencoder
+    from .score_command import open_inputs
+    model, frame = open_inputs(args, comm, require_autoencoder)
+    n = anomaly_to_csv(model, frame, args.output, comm, threads, args.per_feature)
+    _log_root(comm)(f"wrote {n} reconstruction errors to {args.output}")
+    return EXIT_OK
+
+
+def _cmd_features(args, comm) -> int:
+    from .features import check_layer, features_to_csv
+    from .score_command import open_inputs
+    model, frame = open_inputs(args, comm, lambda m, path: check_layer(m, args.layer, path))
+    n = features_to_csv(model, frame, args.layer, args.output, comm)
+    _log_root(comm)(f"wrote {n} rows of layer {args.layer} features to {args.output}")
+    return EXIT_OK
+
+
 def _cmd_inspect(args, comm) -> int:
     from .checkpoint import read_model
     from .report import json_report, text_report
@@ -252,6 +283,10 @@ def main(argv=None) -> int:
             return _cmd_report(args, comm)
         if args.command == "export":
             return _cmd_export(args, comm)
+        if args.command == "anomaly":
+            return _cmd_anomaly(args, comm, threads)
+        if args.command == "features":
+            return _cmd_features(args, comm)
         return _cmd_inspect(args, comm)
     except UserError as e:
         if getattr(e, "agreed", False) or comm.size == 1:

@@ -13,13 +13,15 @@ import io
 import numpy as np
 
 from .atomic import atomic_path
+from .autoencoder import in_data_units, reconstruction_names
 from .data.frame import Frame
 from .data.hdf5 import block_range
 from .predict_columns import read_adapted, scoring_names
 
 
 def predictions(model, frame: Frame, start: int, stop: int, threads: int):
-    """(labels or values, probabilities or None) for rows [start, stop) of ``frame``."""
+    """(labels or values, probabilities or None) for rows [start, stop) of ``frame``; an
+    autoencoder's: (None, its reconstruction in the normalized input space)."""
     d = model.dinfo
     cols, info = read_adapted(d, frame, start, stop)
     nums, cats, _, _, _ = d.transform(cols, info, frame.path, training=False)
@@ -29,13 +31,28 @@ def predictions(model, frame: Frame, start: int, stop: int, threads: int):
 def labeled(model, out: np.ndarray):
     """(labels or values, probabilities or None) from the network outputs ``out``
     (float[n, n_out]): a binomial label is p1 >= the max-F1 threshold of the model's
-    validation (else training) metrics, a multinomial one the most probable class."""
+    validation (else training) metrics, a multinomial one the most probable class; an
+    autoencoder's: (None, the reconstruction)."""
     d = model.dinfo
+    if d.autoencoder:
+        return None, out
     if not d.classification:
         return model.to_response_scale(out[:, 0]), None
     if d.nclasses == 2:
         return (out[:, 1] >= binomial_threshold(model)).astype(np.int64), out
     return out.argmax(axis=1), out
+
+
+def transformed_block(model, data, comm):
+    """(nums, cats, total rows): this rank's block of rows of ``data`` (a path or an open
+    ``Frame``), adapted to the model's columns and transformed for scoring (a collective)."""
+    def local():
+        frame = data if isinstance(data, Frame) else Frame(data, comm.size)
+        lo, hi = block_range(frame.nrows, comm.size, comm.rank)
+        cols, info = read_adapted(model.dinfo, frame, lo, hi)
+        nums, cats = model.dinfo.transform(cols, info, frame.path, training=False)[:2]
+        return nums, cats, frame.nrows
+    return comm.call_agreed(local)
 
 
 def binomial_threshold(model) -> float:
@@ -98,10 +115,32 @@ def predict_to_csv(model, data, out_path: str, comm, threads: int) -> int:
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
         return (*predictions(model, frame, lo, hi, threads), frame.nrows)
     labels, probs, nrows = comm.call_agreed(local)
-    block = csv_rows(model, labels, probs)
+    if model.dinfo.autoencoder:   # the reconstruction, H2O's reconstr_ columns
+        header, block = reconstruction_csv(model, probs)
+    else:
+        header, block = header_line(model), csv_rows(model, labels, probs)
     del labels, probs
+    write_blocks(out_path, header, block, comm)
+    return int(nrows)
+
+
+def write_blocks(out_path: str, header: bytes, block: bytes, comm) -> None:
+    """Every rank's CSV ``block`` (its rows, no header) into ``out_path`` after ``header``, in
+    rank order; rank 0 writes (a collective)."""
     if not comm.is_root:
         comm.send_array(np.array([len(block)], dtype=np.int64), 0)
         comm.send_array(np.frombuffer(block, dtype=np.uint8), 0)
-    comm.call_root_agreed(_write_in_rank_order, out_path, header_line(model), block, comm)
-    return int(nrows)
+    comm.call_root_agreed(_write_in_rank_order, out_path, header, block, comm)
+
+
+def matrix_csv(names: list[str], values: np.ndarray) -> tuple[bytes, bytes]:
+    """(header, rows) of a float matrix with columns ``names``, as the CSV files write it."""
+    buf = io.BytesIO()
+    if values.size:
+        np.savetxt(buf, values, fmt="%.8g", delimiter=",")
+    return (",".join(_csv_name(n) for n in names) + "\n").encode(), buf.getvalue()
+
+
+def reconstruction_csv(model, out: np.ndarray) -> tuple[bytes, bytes]:
+    """(header, rows) of an autoencoder's predictions: ``reconstr_<coefname>`` columns."""
+    return matrix_csv(reconstruction_names(model.dinfo), in_data_units(model.dinfo, out))

@@ -47,11 +47,13 @@ def layer_rows(model) -> list[dict]:
 def title(model) -> str:
     """H2O's summary title line."""
     d, p = model.dinfo, model.params
-    if d.classification:
-        kind = f"{d.nclasses}-class classification"
+    if d.autoencoder:
+        what = f"autoencoder of {d.full_n} inputs"
+    elif d.classification:
+        what = f"predicting {d.response}, {d.nclasses}-class classification"
     else:
-        kind = "regression"
-    return (f"predicting {d.response}, {kind}, {p.distribution} distribution, {p.loss} loss, "
+        what = f"predicting {d.response}, regression"
+    return (f"{what}, {p.distribution} distribution, {p.loss} loss, "
             f"{model.n_params:,} weights/biases, {model.buf.nbytes / 2**20:.1f} MB, "
             f"{model.processed:,} training samples, mini-batch size {p.mini_batch_size}")
 

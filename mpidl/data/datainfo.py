@@ -44,6 +44,7 @@ class DataInfo:
     use_all_levels: bool
     weights_column: str | None
     skip_missing: bool
+    autoencoder: bool = False              # no response; inputs NORMALIZE-d (spec 1.1, 11)
 
     @property
     def classification(self) -> bool:
@@ -209,9 +210,10 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     Every rank calls this (collective).  ``params``: the validated job parameters.
     """
     info = frame.info
-    resp = params.response_column
-    rcol = info.column(resp)
-    w = np.ones(len(cols[resp]))
+    auto = bool(params.autoencoder)
+    resp = "" if auto else params.response_column
+    rcol = None if auto else info.column(resp)
+    w = np.ones(len(next(iter(cols.values()))) if cols else 0)
     wname = params.weights_column
     if wname:
         wc = info.column(wname)
@@ -221,8 +223,8 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         ends = comm.allreduce_max(np.array([w.max(), -w.min()] if w.size else [0.0, 0.0]))
         w = normalized_weights(w, -ends[1], ends[0], wname, source)
     # response
-    classification = rcol.kind == "categorical" or params.distribution in ("bernoulli",
-                                                                           "multinomial")
+    classification = not auto and (rcol.kind == "categorical" or
+                                   params.distribution in ("bernoulli", "multinomial"))
     domain = None
     resp_sub, resp_mul = 0.0, 1.0
     if classification:
@@ -250,11 +252,12 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     excluded = ({resp, wname, params.offset_column, params.fold_column}
                 | set(params.ignored_columns))
     predictors = [col for col in info.columns if col.name not in excluded]
-    stat_cols = ([] if classification else [rcol]) + predictors
+    regression = not (classification or auto)
+    stat_cols = ([rcol] if regression else []) + predictors
     stats = global_column_stats([cols[c.name] for c in stat_cols],
                                 [c.kind == "categorical" for c in stat_cols],
                                 [c.name for c in stat_cols], w, comm, source)
-    if not classification:
+    if regression:
         if stats.count[0] == 0:
             raise UserError(f"{source}: response column '{resp}' has no values")
         if stats.lo[0] == stats.hi[0]:
@@ -265,7 +268,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
                                                           "quantile", "huber"):
             resp_sub, resp_mul = mean, (1.0 / sd if sd > 0 else 1.0)
     # predictors
-    first = 0 if classification else 1
+    first = 1 if regression else 0
     cat_names, cat_domains, num_names, num_sub, num_mul, num_fill = [], [], [], [], [], []
     for j, col in enumerate(predictors, start=first):
         cnt, mean, sd = stats.count[j], float(stats.mean[j]), float(stats.sd[j])
@@ -283,7 +286,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             num_fill.append(mean)
             if params.standardize:
                 num_sub.append(mean)
-                num_mul.append(1.0 / sd if sd > 0 else 1.0)
+                num_mul.append(_input_multiplier(auto, sd, stats.hi[j] - stats.lo[j]))
             else:
                 check_unstandardized(stats.lo[j], stats.hi[j], col.name, source)
                 num_sub.append(0.0)
@@ -298,7 +301,14 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         num_names=num_names, num_sub=[float(v) for v in num_sub],
         num_mul=[float(v) for v in num_mul], num_fill=[float(v) for v in num_fill],
         use_all_levels=bool(params.use_all_factor_levels), weights_column=wname or None,
-        skip_missing=params.missing_values_handling == "Skip")
+        skip_missing=params.missing_values_handling == "Skip", autoencoder=auto)
+
+
+def _input_multiplier(autoencoder: bool, sd: float, span: float) -> float:
+    """H2O's multiplier of a numeric input: NORMALIZE 1 / (max - min) for an autoencoder,
+    STANDARDIZE 1 / sd otherwise (1 for a constant column), spec 1.1."""
+    spread = span if autoencoder else sd
+    return 1.0 / spread if spread > 0 else 1.0
 
 
 def h2o_cat_order(sizes: list[int]) -> list[int]:
@@ -316,7 +326,7 @@ def h2o_cat_order(sizes: list[int]) -> list[int]:
 def check_columns(info, params, source: str) -> None:
     """The columns the job names exist in ``info``; one UserError naming the first missing one."""
     names = set(info.names)
-    if params.response_column not in names:
+    if not params.autoencoder and params.response_column not in names:
         raise UserError(f"{source}: no response column '{params.response_column}' "
                         f"(columns: {', '.join(list(info.names)[:8])}{', ...' if len(names) > 8 else ''})")
     for key in ("weights_column", "offset_column"):

@@ -13,6 +13,8 @@ typed tuples, so a kernel call is one short line and a new field is one new name
     loss    int         ``codes.LOSS_*``
     opt     int         ``codes.OPT_*``
     hp      float64[HP_SIZE]  hyper-parameters (``codes.HP_*``)
+    avg_act float64[sum of hidden units]  the autoencoder's running mean activation per
+                        hidden unit (sparsity_beta > 0; updated in place), else empty
 ``Rows``: the training rows --
     nums    float32[n, n_num]  transformed numerics
     cats    int32[n, n_cat]    one-hot slot per categorical column, or -1
@@ -21,6 +23,9 @@ typed tuples, so a kernel call is one short line and a new field is one new name
 
 from collections import namedtuple
 
+import numpy as np
+
 Net = namedtuple("Net", ["units", "mult", "woff", "boff", "act", "out_kind", "ratios"])
-Objective = namedtuple("Objective", ["loss", "opt", "hp"])
+Objective = namedtuple("Objective", ["loss", "opt", "hp", "avg_act"],
+                       defaults=(np.zeros(0),))
 Rows = namedtuple("Rows", ["nums", "cats", "y"])

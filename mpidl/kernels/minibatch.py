@@ -27,14 +27,15 @@ from numba import njit
 
 from .codes import (ACT_MAXOUT, ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_MAXW2,
                     F_NESTEROV, F_ONE_RHO, F_RHO, F_ZERO, HP_INPUT_DROPOUT, HP_NUM_START,
-                    HP_PROCESSED, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_SOFTMAX, F_BETA1,
+                    HP_PROCESSED, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_AUTOENCODER, F_BETA1,
                     F_ONE_BETA1, F_BETA2, F_ONE_BETA2)
 from .fpmode import denormals_off, restore
 from .pool import run_slices
 from .rng import next_float, seed_state
 from .rules import (FASTMATH, adadelta, adam, elastic, hidden_slope_times, hidden_value,
                     max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient,
-                    regularized, softmax, step_rates, typed_scalars)
+                    output_values, reconstruction_gradient, regularized, running_activation,
+                    sparsity_bias_gradient, step_rates, typed_scalars)
 
 _FM = FASTMATH
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
@@ -94,29 +95,40 @@ def add_bias_activate(z, bias, a, keep, act, ratio, train, state):
 
 
 @njit(fastmath=_FM, **_OPTS)
-def output_activation(z, bias, out, out_kind):
-    """out <- softmax(z + bias) per row, or the linear output z + bias."""
+def output_activation(z, bias, out, out_kind, act):
+    """out <- the output layer's activations of z + bias, per row (``rules.output_values``:
+    softmax, the linear output, or the autoencoder's activation ``act``)."""
     b, n = z.shape
     for i in range(b):
-        if out_kind == OUT_SOFTMAX:
-            for k in range(n):
-                z[i, k] += bias[k]
-            softmax(z[i], out[i], n)
-        else:
-            out[i, 0] = z[i, 0] + bias[0]
+        for k in range(n):
+            z[i, k] += bias[k]
+        output_values(z[i], out[i], n, out_kind, act)
 
 
 @njit(fastmath=_FM, **_OPTS)
-def output_layer(z, bias, out, g, out_kind, loss, y, order, lo, hp):
+def output_layer(z, bias, out, g, net_out, loss, y, order, lo, hp, target):
     """Output activations into ``out`` and dE/dz / b into ``g`` (per row as
-    ``rules.output_gradient``); b = rows in the batch."""
-    output_activation(z, bias, out, out_kind)
+    ``rules.output_gradient``, or ``rules.reconstruction_gradient`` against ``target[b,
+    n]`` for the autoencoder); b = rows in the batch; net_out = (out_kind, act)."""
+    out_kind, act = net_out
+    output_activation(z, bias, out, out_kind, act)
     b, n = z.shape
     scale = 1.0 / b
     for i in range(b):
-        output_gradient(out[i], g[i], n, out_kind, loss, y[order[lo + i]], hp)
+        if out_kind == OUT_AUTOENCODER:
+            reconstruction_gradient(out[i], target[i], g[i], n, loss, hp)
+        else:
+            output_gradient(out[i], g[i], n, out_kind, loss, y[order[lo + i]], hp)
         for k in range(n):
             g[i, k] *= scale
+
+
+@njit(fastmath=_FM, **_OPTS)
+def batch_running_activation(avg, a):
+    """The sparsity running means ``avg[n]`` after each row of the batch ``a[b, n]``, in row
+    order (``rules.running_activation``)."""
+    for i in range(a.shape[0]):
+        running_activation(avg, a[i], a.shape[1])
 
 
 @njit(fastmath=_FM, **_OPTS)
@@ -236,6 +248,7 @@ class _Workspace:
     def __init__(self, units, n_z, batch, dt):
         nl = len(units) - 1
         self.a = [np.zeros((batch, int(u)), dt) for u in units]
+        self.target = np.zeros((batch, int(units[0])), dt)   # autoencoder, input dropout
         self.z = [np.zeros((batch, n), dt) for n in n_z]
         self.g = [np.zeros((batch, n), dt) for n in n_z]
         self.e = [np.zeros((batch, int(units[l])), dt) for l in range(nl)]
@@ -249,7 +262,8 @@ class _Workspace:
 def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, stride):
     """One Hogwild thread: rows ``order[lo:hi]`` in batches of ``batch``; returns rows done."""
     units, mult, woff, boff, act, out_kind, ratios = net
-    loss, opt, hp = objective
+    loss, opt, hp, avg_act = objective
+    avg_at = np.concatenate(([0], np.cumsum(units[1:-1])))   # each hidden layer in avg_act
     nums, cats, y = rows
     units = [int(u) for u in units]
     nl = len(units) - 1
@@ -272,15 +286,22 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
                 lr = rates.astype(buf.dtype)
             a0 = ws.a[0][:b]
             assemble_input(a0, nums, cats, order, s, num_start, in_drop, state)
+            target = a0
+            if out_kind == OUT_AUTOENCODER and in_drop > 0.0:   # the clean input
+                target = ws.target[:b]
+                assemble_input(target, nums, cats, order, s, num_start, 0.0, state)
             for l in range(nl):
                 z = ws.z[l][:b]
                 np.matmul(ws.a[l][:b], weights[l], out=z)
                 if l < nl - 1:
                     add_bias_activate(z, biases[l], ws.a[l + 1][:b], ws.keep[l + 1][:b], act,
                                       ratios[l], True, state)
+                    if avg_act.shape[0] > 0:
+                        batch_running_activation(avg_act[avg_at[l]:avg_at[l + 1]],
+                                                 ws.a[l + 1][:b])
                 else:
-                    output_layer(z, biases[l], ws.a[nl][:b], ws.g[l][:b], out_kind, loss, y,
-                                 order, s, hp)
+                    output_layer(z, biases[l], ws.a[nl][:b], ws.g[l][:b], (out_kind, act),
+                                 loss, y, order, s, hp, target)
             for l in range(nl - 1, -1, -1):
                 g = ws.g[l][:b]
                 if l > 0:
@@ -291,6 +312,9 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
                 if max_w2 < 3.4e38:
                     max_w2_rescale(buf, woff[l], int(units[l]), n_z[l], ws.ones, True,
                                    f[F_MAXW2], ws.r2)
+                if avg_act.shape[0] > 0 and l < nl - 1:
+                    sparsity_bias_gradient(ws.db[l].copy(), avg_act[avg_at[l]:], ws.db[l],
+                                           n_z[l], hp)
                 apply_update(buf, center, boff[l], ws.db[l], opt, f, lr[l], mom)
                 if l > 0:
                     hidden_gradient(ws.e[l][:b], ws.a[l][:b], ws.z[l - 1][:b],

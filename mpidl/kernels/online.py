@@ -24,15 +24,16 @@ from numba import njit, prange
 from .codes import (
     F_EPS, F_FAST, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV, F_ONE, F_ONE_RHO, F_RHO, F_ZERO,
     ACT_MAXOUT, ACT_RELU, HP_FAST_MODE, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
-    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_SOFTMAX, F_BETA1, F_ONE_BETA1, F_BETA2,
+    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_AUTOENCODER, F_BETA1, F_ONE_BETA1, F_BETA2,
     F_ONE_BETA2,
 )
 from .fpmode import denormals_off, restore
 from .rng import next_float, seed_state
 from .rules import (
     FASTMATH, adadelta, adam, channels, elastic, hidden_slope_times, hidden_value,
-    max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient, regularized,
-    softmax, step_rates, typed_scalars,
+    max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient, output_values,
+    reconstruction_gradient, regularized, running_activation, sparsity_bias_gradient,
+    step_rates, typed_scalars,
 )
 
 _FM = FASTMATH
@@ -130,7 +131,7 @@ def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz,
     """Forward pass of one row whose input is already in ``a[aoff[0]:aoff[1]]`` and ``nz``.
 
     ``nnz[0]`` holds the input's non-zero count; fills ``nnz[1..L]``.  Output probabilities
-    (softmax) or the linear output land in ``a[aoff[L+1]:]``.
+    (softmax), the linear output or the reconstruction land in ``a[aoff[L+1]:]``.
     """
     nl = units.shape[0] - 1
     for l in range(nl):
@@ -142,10 +143,8 @@ def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz,
             nnz[l + 1] = _activate(zl, a[aoff[l + 1]:aoff[l + 2]], keep[aoff[l + 1]:aoff[l + 2]],
                                    nz[aoff[l + 1]:aoff[l + 2]], units[l + 1], act, ratios[l],
                                    fast_mode, train, state)
-        elif out_kind == OUT_SOFTMAX:
-            softmax(zl, a[aoff[l + 1]:aoff[l + 2]], n_out)
         else:
-            a[aoff[l + 1]] = zl[0]
+            output_values(zl, a[aoff[l + 1]:aoff[l + 2]], n_out, out_kind, act)
 
 
 # How _update_rows picks its rows: the listed non-zero sources, every source, or the bias.
@@ -238,13 +237,15 @@ def _slots(buf, center, ea, width, p, off, n_in, n_out):
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
 def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
-             a, z, g, e, keep, nz, nnz, aoff, zoff, r2):
+             a, z, g, e, keep, nz, nnz, aoff, zoff, r2, sparsity):
     """Backprop and update every layer, output first (spec 3.2-4.6).
 
     ``g[zoff[L-1]:]`` must hold the output gradient.  ``f``: typed scalars (see
     ``typed_scalars``); ``lr_layer[l]``: manual rate of weight layer l (unused under
     ADADELTA); ``mom``: current momentum.  ``center``: consensus buffer (elastic averaging) or
-    a 1-element dummy.
+    a 1-element dummy.  ``sparsity``: (avg_act, hp, gb): an autoencoder's running mean
+    activations (empty when sparsity_beta is 0), the hyper-parameters, and scratch for the
+    hidden biases' gradient with the sparsity pull.
     """
     nl = units.shape[0] - 1
     width = optimizer_width(opt)
@@ -280,8 +281,13 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
         # biases: a row with source activation 1 (their own gradient; H2O feeds the weights'
         # mean g^2 to the bias ADADELTA state, a quirk)
         bw, bs1, bs2, bc = _slots(buf, center, ea, width, n_params, boff[l], 1, n_out)
-        _update_rows(bw, bs1, bs2, bc, ROWS_BIAS, nzl, 1, al, kl, el, False, gl, f, opt, lr, mom,
-                     noshortcut, ea, fast)
+        avg_act, hp, gb = sparsity
+        gbias = gl
+        if avg_act.shape[0] > 0 and l < nl - 1:
+            gbias = gb[:n_out]
+            sparsity_bias_gradient(gl, avg_act[aoff[l + 1] - aoff[1]:], gbias, n_out, hp)
+        _update_rows(bw, bs1, bs2, bc, ROWS_BIAS, nzl, 1, al, kl, el, False, gbias, f, opt, lr,
+                     mom, noshortcut, ea, fast)
         if hidden_src:
             # local gradient of the source hidden layer: g = e * act'(a)
             gp = g[zoff[l - 1]:zoff[l]]
@@ -311,7 +317,7 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     the number of rows processed.
     """
     units, mult, woff, boff, act, out_kind, ratios = net
-    loss, opt, hp = objective
+    loss, opt, hp, avg_act = objective
     nums, cats, y = rows
     nl = units.shape[0] - 1
     aoff, zoff = layer_offsets(units, mult)
@@ -321,9 +327,12 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     z = np.zeros(zoff[nl], dtype=dt)
     g = np.zeros(zoff[nl], dtype=dt)
     r2 = np.zeros(zoff[nl], dtype=dt)
+    sparsity = (avg_act, hp, np.zeros(zoff[nl], dtype=dt))
     keep = np.ones(aoff[nl + 1], dtype=np.uint8)
     nz = np.zeros(aoff[nl + 1], dtype=np.int64)
     nnz = np.zeros(nl + 1, dtype=np.int64)
+    target = np.zeros(units[0], dtype=dt)
+    nz_target = np.zeros(units[0], dtype=np.int64)
     lr_layer = np.zeros(nl, dtype=dt)
     rates = np.zeros(nl, dtype=np.float64)
     mom = np.zeros(1, dtype=dt)
@@ -345,10 +354,18 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
                            hp[HP_INPUT_DROPOUT], state)
         forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz, nnz,
                 aoff, zoff, fast, True, state)
-        output_gradient(a[out_lo:out_lo + n_out], g[zoff[nl - 1]:zoff[nl]], n_out, out_kind,
-                        loss, y[row], hp)
+        if avg_act.shape[0] > 0:    # the hidden layers' running means (spec 4.5)
+            running_activation(avg_act, a[aoff[1]:], aoff[nl] - aoff[1])
+        if out_kind == OUT_AUTOENCODER:
+            # the target: the clean input (H2O's _origa), set again without input dropout
+            set_input(target, nz_target, nums, cats, row, num_start, fast, 0.0, state)
+            reconstruction_gradient(a[out_lo:out_lo + n_out], target,
+                                    g[zoff[nl - 1]:zoff[nl]], n_out, loss, hp)
+        else:
+            output_gradient(a[out_lo:out_lo + n_out], g[zoff[nl - 1]:zoff[nl]], n_out,
+                            out_kind, loss, y[row], hp)
         backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom[0],
-                 a, z, g, e, keep, nz, nnz, aoff, zoff, r2)
+                 a, z, g, e, keep, nz, nnz, aoff, zoff, r2, sparsity)
     restore(fpmode)
     return stop - start
 

@@ -21,11 +21,12 @@ from .approx import approx_sqrt
 from .codes import (
     ACT_MAXOUT, ACT_RELU, ACT_TANH, F_BETA1, F_BETA2, F_EPS, F_FAST, F_L1, F_L2, F_LAM,
     F_MAXW2, F_NESTEROV, F_ONE, F_ONE_BETA1, F_ONE_BETA2, F_ONE_RHO, F_RHO, F_SIZE, HP_ANNEAL,
-    HP_BETA1, HP_BETA2, HP_DECAY, HP_EA_LAMBDA, HP_EPS, HP_FAST_MODE, HP_HUBER_DELTA, HP_L1,
-    HP_L2, HP_MAX_W2, HP_MOM_RAMP, HP_MOM_STABLE, HP_MOM_START, HP_NESTEROV, HP_QUANTILE_ALPHA,
-    HP_RATE, HP_RHO, HP_TWEEDIE_POWER, LOSS_ABSOLUTE, LOSS_CROSSENTROPY, LOSS_GAMMA, LOSS_HUBER,
-    LOSS_POISSON, LOSS_QUADRATIC, LOSS_QUANTILE, LOSS_TWEEDIE, OPT_ADADELTA, OPT_ADAM,
-    OPT_MOMENTUM, OUT_SOFTMAX,
+    HP_AVERAGE_ACTIVATION, HP_BETA1, HP_BETA2, HP_DECAY, HP_EA_LAMBDA, HP_EPS, HP_FAST_MODE,
+    HP_HUBER_DELTA, HP_L1, HP_L2, HP_MAX_W2, HP_MOM_RAMP, HP_MOM_STABLE, HP_MOM_START,
+    HP_NESTEROV, HP_QUANTILE_ALPHA, HP_RATE, HP_RHO, HP_SPARSITY_BETA, HP_TWEEDIE_POWER,
+    LOSS_ABSOLUTE, LOSS_CROSSENTROPY, LOSS_GAMMA, LOSS_HUBER, LOSS_POISSON, LOSS_QUADRATIC,
+    LOSS_QUANTILE, LOSS_TWEEDIE, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_AUTOENCODER,
+    OUT_SOFTMAX,
 )
 
 # fastmath flags of every kernel loop (no inf/nan assumptions: those would change results)
@@ -121,13 +122,38 @@ def softmax(z, p, n):
         p[k] /= s
 
 
+@njit(inline="always", error_model="numpy")
+def link_gradient(f, y, loss, hp):
+    """dE/df of one linear (or reconstructed) output ``f`` for target ``y`` (spec 3.1):
+    gaussian (f-y)^2, laplace |f-y|, huber (delta = hp), quantile pinball, poisson / gamma /
+    tweedie deviance with log link (f is the link-space output)."""
+    if loss == LOSS_QUADRATIC:
+        return 2.0 * (f - y)
+    if loss == LOSS_ABSOLUTE:
+        return 1.0 if f > y else -1.0
+    if loss == LOSS_HUBER:
+        d = hp[HP_HUBER_DELTA]
+        if abs(y - f) <= d:
+            return 2.0 * (f - y)
+        return 2.0 * d if f >= y else -2.0 * d
+    if loss == LOSS_QUANTILE:
+        alpha = hp[HP_QUANTILE_ALPHA]
+        return -alpha if y > f else 1.0 - alpha
+    if loss == LOSS_POISSON:
+        return 2.0 * (min(1e19, np.exp(f)) - y)
+    if loss == LOSS_GAMMA:
+        return 2.0 * (1.0 - y * min(1e19, np.exp(-f)))
+    p = hp[HP_TWEEDIE_POWER]
+    return 2.0 * (min(1e19, np.exp(f * (2.0 - p))) - y * min(1e19, np.exp(f * (1.0 - p))))
+
+
 @njit(**_VEC)
 def output_gradient(out, g, n_out, out_kind, loss, y, hp):
     """dE/dz of the output layer into ``g[n_out]`` for target ``y`` (spec 3.1).
 
     Objectives: CrossEntropy -log p_y; Quadratic (softmax) 1/2 sum (p - t)^2 with the full
-    softmax Jacobian; linear: gaussian (f-y)^2, laplace |f-y|, huber (delta = hp), quantile
-    pinball, poisson / gamma / tweedie deviance with log link (f is the link-space output).
+    softmax Jacobian; linear: ``link_gradient``.  Not for the autoencoder
+    (``reconstruction_gradient``).
     """
     if out_kind == OUT_SOFTMAX:
         t = int(y)
@@ -141,27 +167,48 @@ def output_gradient(out, g, n_out, out_kind, loss, y, hp):
             for k in range(n_out):
                 g[k] = out[k] * ((out[k] - (1.0 if k == t else 0.0)) - s)
         return
-    f = out[0]
-    if loss == LOSS_QUADRATIC:
-        g[0] = 2.0 * (f - y)
-    elif loss == LOSS_ABSOLUTE:
-        g[0] = 1.0 if f > y else -1.0
-    elif loss == LOSS_HUBER:
-        d = hp[HP_HUBER_DELTA]
-        if abs(y - f) <= d:
-            g[0] = 2.0 * (f - y)
-        else:
-            g[0] = 2.0 * d if f >= y else -2.0 * d
-    elif loss == LOSS_QUANTILE:
-        alpha = hp[HP_QUANTILE_ALPHA]
-        g[0] = -alpha if y > f else 1.0 - alpha
-    elif loss == LOSS_POISSON:
-        g[0] = 2.0 * (min(1e19, np.exp(f)) - y)
-    elif loss == LOSS_GAMMA:
-        g[0] = 2.0 * (1.0 - y * min(1e19, np.exp(-f)))
-    elif loss == LOSS_TWEEDIE:
-        p = hp[HP_TWEEDIE_POWER]
-        g[0] = 2.0 * (min(1e19, np.exp(f * (2.0 - p))) - y * min(1e19, np.exp(f * (1.0 - p))))
+    g[0] = link_gradient(out[0], y, loss, hp)
+
+
+@njit(**_VEC)
+def reconstruction_gradient(out, target, g, n_out, loss, hp):
+    """The autoencoder's output gradient into ``g[n_out]``: ``link_gradient`` of each
+    reconstructed input ``out[k]`` against the clean input ``target[k]`` (before input
+    dropout), fed to the output layer as dE/dz without the output activation's derivative
+    (H2O's ``autoEncoderGradient`` / ``bpropOutputLayer``, spec 3.1 and 11)."""
+    for k in range(n_out):
+        g[k] = link_gradient(out[k], target[k], loss, hp)
+
+
+@njit(**_VEC)
+def output_values(z, out, n_out, out_kind, act):
+    """The output layer's activations ``out[:n_out]`` from its pre-activations ``z``:
+    softmax, the linear output (one unit), or the autoencoder's hidden activation ``act``."""
+    if out_kind == OUT_SOFTMAX:
+        softmax(z, out, n_out)
+    elif out_kind == OUT_AUTOENCODER:
+        for k in range(n_out):
+            out[k] = hidden_value(act, z[k], z[k])
+    else:
+        out[0] = z[0]
+
+
+@njit(**_VEC)
+def running_activation(avg, a, n):
+    """avg[:n] <- 0.999 avg + 0.001 a: the sparsity running mean of a hidden layer's
+    activations ``a[:n]`` after a training row's forward pass (spec 4.5)."""
+    for k in range(n):
+        avg[k] = 0.999 * avg[k] + 0.001 * a[k]
+
+
+@njit(**_VEC)
+def sparsity_bias_gradient(g, avg, gb, n, hp):
+    """gb[:n] <- a hidden layer's bias gradient: the data gradient ``g`` plus H2O's sparsity
+    pull beta (avg_a - average_activation) (spec 4.4: H2O subtracts rate times the pull after
+    the bias update; mpidl adds it to the gradient, the same step under a manual rate)."""
+    beta, target = hp[HP_SPARSITY_BETA], hp[HP_AVERAGE_ACTIVATION]
+    for k in range(n):
+        gb[k] = g[k] + beta * (avg[k] - target)
 
 
 @njit(**_VEC)

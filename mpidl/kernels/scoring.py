@@ -79,7 +79,7 @@ def _predict_slice(out, net, buf, input_dropout, num_start, nums, cats, lo, hi, 
                     add_bias_activate(z[l][:b], biases[l], a[l + 1][:b], keep, act, ratios[l],
                                       False, state)
                 else:
-                    output_activation(z[l][:b], biases[l], a[nl][:b], out_kind)
+                    output_activation(z[l][:b], biases[l], a[nl][:b], out_kind, act)
             out[s:s + b] = a[nl][:b]
     finally:
         restore(mode)

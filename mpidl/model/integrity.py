@@ -38,8 +38,8 @@ def check_usable(path: str, model) -> None:
     """UserError naming ``path`` when the layers do not fit the column plan or a weight or
     bias of ``model`` (current or best) is NaN or infinite."""
     d, units = model.dinfo, model.layout.units
-    n_out = d.nclasses if d.classification else 1
-    if units[0] != d.full_n or units[-1] != n_out:
+    n_out = d.full_n if d.autoencoder else (d.nclasses if d.classification else 1)
+    if units[0] != d.full_n or units[-1] != n_out or model.layout.autoencoder != d.autoencoder:
         raise UserError(f"{path}: damaged model file (layers {list(units)} do not fit "
                         f"{d.full_n} inputs and {n_out} outputs)")
     for name, buf in (("weights", model.buf), ("best weights", model.best_buf)):

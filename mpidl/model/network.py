@@ -65,13 +65,15 @@ class Layout:
     """Layer sizes and offsets into the flat buffer.
 
     units: ``[n_input, hidden..., n_output]``; activation: H2O hidden activation name;
-    classification: softmax output (else linear); slots: optimizer slots (0, 1 or 2).
+    classification: softmax output (else linear); slots: optimizer slots (0, 1 or 2);
+    autoencoder: the output layer reconstructs the input with the hidden activation.
     """
 
     units: tuple[int, ...]
     activation: str
     classification: bool
     slots: int
+    autoencoder: bool = False
 
     @property
     def n_layers(self) -> int:
@@ -128,9 +130,10 @@ class Layout:
 
     def layer_type(self, layer: int, dropout: bool) -> str:
         """H2O's class name of weight layer ``layer``'s destination (Rectifier, Softmax, ...)."""
-        if layer == self.n_layers - 1:
-            return "Softmax" if self.classification else "Linear"
         base = self.activation.replace("WithDropout", "")
+        if layer == self.n_layers - 1:
+            # the autoencoder's output: the non-dropout variant of the hidden activation
+            return base if self.autoencoder else ("Softmax" if self.classification else "Linear")
         return _TYPE_NAMES[(base, dropout)]
 
 

@@ -52,6 +52,8 @@ class Model:
     validation_metrics: dict = field(default_factory=dict)
     stop_reason: str = ""
     nranks: int = 1
+    avg_activations: np.ndarray | None = None   # float64[sum(hidden)]: the autoencoder's
+                                                # sparsity running means (sparsity_beta > 0)
     memory: dict = field(default_factory=dict)   # per-rank peak RSS, data read, model (MB)
     # cross-validation (spec 10.1): the holdout predictions of all fold models scored together
     # (validation_metrics' keys); per metric {"mean", "sd", "folds": [one value per fold]};
@@ -65,10 +67,12 @@ class Model:
     @staticmethod
     def layout_for(params, dinfo: DataInfo) -> Layout:
         """The layers of a model of ``params`` on the column plan ``dinfo``."""
-        n_out = dinfo.nclasses if dinfo.classification else 1
+        n_out = dinfo.full_n if dinfo.autoencoder else (
+            dinfo.nclasses if dinfo.classification else 1)
         return Layout(units=(dinfo.full_n, *params.hidden, n_out),
                       activation=params.activation, classification=dinfo.classification,
-                      slots=OPTIMIZER_SLOTS[optimizer_code(params)])
+                      slots=OPTIMIZER_SLOTS[optimizer_code(params)],
+                      autoencoder=dinfo.autoencoder)
 
     @classmethod
     def create(cls, params, dinfo: DataInfo, model_id: str) -> "Model":
@@ -76,7 +80,9 @@ class Model:
         layout = cls.layout_for(params, dinfo)
         buf = init_buffer(layout, params.initial_weight_distribution,
                           params.initial_weight_scale, params.seed)
-        return cls(params=params, dinfo=dinfo, layout=layout, buf=buf, model_id=model_id)
+        avg = np.zeros(sum(params.hidden)) if params.sparsity_beta > 0 else None
+        return cls(params=params, dinfo=dinfo, layout=layout, buf=buf, model_id=model_id,
+                   avg_activations=avg)
 
     @property
     def n_params(self) -> int:
@@ -90,7 +96,8 @@ class Model:
         ratios = np.zeros(max(1, lay.n_layers - 1), dtype=np.float64)
         hdr = self.params.hidden_dropout_ratios or []
         ratios[:len(hdr)] = hdr
-        out_kind = K.OUT_SOFTMAX if lay.classification else K.OUT_LINEAR
+        out_kind = (K.OUT_AUTOENCODER if lay.autoencoder else
+                    K.OUT_SOFTMAX if lay.classification else K.OUT_LINEAR)
         return (np.asarray(lay.units, dtype=np.int64), lay.mult, woff, boff,
                 activation_code(lay.activation), out_kind, ratios)
 
@@ -123,11 +130,18 @@ class Model:
         hp[K.HP_FAST_MODE] = float(p.fast_mode)
         hp[K.HP_NUM_START] = self.dinfo.num_start
         hp[K.HP_BETA1], hp[K.HP_BETA2] = p.adam_beta1, p.adam_beta2
+        hp[K.HP_SPARSITY_BETA] = p.sparsity_beta
+        hp[K.HP_AVERAGE_ACTIVATION] = p.average_activation
         return hp
+
+    def sparsity_state(self) -> np.ndarray:
+        """The kernels' ``avg_act``: the running means, updated in place (empty: no sparsity)."""
+        return self.avg_activations if self.avg_activations is not None else np.zeros(0)
 
     # -------------------------------------------------------------- prediction
     def raw_output(self, nums, cats, threads: int, buf=None) -> np.ndarray:
-        """Network outputs float64[n, n_out] (softmax probabilities or link-space output)."""
+        """Network outputs float64[n, n_out] (softmax probabilities, link-space output, or an
+        autoencoder's reconstruction in the normalized input space)."""
         from ..kernels.bundles import Net
         from ..kernels.scoring import predict_blocks, predict_rows
         b = self.buf if buf is None else buf

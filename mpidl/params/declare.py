@@ -174,12 +174,17 @@ def _network(out: list[Param]) -> None:
     p("tweedie_power", "float", 1.5, "Tweedie power (tweedie distribution).", Range(1, 2, True, True))
     p("quantile_alpha", "float", 0.5, "Quantile (quantile distribution).", _UNIT)
     p("huber_alpha", "float", 0.9, "Quantile of absolute residuals that bounds the Huber loss.", _UNIT)
-    p("autoencoder", "bool", False, "Train an autoencoder (no response).", supported=False)
-    p("pretrained_autoencoder", "str", None, "Autoencoder model used to initialize the network.", supported=False)
+    p("autoencoder", "bool", False, "Train an autoencoder (no response).",
+      note="Maxout and MaxoutWithDropout are refused (H2O refuses Maxout; its MaxoutWithDropout "
+           "autoencoder has mismatched output shapes).")
+    p("pretrained_autoencoder", "path", None, "Autoencoder model used to initialize the network.",
+      note="An mpidl autoencoder model file (.h5); same inputs and hidden layers, checked.")
     p("sparse", "bool", False, "Sparse input handling.", supported=False)
-    p("sparsity_beta", "float", 0.0, "Sparsity regularization (autoencoder only).", supported=False)
-    p("average_activation", "float", 0.0, "Target average activation for sparsity (autoencoder only).",
-      supported=False)
+    p("sparsity_beta", "float", 0.0, "Sparsity regularization (autoencoder only).", _GE0,
+      note="Tanh only. The pull is added to the hidden biases' gradient (H2O subtracts rate "
+           "times it after the update: the same step under a manual rate); each rank keeps "
+           "its own running means.")
+    p("average_activation", "float", 0.0, "Target average activation for sparsity (autoencoder only).")
     p("col_major", "bool", False, "Deprecated in H2O: column-major input; true is an error.")
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..autoencoder import reconstruction_metrics, reconstruction_mse
 from ..dist_quantile import global_weighted_quantile
 from ..metrics import classification_metrics, regression_metrics
 from ..stopping import loss_for_best, stop_early
@@ -30,9 +31,12 @@ class ScoreSet:
 
 def score(model, data: ScoreSet, out: np.ndarray, comm) -> dict:
     """H2O's metrics of ``model`` on every rank's ``data`` (classification or regression,
-    original units), from this rank's network outputs
+    original units; an autoencoder's reconstruction MSE), from this rank's network outputs
     ``out = model.raw_output(data.nums, data.cats, threads)``.  A collective."""
     p = model.params
+    if model.dinfo.autoencoder:
+        rows = reconstruction_mse(model.dinfo, data.nums, data.cats, out)
+        return reconstruction_metrics(rows, data.w, comm)
     if model.dinfo.classification:
         return classification_metrics(data.y.astype(np.int64), out, data.w,
                                       p.max_confusion_matrix_size, comm=comm)
@@ -52,7 +56,7 @@ def score_model(model, train_set: ScoreSet, valid_set: ScoreSet | None, comm,
     outs = [model.raw_output(s.nums, s.cats, threads) for s in sets]   # once per set
     train_m = score(model, sets[0], outs[0], comm)
     valid_m = score(model, sets[1], outs[1], comm) if valid_set else None
-    if model.params.loss == "Huber":
+    if model.params.loss == "Huber" and not model.dinfo.autoencoder:
         model.huber_delta = huber_delta(model, sets[0], outs[0], comm)
     model.training_metrics, model.validation_metrics = train_m, (valid_m or {})
     return train_m, valid_m

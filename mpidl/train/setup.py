@@ -19,6 +19,7 @@ from ..data.hdf5 import block_range
 from ..errors import UserError
 from ..launch_env import env_local_ranks
 from ..model.footprint import require_training_memory
+from ..model.pretrained import start_from_autoencoder
 from ..model.state import Model
 from ..params import (check_restart, replicates_data, restart_params, sanitize,
                       validate_for_data)
@@ -75,7 +76,8 @@ def _checkpoint_compatible(model: Model, info, cols: dict, source: str) -> None:
     """The new training frame has the checkpoint's columns with the same kinds and levels, and
     no response level the model does not know (``cols``: this rank's raw columns)."""
     d = model.dinfo
-    new = d.unseen_response_levels(cols[d.response], info.column(d.response))
+    new = [] if d.autoencoder else d.unseen_response_levels(cols[d.response],
+                                                            info.column(d.response))
     if new:
         shown = ", ".join(f"'{lv}'" for lv in new[:10]) + (", ..." if len(new) > 10 else "")
         raise UserError(f"checkpoint {source}: response column '{d.response}' of the training "
@@ -132,7 +134,10 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
                      env_local_ranks())
     if p.seed == -1:
         p = p.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy % (2**62))))
-    return Model.create(p, dinfo, model_id), notes
+    model = Model.create(p, dinfo, model_id)
+    if p.pretrained_autoencoder:
+        comm.call_agreed(start_from_autoencoder, model, p.pretrained_autoencoder)
+    return model, notes
 
 
 def make_shard(model: Model, frame, cols, first_row: int, comm, node=None) -> Shard:
@@ -189,14 +194,15 @@ def frame_score_set(model: Model, path: str, comm) -> ScoreSet:
     """This rank's block of the frame ``path``, read and transformed as the model's training
     rows were (every rank scores its own block; a collective)."""
     d = model.dinfo
+    wanted = d.predictors + ([] if d.autoencoder else [d.response])
 
     def read():
         frame = Frame(path, comm.size)
-        for name in d.predictors + [d.response]:
+        for name in wanted:
             if name not in frame.info.names:
                 raise UserError(f"{path}: no column '{name}' (the training frame has it)")
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
-        cols = frame.read(d.predictors + [d.response] +
+        cols = frame.read(wanted +
                           ([d.weights_column] if d.weights_column and
                            d.weights_column in frame.info.names else []), lo, hi)
         return d.transform(cols, frame.info, path, False)[:4]
