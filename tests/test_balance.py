@@ -131,3 +131,43 @@ def test_parameter_rules():
         validate_for_data(p, True, 3, "t.h5")
     with pytest.raises(UserError, match="'balance_classes': needs a categorical response"):
         validate_for_data(p, False, 1, "t.h5")
+
+
+def _skewed_frame(n=1500, seed=1):
+    import pandas as pd
+    rng = np.random.default_rng(seed)
+    y = rng.choice(LEVELS, size=n, p=[0.8, 0.15, 0.05])
+    x = rng.normal(size=(n, 2)) + (y == "b")[:, None] * 1.0 + (y == "c")[:, None] * 2.0
+    return pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "y": y})
+
+
+def test_trained_model_corrects_its_probabilities_and_keeps_the_distributions(tmp_path):
+    from mpidl import DeepLearningEstimator
+    from mpidl.checkpoint import read_model, write_model
+    frame = _skewed_frame()
+    est = DeepLearningEstimator(hidden=[6], epochs=2, seed=4, balance_classes=True,
+                                quiet_mode=True, reproducible=True)
+    est.train(y="y", training_frame=frame)
+    model = est.model_
+    prior = frame.y.value_counts(normalize=True).reindex(LEVELS).to_numpy()
+    np.testing.assert_allclose(model.prior_class_dist, prior)
+    sampled = np.array(model.model_class_dist)
+    np.testing.assert_allclose(sampled, [1 / 3] * 3, atol=0.03)   # balanced
+    write_model(tmp_path / "m.h5", model)
+    back = read_model(tmp_path / "m.h5")
+    assert back.prior_class_dist == model.prior_class_dist
+    assert back.model_class_dist == model.model_class_dist
+    corrected = est.predict_proba(frame)
+    model.model_class_dist = None                   # now the network's own softmax
+    raw = est.predict_proba(frame)
+    by_hand = raw * prior / sampled
+    np.testing.assert_allclose(corrected, by_hand / by_hand.sum(axis=1, keepdims=True),
+                               rtol=1e-5)
+
+
+def test_an_older_model_file_has_no_class_distributions():
+    from pathlib import Path
+
+    from mpidl.checkpoint import read_model
+    old = read_model(Path(__file__).parent / "adversarial" / "data" / "model_before_checksums.h5")
+    assert old.prior_class_dist is None and old.model_class_dist is None
