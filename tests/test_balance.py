@@ -157,6 +157,9 @@ def test_trained_model_corrects_its_probabilities_and_keeps_the_distributions(tm
     back = read_model(tmp_path / "m.h5")
     assert back.prior_class_dist == model.prior_class_dist
     assert back.model_class_dist == model.model_class_dist
+    from mpidl.report import json_report, text_report
+    assert json_report(back)["prior_class_dist"] == back.prior_class_dist
+    assert "Class distribution (balance_classes" in text_report(back)
     corrected = est.predict_proba(frame)
     model.model_class_dist = None                   # now the network's own softmax
     raw = est.predict_proba(frame)
