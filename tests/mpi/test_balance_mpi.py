@@ -88,3 +88,30 @@ def test_replicated_rows_give_every_rank_the_one_rank_sample(comm, everywhere):
         for other in comm.allgather_obj(mine):
             np.testing.assert_array_equal(other, mine)
     everywhere(body)
+
+
+@pytest.mark.mpi
+def test_rows_held_once_per_node_are_read_not_written(comm, everywhere):
+    """Replicated rows in the node's shared memory (``node_data.share_shard``): each rank's
+    sample is its own arrays, equal to the sample of a private copy, and the shared rows are
+    unchanged."""
+    from mpidl.train.node_data import share_shard
+    node = comm.node_comm()
+    private = _my_shard(comm, True)
+    shared = share_shard(private if node.rank == 0 else
+                         Shard(*(a[:0] for a in (private.nums, private.cats, private.y,
+                                                 private.w)), 0, private.kept[:0]), node)
+    before = shared.nums.copy(), shared.y.copy()
+    out = balance_shard(shared, _model(None), comm, True, lambda _: None)
+    want = balance_shard(private, _model(None), comm, True, lambda _: None)
+    node.barrier()
+
+    def body():
+        np.testing.assert_array_equal(out.nums, want.nums)
+        np.testing.assert_array_equal(out.y, want.y)
+        np.testing.assert_array_equal(shared.nums, before[0])
+        np.testing.assert_array_equal(shared.y, before[1])
+        assert not np.shares_memory(out.nums, shared.nums)
+    everywhere(body)
+    node.barrier()
+    node.free_shared()
