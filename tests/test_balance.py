@@ -153,6 +153,9 @@ def test_trained_model_corrects_its_probabilities_and_keeps_the_distributions(tm
     np.testing.assert_allclose(model.prior_class_dist, prior)
     sampled = np.array(model.model_class_dist)
     np.testing.assert_allclose(sampled, [1 / 3] * 3, atol=0.03)   # balanced
+    # epochs count the resampled rows: every class brought to the majority's count
+    majority = int((frame.y == "a").sum())
+    assert abs(model.training_rows - 3 * majority) < 5 * np.sqrt(len(frame) * 0.25)
     write_model(tmp_path / "m.h5", model)
     back = read_model(tmp_path / "m.h5")
     assert back.prior_class_dist == model.prior_class_dist
