@@ -40,7 +40,7 @@ _STATE_FIELDS = ("model_id", "processed", "iterations", "training_rows", "epoch_
                  "best_loss", "training_metrics", "validation_metrics", "stop_reason", "nranks",
                  "memory", "best_at", "run_totals", "cross_validation_metrics",
                  "cross_validation_metrics_summary", "cross_validation_files",
-                 "variable_importances")
+                 "variable_importances", "prior_class_dist", "model_class_dist")
 
 
 def _json(obj) -> str:

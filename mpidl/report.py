@@ -153,8 +153,20 @@ def text_report(model) -> str:
              _metrics_text("cross-validation", model.cross_validation_metrics,
                            model.dinfo.response_domain),
              _cv_summary_text(model.cross_validation_metrics_summary),
+             _class_dist_text(model),
              _importances_text(model)]
     return "\n".join(p for p in parts if p is not None).rstrip() + "\n"
+
+
+def _class_dist_text(model) -> str | None:
+    """balance_classes: each class's share of the training frame and of the resampled rows
+    the network trained on (probabilities are corrected from the second to the first)."""
+    if model.model_class_dist is None:
+        return None
+    rows = [{"class": lv, "training_frame": prior, "trained_on": sampled} for lv, prior, sampled
+            in zip(model.dinfo.response_domain, model.prior_class_dist, model.model_class_dist)]
+    return ("Class distribution (balance_classes; probabilities corrected back to the "
+            "training frame's):\n" + table(rows))
 
 
 def _cv_summary_text(summary: dict) -> str:
@@ -212,6 +224,8 @@ def json_report(model) -> dict:
         "allreduce_seconds": model.comm_seconds,
         "memory": model.memory,
         "stop_reason": model.stop_reason,
+        "prior_class_dist": model.prior_class_dist,
+        "model_class_dist": model.model_class_dist,
         "scoring_history": model.history,
         "training_metrics": model.training_metrics,
         "validation_metrics": model.validation_metrics,

@@ -1,7 +1,8 @@
 """Small models of every kind the export tests check, trained from the shared data sets.
 
 ``KINDS``: binomial (prostate, Maxout with input and hidden dropout), multinomial (iris, Tanh),
-regression (Boston housing, Rectifier), and categoricals with missing values (adult census:
+regression (Boston housing, Rectifier), balanced (iris resampled by class_sampling_factors,
+its probabilities corrected back), and categoricals with missing values (adult census:
 blanked fields, a level the model never saw, a constant and an ignored column, the first
 level of each categorical the reference without a slot).  Each gives
 a model file and a test CSV; ``numpy_only`` runs a Python file by an interpreter that can
@@ -18,7 +19,7 @@ from pathlib import Path
 from cli_run import mpidl, prostate
 from shared_data import need
 
-KINDS = ("binomial", "multinomial", "regression", "categorical")
+KINDS = ("binomial", "multinomial", "regression", "categorical", "balanced")
 
 
 def _job(name: str, frame: Path, response: str, **extra) -> str:
@@ -62,6 +63,10 @@ def train_kind(kind: str, d: Path) -> tuple[Path, Path]:
     elif kind == "multinomial":
         data, = need("iris/iris_wheader.csv")
         job = _job(kind, data, "class", hidden="[5]", activation='"Tanh"', epochs=20)
+    elif kind == "balanced":
+        data, = need("iris/iris_wheader.csv")
+        job = _job(kind, data, "class", hidden="[5]", activation='"Tanh"', epochs=10,
+                   balance_classes="true", class_sampling_factors="[1.0, 3.0, 0.5]")
     elif kind == "regression":
         data, = need("boston_housing/BostonHousing.csv")
         job = _job(kind, data, "medv", hidden="[8]", activation='"Rectifier"', epochs=20)

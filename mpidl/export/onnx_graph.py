@@ -57,7 +57,10 @@ def build_graph(model):
         a = _activation(onnx, nodes, inits, plan["hidden"][i], f"z{i}", i)
         a = scale(a, plan["hidden"][i]["scale"], f"a{i}_scaled")
     last = f"z{len(layers) - 1}"
-    if plan["output"]["kind"] == "softmax":
+    factors = plan["output"].get("class_factors")
+    if plan["output"]["kind"] == "softmax" and factors is not None:
+        _corrected_softmax(h, nodes, const, last, factors)
+    elif plan["output"]["kind"] == "softmax":
         nodes.append(h.make_node("Softmax", [last], ["output"], axis=1))
     else:
         nodes.append(h.make_node("Identity", [last], ["output"]))
@@ -70,6 +73,17 @@ def build_graph(model):
                          opset_imports=[h.make_opsetid("", OPSET)], ir_version=IR_VERSION)
     onnx.checker.check_model(proto)
     return proto
+
+
+def _corrected_softmax(h, nodes, const, z, factors) -> None:
+    """Append ``output`` = softmax(``z``) x ``factors``, renormalized per row (balance_classes'
+    correction, ``model/class_dist.py``)."""
+    nodes.append(h.make_node("Softmax", [z], ["probs"], axis=1))
+    nodes.append(h.make_node("Mul", ["probs", const("class_factors", factors)], ["weighted"]))
+    axes = h.make_tensor("sum_axes", 7, [1], [1])           # 7: INT64
+    nodes.append(h.make_node("Constant", [], ["axes"], value=axes))
+    nodes.append(h.make_node("ReduceSum", ["weighted", "axes"], ["total"], keepdims=1))
+    nodes.append(h.make_node("Div", ["weighted", "total"], ["output"]))
 
 
 def _activation(onnx, nodes, inits, hidden, z, i) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.importer import NA_STRINGS
+from ..model.class_dist import class_factors
 from ..predict import binomial_threshold
 from ..predict_columns import scoring_names
 
@@ -52,7 +53,9 @@ def _output(model) -> dict:
     d = model.dinfo
     if d.classification:
         return {"kind": "softmax", "classes": list(d.response_domain),
-                "threshold": binomial_threshold(model) if d.nclasses == 2 else None}
+                "threshold": binomial_threshold(model) if d.nclasses == 2 else None,
+                "class_factors": None if model.model_class_dist is None else
+                class_factors(model.prior_class_dist, model.model_class_dist).tolist()}
     return {"kind": "linear", "response_sub": float(d.resp_sub),
             "response_mul": float(d.resp_mul),
             "exp_link": model.params.distribution in _DEVIANCE}

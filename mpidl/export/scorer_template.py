@@ -211,6 +211,10 @@ def network(x):
     z -= z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
+    factors = PLAN["output"]["class_factors"]
+    if factors is not None:   # balance_classes: back to the training frame's class mix
+        z *= np.asarray(factors, dtype=np.float32)
+        z /= z.sum(axis=1, keepdims=True)
     return z
 
 

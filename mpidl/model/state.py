@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data.datainfo import DataInfo
 from ..kernels import codes as K
+from .class_dist import correct_probabilities
 from .network import OPTIMIZER_SLOTS, Layout, activation_code, init_buffer, optimizer_code
 
 _LOSS_CODES = {
@@ -63,6 +64,10 @@ class Model:
     cross_validation_files: dict = field(default_factory=dict)
     variable_importances: list | None = None     # Gedeon, one per input slot (varimp.py)
     saw_missing_cats: list | None = None         # per categorical: a training row was missing
+    # balance_classes: the relative (weighted) class distributions of the training rows
+    # before and after resampling (H2O's priorClassDist, modelClassDist); None without it
+    prior_class_dist: list | None = None
+    model_class_dist: list | None = None
 
     @staticmethod
     def layout_for(params, dinfo: DataInfo) -> Layout:
@@ -141,14 +146,19 @@ class Model:
     # -------------------------------------------------------------- prediction
     def raw_output(self, nums, cats, threads: int, buf=None) -> np.ndarray:
         """Network outputs float64[n, n_out] (softmax probabilities, link-space output, or an
-        autoencoder's reconstruction in the normalized input space)."""
+        autoencoder's reconstruction in the normalized input space); a model trained on
+        resampled classes gives probabilities corrected back to the training frame's class
+        distribution (``class_dist.py``)."""
         from ..kernels.bundles import Net
         from ..kernels.scoring import predict_blocks, predict_rows
         b = self.buf if buf is None else buf
         # wide layers: dense matrix products; small nets: the row kernel (less per-call cost)
         predict = predict_blocks if self.n_params >= _DENSE_SCORING_PARAMS else predict_rows
-        return predict(Net(*self.net_args()), b, float(self.params.input_dropout_ratio),
-                       self.dinfo.num_start, nums, cats, max(1, int(threads)))
+        out = predict(Net(*self.net_args()), b, float(self.params.input_dropout_ratio),
+                      self.dinfo.num_start, nums, cats, max(1, int(threads)))
+        if self.model_class_dist is None:
+            return out
+        return correct_probabilities(out, self.prior_class_dist, self.model_class_dist)
 
     def to_response_scale(self, f: np.ndarray) -> np.ndarray:
         """Regression: link-space output -> prediction in original response units."""

@@ -139,11 +139,12 @@ def _data_and_columns(out: list[Param]) -> None:
       "Keep the holdout predictions (MODEL_cv_holdout_predictions.csv beside the model).")
     p("keep_cross_validation_fold_assignment", "bool", False,
       "Keep the fold assignment (MODEL_cv_fold_assignment.csv beside the model).")
-    p("balance_classes", "bool", False, "Over/under-sample classes to balance them (classification).", supported=False)
+    p("balance_classes", "bool", False, "Over/under-sample classes to balance them (classification).",
+      note="each rank samples its rows from the global class counts; probabilities are corrected back "
+           "when scoring, as in H2O")
     p("class_sampling_factors", "float_list", None, "Per-class sampling factors (needs balance_classes).", _GT0,
-      supported=False)
-    p("max_after_balance_size", "float", 5.0, "Max. relative size of the training data after balancing.", _GT0,
-      supported=False)
+      note="one factor per response level, in the levels' order")
+    p("max_after_balance_size", "float", 5.0, "Max. relative size of the training data after balancing.", _GT0)
     p("categorical_encoding", "enum", "AUTO", "Encoding of categorical columns; AUTO means OneHotInternal.",
       CATEGORICAL_ENCODINGS, note="only AUTO and OneHotInternal are implemented; Enum and OneHotExplicit are "
                                   "rejected as in H2O")

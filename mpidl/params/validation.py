@@ -64,6 +64,8 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
     if vals["response_column"] and vals["response_column"] in (vals["ignored_columns"] or []):
         raise fail("ignored_columns", f"lists the response column '{vals['response_column']}'; "
                    "remove it from ignored_columns")
+    if vals["class_sampling_factors"] is not None and not vals["balance_classes"]:
+        raise fail("class_sampling_factors", "needs balance_classes = true")
     if vals["validation_frame"] == "":
         vals["validation_frame"] = None
     check_cross_validation(vals, fail)
@@ -87,6 +89,10 @@ def validate_for_data(p: Params, is_classification: bool, nclasses: int, source:
         if dist not in ("AUTO", "bernoulli", "multinomial"):
             raise fail("distribution", f"{dist} is not allowed for classification (response '{resp}' is "
                        "categorical); use AUTO, bernoulli or multinomial")
+        factors = p.class_sampling_factors
+        if factors is not None and len(factors) != nclasses:
+            raise fail("class_sampling_factors", f"needs one factor per class of '{resp}': {nclasses}, "
+                       f"got {len(factors)}")
         if dist == "bernoulli" and nclasses != 2:
             raise fail("distribution", f"bernoulli needs a 2-class response; '{resp}' has {nclasses} classes "
                        "(use multinomial)")

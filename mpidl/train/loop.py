@@ -30,6 +30,7 @@ from ..params import resolve_stopping_metric
 from ..varimp import saw_missing_cats
 from . import calibrate, evaluate, threadcount
 from .averaging import ModelCopies, iteration_counts
+from .balance import balance_shard
 from .control import Control, share
 from .fill import train_while_waiting
 from .holdout import Holdout, holdout_sample, split_shard
@@ -143,6 +144,10 @@ class Trainer:
         if holdout is not None:
             self.shard, self.held, self.held_rows = split_shard(self.shard, holdout, comm,
                                                                 self.replicated)
+        if p.balance_classes:
+            self.shard = balance_shard(self.shard, self.model, comm, self.replicated, self.log)
+        else:   # a checkpoint's distributions do not apply to rows trained unbalanced
+            self.model.prior_class_dist = self.model.model_class_dist = None
         self.trainers = 1 if p.single_node_mode else comm.size   # ranks that train
         self.rows = global_rows(self.shard, comm, self.replicated)
         if self.rows == 0:
