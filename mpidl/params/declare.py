@@ -167,8 +167,8 @@ def _network(out: list[Param]) -> None:
       ("UniformAdaptive", "Uniform", "Normal"))
     p("initial_weight_scale", "float", 1.0, "Uniform range or normal sd of the initial weights (not UniformAdaptive).",
       _GE0)
-    p("initial_weights", "str_list", None, "Frames with initial weight matrices, one per layer.", supported=False)
-    p("initial_biases", "str_list", None, "Frames with initial bias vectors, one per layer.", supported=False)
+    p("initial_weights", "str_list", None, "Frames (.h5 or CSV) with initial weight matrices, one per weight layer (\"\" keeps it random).")
+    p("initial_biases", "str_list", None, "Frames (.h5 or CSV) with initial bias vectors, one per weight layer (\"\" keeps it random).")
     p("loss", "enum", "Automatic", "Loss function; Automatic follows the distribution.", LOSSES)
     p("distribution", "enum", "AUTO", "Response distribution; AUTO follows the response type and loss.", DISTRIBUTIONS)
     p("tweedie_power", "float", 1.5, "Tweedie power (tweedie distribution).", Range(1, 2, True, True))

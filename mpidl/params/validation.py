@@ -12,6 +12,7 @@ from mpidl.errors import UserError
 from .coerce import check_value, expected, unknown_parameter
 from .crossval import check_cross_validation
 from .declare import CLASSIFICATION_METRICS, DEFAULTS, DROPOUT_ACTIVATIONS, PARAM_BY_NAME, UNSUPPORTED_VALUES
+from .initial import check_initial_layers
 from .text import format_value
 from .values import Params
 
@@ -66,6 +67,7 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
     if vals["validation_frame"] == "":
         vals["validation_frame"] = None
     check_cross_validation(vals, fail)
+    check_initial_layers(vals, fail)
     return Params._trusted(vals)
 
 

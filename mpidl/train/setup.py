@@ -17,6 +17,7 @@ from ..data.datainfo import build_datainfo, check_columns
 from ..data.frame import Frame
 from ..data.hdf5 import block_range
 from ..errors import UserError
+from ..export.weights import load_initial_tables
 from ..launch_env import env_local_ranks
 from ..model.footprint import require_training_memory
 from ..model.state import Model
@@ -132,7 +133,12 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
                      env_local_ranks())
     if p.seed == -1:
         p = p.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy % (2**62))))
-    return Model.create(p, dinfo, model_id), notes
+    model = Model.create(p, dinfo, model_id)
+    loaded = comm.call_agreed(load_initial_tables, model, p.initial_weights, p.initial_biases)
+    if loaded:
+        log(f"initial weights and biases of layer(s) {loaded} read from initial_weights / "
+            "initial_biases")
+    return model, notes
 
 
 def make_shard(model: Model, frame, cols, first_row: int, comm, node=None) -> Shard:
