@@ -22,8 +22,11 @@ def predictions(model, frame: Frame, start: int, stop: int, threads: int):
     """(labels or values, probabilities or None) for rows [start, stop) of ``frame``."""
     d = model.dinfo
     cols, info = read_adapted(d, frame, start, stop)
+    if d.offset_column in frame.info.names:
+        cols.update(frame.read([d.offset_column], start, stop))
     nums, cats, _, _, _ = d.transform(cols, info, frame.path, training=False)
-    return labeled(model, model.raw_output(nums, cats, threads))
+    off = d.link_offsets(cols, info, frame.path)
+    return labeled(model, model.raw_output(nums, cats, threads, off=off))
 
 
 def labeled(model, out: np.ndarray):

@@ -44,6 +44,7 @@ class DataInfo:
     use_all_levels: bool
     weights_column: str | None
     skip_missing: bool
+    offset_column: str | None = None       # regression: added to the output (link units)
 
     @property
     def classification(self) -> bool:
@@ -141,6 +142,23 @@ class DataInfo:
             return np.ascontiguousarray(nums), cats, y, w, idx
         return np.ascontiguousarray(nums[idx]), cats[idx], y[idx], w[idx], idx
 
+    def link_offsets(self, cols: dict, info, source: str) -> np.ndarray | None:
+        """float64[n]: the offset column of ``cols`` (popped) in the network's output units,
+        ``offset * resp_mul`` (the link is ``f / resp_mul + resp_sub``, so the prediction's
+        link value gains ``offset``); None for a model without an offset column.  A frame
+        without it, a categorical one or a missing value is a UserError naming the column."""
+        name = self.offset_column
+        if not name:
+            return None
+        if name not in cols:
+            raise UserError(f"{source}: no offset column '{name}' (the model adds it to its output)")
+        if info.column(name).kind != "numeric":
+            raise UserError(f"{source}: offset column '{name}' must be numeric")
+        raw = np.asarray(cols.pop(name), dtype=np.float64)
+        if not np.isfinite(raw).all():
+            raise UserError(f"{source}: offset column '{name}' has missing or infinite values")
+        return raw * self.resp_mul
+
     def response_values(self, raw, col, source: str) -> np.ndarray:
         """float64 response: class index (NaN if missing/unseen) or standardized value."""
         if self.classification:
@@ -213,6 +231,9 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     rcol = info.column(resp)
     w = np.ones(len(cols[resp]))
     wname = params.weights_column
+    oname = params.offset_column
+    if oname and info.column(oname).kind != "numeric":
+        raise UserError(f"{source}: offset column '{oname}' must be numeric")
     if wname:
         wc = info.column(wname)
         if wc.kind != "numeric":
@@ -298,7 +319,8 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         num_names=num_names, num_sub=[float(v) for v in num_sub],
         num_mul=[float(v) for v in num_mul], num_fill=[float(v) for v in num_fill],
         use_all_levels=bool(params.use_all_factor_levels), weights_column=wname or None,
-        skip_missing=params.missing_values_handling == "Skip")
+        skip_missing=params.missing_values_handling == "Skip",
+        offset_column=params.offset_column or None)
 
 
 def h2o_cat_order(sizes: list[int]) -> list[int]:

@@ -27,8 +27,8 @@ from numba import njit
 
 from .codes import (ACT_MAXOUT, ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_MAXW2,
                     F_NESTEROV, F_ONE_RHO, F_RHO, F_ZERO, HP_INPUT_DROPOUT, HP_NUM_START,
-                    HP_PROCESSED, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_SOFTMAX, F_BETA1,
-                    F_ONE_BETA1, F_BETA2, F_ONE_BETA2)
+                    HP_PROCESSED, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_LINEAR,
+                    OUT_SOFTMAX, F_BETA1, F_ONE_BETA1, F_BETA2, F_ONE_BETA2)
 from .fpmode import denormals_off, restore
 from .pool import run_slices
 from .rng import next_float, seed_state
@@ -107,13 +107,17 @@ def output_activation(z, bias, out, out_kind):
 
 
 @njit(fastmath=_FM, **_OPTS)
-def output_layer(z, bias, out, g, out_kind, loss, y, order, lo, hp):
-    """Output activations into ``out`` and dE/dz / b into ``g`` (per row as
-    ``rules.output_gradient``); b = rows in the batch."""
+def output_layer(z, bias, out, g, out_kind, loss, y, off, order, lo, hp):
+    """Output activations into ``out`` (a linear output plus the row's offset ``off``, when
+    ``off`` is not empty) and dE/dz / b into ``g`` (per row as ``rules.output_gradient``);
+    b = rows in the batch."""
     output_activation(z, bias, out, out_kind)
     b, n = z.shape
     scale = 1.0 / b
+    offset = off.shape[0] > 0 and out_kind == OUT_LINEAR
     for i in range(b):
+        if offset:
+            out[i, 0] += off[order[lo + i]]
         output_gradient(out[i], g[i], n, out_kind, loss, y[order[lo + i]], hp)
         for k in range(n):
             g[i, k] *= scale
@@ -250,7 +254,7 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
     """One Hogwild thread: rows ``order[lo:hi]`` in batches of ``batch``; returns rows done."""
     units, mult, woff, boff, act, out_kind, ratios = net
     loss, opt, hp = objective
-    nums, cats, y = rows
+    nums, cats, y, off = rows
     units = [int(u) for u in units]
     nl = len(units) - 1
     weights, biases = layer_views(buf, units, mult, woff, boff)
@@ -280,7 +284,7 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
                                       ratios[l], True, state)
                 else:
                     output_layer(z, biases[l], ws.a[nl][:b], ws.g[l][:b], out_kind, loss, y,
-                                 order, s, hp)
+                                 off, order, s, hp)
             for l in range(nl - 1, -1, -1):
                 g = ws.g[l][:b]
                 if l > 0:

@@ -24,8 +24,8 @@ from numba import njit, prange
 from .codes import (
     F_EPS, F_FAST, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV, F_ONE, F_ONE_RHO, F_RHO, F_ZERO,
     ACT_MAXOUT, ACT_RELU, HP_FAST_MODE, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
-    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_SOFTMAX, F_BETA1, F_ONE_BETA1, F_BETA2,
-    F_ONE_BETA2,
+    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_LINEAR, OUT_SOFTMAX, F_BETA1,
+    F_ONE_BETA1, F_BETA2, F_ONE_BETA2,
 )
 from .fpmode import denormals_off, restore
 from .rng import next_float, seed_state
@@ -312,7 +312,8 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     """
     units, mult, woff, boff, act, out_kind, ratios = net
     loss, opt, hp = objective
-    nums, cats, y = rows
+    nums, cats, y, off = rows
+    offset = off.shape[0] > 0 and out_kind == OUT_LINEAR
     nl = units.shape[0] - 1
     aoff, zoff = layer_offsets(units, mult)
     dt = buf.dtype
@@ -345,6 +346,8 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
                            hp[HP_INPUT_DROPOUT], state)
         forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz, nnz,
                 aoff, zoff, fast, True, state)
+        if offset:
+            a[out_lo] += off[row]
         output_gradient(a[out_lo:out_lo + n_out], g[zoff[nl - 1]:zoff[nl]], n_out, out_kind,
                         loss, y[row], hp)
         backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom[0],

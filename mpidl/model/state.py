@@ -126,15 +126,20 @@ class Model:
         return hp
 
     # -------------------------------------------------------------- prediction
-    def raw_output(self, nums, cats, threads: int, buf=None) -> np.ndarray:
-        """Network outputs float64[n, n_out] (softmax probabilities or link-space output)."""
+    def raw_output(self, nums, cats, threads: int, buf=None, off=None) -> np.ndarray:
+        """Network outputs float64[n, n_out] (softmax probabilities or link-space output);
+        ``off``: float64[n] offsets in output units (``DataInfo.link_offsets``) added to a
+        regression output, or None."""
         from ..kernels.bundles import Net
         from ..kernels.scoring import predict_blocks, predict_rows
         b = self.buf if buf is None else buf
         # wide layers: dense matrix products; small nets: the row kernel (less per-call cost)
         predict = predict_blocks if self.n_params >= _DENSE_SCORING_PARAMS else predict_rows
-        return predict(Net(*self.net_args()), b, float(self.params.input_dropout_ratio),
-                       self.dinfo.num_start, nums, cats, max(1, int(threads)))
+        out = predict(Net(*self.net_args()), b, float(self.params.input_dropout_ratio),
+                      self.dinfo.num_start, nums, cats, max(1, int(threads)))
+        if off is not None:
+            out[:, 0] += off
+        return out
 
     def to_response_scale(self, f: np.ndarray) -> np.ndarray:
         """Regression: link-space output -> prediction in original response units."""

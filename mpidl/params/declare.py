@@ -129,7 +129,7 @@ def _data_and_columns(out: list[Param]) -> None:
     p("ignored_columns", "str_list", [], "Columns not used as predictors.")
     p("ignore_const_cols", "bool", True, "Drop constant columns.")
     p("weights_column", "str", None, "Column of per-row weights (0 drops a row).")
-    p("offset_column", "str", None, "Offset column (regression only).", supported=False)
+    p("offset_column", "str", None, "Numeric column added to the output in link space (regression only); not a predictor.")
     p("nfolds", "int", 0, "Number of cross-validation folds (0 = none; else >= 2).", _GE0)
     p("fold_assignment", "enum", "AUTO", "How rows are assigned to folds (AUTO = Random).",
       ("AUTO", "Random", "Modulo", "Stratified"))

@@ -68,6 +68,8 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
         vals["validation_frame"] = None
     check_cross_validation(vals, fail)
     check_initial_layers(vals, fail)
+    if vals["offset_column"] and vals["offset_column"] == vals["weights_column"]:
+        raise fail("offset_column", "must differ from weights_column (H2O's rule)")
     return Params._trusted(vals)
 
 

@@ -93,8 +93,10 @@ def _train_local(model, buf, center, shard, order, threads, seeds, hp):
     with the hyper-parameters ``hp`` (``Control.kernel_hyper``); returns rows processed."""
     from ..kernels.bundles import Net, Objective, Rows
     from ..kernels.online import train_chunk, train_hogwild
+    rows = Rows(shard.nums, shard.cats, shard.y) if shard.off is None else \
+        Rows(shard.nums, shard.cats, shard.y, shard.off)
     args = (Net(*model.net_args()), Objective(model.loss_code(), model.optimizer_code(), hp),
-            buf, center, Rows(shard.nums, shard.cats, shard.y), order)
+            buf, center, rows, order)
     batch = int(model.params.mini_batch_size)
     if batch > 1:
         from ..kernels.minibatch import train_minibatch

@@ -37,10 +37,21 @@ class Shard:
     w: np.ndarray
     first_row: int          # global index of the shard's first raw row
     kept: np.ndarray | None = None   # int64[n]: each row's index among the shard's raw rows
+    off: np.ndarray | None = None    # float64[n]: offsets in output units, or None
 
     @property
     def n(self) -> int:
         return int(self.y.shape[0])
+
+    def score_set(self, idx: np.ndarray) -> ScoreSet:
+        """The rows ``idx`` (indices or a mask) as rows to score."""
+        return ScoreSet(self.nums[idx], self.cats[idx], self.y[idx], self.w[idx],
+                        None if self.off is None else self.off[idx])
+
+    def subset(self, idx: np.ndarray) -> "Shard":
+        """The rows ``idx`` (indices or a mask) as a shard of their own."""
+        return Shard(self.nums[idx], self.cats[idx], self.y[idx], self.w[idx], self.first_row,
+                     self.kept[idx], None if self.off is None else self.off[idx])
 
 
 def _needed_columns(info, params) -> list[str]:
@@ -144,9 +155,12 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
 def make_shard(model: Model, frame, cols, first_row: int, comm, node=None) -> Shard:
     """Transform this rank's raw rows for training (rows with a missing response dropped);
     with ``node``, the node's rank 0's rows in the node's shared memory on every rank."""
-    nums, cats, y, w, kept = comm.call_agreed(model.dinfo.transform, cols, frame.info,
-                                              model.params.training_frame, True)
-    shard = Shard(nums, cats, y, w, first_row, kept)
+    def transform():
+        d, source = model.dinfo, model.params.training_frame
+        nums, cats, y, w, kept = d.transform(cols, frame.info, source, True)
+        off = d.link_offsets(cols, frame.info, source)
+        return Shard(nums, cats, y, w, first_row, kept, None if off is None else off[kept])
+    shard = comm.call_agreed(transform)
     return shard if node is None else share_shard(shard, node)
 
 
@@ -171,7 +185,7 @@ def training_score_set(model: Model, shard: Shard, total_rows: int, comm,
     else:
         idx = sample_rows(shard.n, p.score_training_samples, total_rows, p.seed,
                           shard.first_row)
-    return ScoreSet(shard.nums[idx], shard.cats[idx], shard.y[idx], shard.w[idx])
+    return shard.score_set(idx)
 
 
 def _rows_before(n: int, comm) -> tuple[int, int]:
@@ -202,11 +216,12 @@ def frame_score_set(model: Model, path: str, comm) -> ScoreSet:
             if name not in frame.info.names:
                 raise UserError(f"{path}: no column '{name}' (the training frame has it)")
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
-        cols = frame.read(d.predictors + [d.response] +
-                          ([d.weights_column] if d.weights_column and
-                           d.weights_column in frame.info.names else []), lo, hi)
-        return d.transform(cols, frame.info, path, False)[:4]
-    return ScoreSet(*comm.call_agreed(read))
+        extra = [c for c in (d.weights_column, d.offset_column) if c and c in frame.info.names]
+        cols = frame.read(d.predictors + [d.response] + extra, lo, hi)
+        nums, cats, y, w, kept = d.transform(cols, frame.info, path, False)
+        off = d.link_offsets(cols, frame.info, path)
+        return ScoreSet(nums, cats, y, w, None if off is None else off[kept])
+    return comm.call_agreed(read)
 
 
 def validation_score_set(model: Model, comm) -> ScoreSet | None:
@@ -218,7 +233,7 @@ def validation_score_set(model: Model, comm) -> ScoreSet | None:
     idx, total = _validation_sample(rows.n, p.score_validation_samples, p.seed + 1, comm)
     if total == 0:
         comm.agree(UserError(f"{p.validation_frame}: no rows with a usable response"))
-    return ScoreSet(rows.nums[idx], rows.cats[idx], rows.y[idx], rows.w[idx])
+    return rows.take(idx)
 
 
 def global_rows(shard: Shard, comm, replicated: bool) -> int:
