@@ -87,3 +87,71 @@ def test_frames_with_a_checkpoint(tmp_path):
     job = _job(d, _frames(d), extra='checkpoint = "c.h5"\nepochs = 2\n')
     job.write_text(job.read_text().replace("epochs = 1\n", ""))
     _refused(d, job, "'initial_weights'", "checkpoint")
+
+
+# ---------------------------------------------------------------- offset_column
+
+def _offset_frame(d: Path, offsets, name: str = "train.csv", with_offset: bool = True) -> Path:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 2))
+    head = "x1,x2,y" + (",o" if with_offset else "")
+    rows = [f"{a},{b},{a - b}" + (f",{o}" if with_offset else "")
+            for (a, b), o in zip(x, offsets)]
+    (d / name).write_text(head + "\n" + "\n".join(rows) + "\n")
+    return d / name
+
+
+def _offset_job(d: Path, frame: Path, extra: str = "") -> Path:
+    job = d / "job.toml"
+    job.write_text(f'training_frame = "{frame}"\nresponse_column = "y"\nhidden = [3]\n'
+                   f'epochs = 1\noffset_column = "o"\n{extra}')
+    return job
+
+
+@pytest.mark.parametrize("ranks", [None, 2])
+def test_a_categorical_offset_column(tmp_path, ranks):
+    frame = _offset_frame(tmp_path, ["a", "b"] * 20)
+    _refused(tmp_path, _offset_job(tmp_path, frame), str(frame), "'o'", "numeric", ranks=ranks)
+
+
+@pytest.mark.parametrize("ranks", [None, 2])
+def test_an_offset_column_with_a_missing_value(tmp_path, ranks):
+    frame = _offset_frame(tmp_path, [0.5] * 39 + [""])
+    _refused(tmp_path, _offset_job(tmp_path, frame), str(frame), "'o'", "missing", ranks=ranks)
+
+
+def test_the_offset_column_as_weights_column(tmp_path):
+    frame = _offset_frame(tmp_path, [1.0] * 40)
+    _refused(tmp_path, _offset_job(tmp_path, frame, 'weights_column = "o"\n'),
+             "'offset_column'", "weights_column")
+
+
+def test_an_offset_with_a_categorical_response(tmp_path):
+    frame = _offset_frame(tmp_path, [1.0] * 40)
+    text = frame.read_text().splitlines()
+    frame.write_text("\n".join([text[0]] + [",".join(r.split(",")[:2] + ["p" if i % 2 else "n"]
+                                                      + r.split(",")[3:])
+                                            for i, r in enumerate(text[1:])]) + "\n")
+    _refused(tmp_path, _offset_job(tmp_path, frame), "'offset_column'", "regression")
+
+
+@pytest.fixture(scope="module")
+def offset_model(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("offset")
+    job = _offset_job(d, _offset_frame(d, np.linspace(-1, 1, 40)))
+    assert run(["train", job, "--threads", "1", "-o", "m.h5"], cwd=d).returncode == 0
+    return d / "m.h5"
+
+
+@pytest.mark.parametrize("ranks", [None, 2])
+def test_predict_on_a_frame_without_the_offset_column(offset_model, tmp_path, ranks):
+    frame = _offset_frame(tmp_path, [0.0] * 40, "test.csv", with_offset=False)
+    out = tmp_path / "p.csv"
+    refused(run(["predict", offset_model, frame, "-o", out], cwd=tmp_path, ranks=ranks),
+            str(frame), "'o'", untouched=fingerprint([out, offset_model]))
+
+
+def test_export_of_a_model_with_an_offset(offset_model, tmp_path):
+    out = tmp_path / "scorer.py"
+    refused(run(["export", offset_model, "-o", out], cwd=tmp_path), str(offset_model),
+            "offset", untouched=fingerprint([out, offset_model]))
