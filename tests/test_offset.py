@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from cli_run import mpidl
 
+from mpidl.checkpoint import read_model
 from mpidl.kernels import codes as C
 from mpidl.kernels import minibatch, online
 from mpidl.kernels.bundles import Net, Objective, Rows
@@ -131,3 +132,20 @@ def test_the_offset_is_used_in_training_and_is_no_predictor(tmp_path):
     assert rmse[0] < 0.2 * rmse[1]
     with h5py.File(model, "r") as f:
         assert f["weights_and_biases"]["weights_0"].shape == (5, 2)
+
+
+def test_with_an_offset_the_standardization_ignores_the_weights(tmp_path):
+    """H2O (spec 10.3): weighted means and sds only when there is no offset column; with one,
+    x1's mean and sample sd are numpy's, unweighted."""
+    frame = _frame(tmp_path / "train.csv", np.linspace(-1, 1, 300), False)
+    table = np.loadtxt(frame, delimiter=",", skiprows=1)
+    weighted = np.column_stack([table, np.where(np.arange(300) % 3 == 0, 5.0, 1.0)])
+    header = "x1,x2,o,y,w\n"
+    (tmp_path / "w.csv").write_text(header + "\n".join(",".join(map(repr, r.tolist()))
+                                                      for r in weighted) + "\n")
+    model = _train(tmp_path, "weighted", tmp_path / "w.csv", offset_column='"o"',
+                   weights_column='"w"')
+    d = read_model(str(model)).dinfo
+    x1 = table[:, 0]
+    assert d.num_sub[d.num_names.index("x1")] == pytest.approx(x1.mean(), rel=1e-9)
+    assert d.num_mul[d.num_names.index("x1")] == pytest.approx(1 / x1.std(ddof=1), rel=1e-9)

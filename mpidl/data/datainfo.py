@@ -267,14 +267,16 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             what = f"only one level ('{used[0]}')" if used else "no values"
             raise UserError(f"{source}: response column '{resp}' has {what}; "
                             "a classifier needs at least two classes")
-    # one stacked reduction: the numeric response (regression) and every predictor column
+    # one stacked reduction: the numeric response (regression) and every predictor column;
+    # weighted unless there is an offset column (H2O's rule, spec 1.1)
     excluded = ({resp, wname, params.offset_column, params.fold_column}
                 | set(params.ignored_columns))
     predictors = [col for col in info.columns if col.name not in excluded]
     stat_cols = ([] if classification else [rcol]) + predictors
     stats = global_column_stats([cols[c.name] for c in stat_cols],
                                 [c.kind == "categorical" for c in stat_cols],
-                                [c.name for c in stat_cols], w, comm, source)
+                                [c.name for c in stat_cols], np.ones_like(w) if oname else w,
+                                comm, source)
     if not classification:
         if stats.count[0] == 0:
             raise UserError(f"{source}: response column '{resp}' has no values")
