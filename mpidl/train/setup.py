@@ -83,10 +83,14 @@ def open_training(params, comm, node=None):
     return comm.call_agreed(read)
 
 
-def _checkpoint_compatible(model: Model, info, cols: dict, source: str) -> None:
+def _checkpoint_compatible(model: Model, info, cols: dict, source: str, offset) -> None:
     """The new training frame has the checkpoint's columns with the same kinds and levels, and
-    no response level the model does not know (``cols``: this rank's raw columns)."""
+    no response level the model does not know (``cols``: this rank's raw columns); the job's
+    ``offset`` column is the checkpoint's (its DataInfo, which the restart keeps, applies it)."""
     d = model.dinfo
+    if (offset or None) != d.offset_column:
+        raise UserError(f"checkpoint {source}: parameter 'offset_column' differs (checkpoint: "
+                        f"{d.offset_column or 'none'}, job: {offset or 'none'})")
     new = d.unseen_response_levels(cols[d.response], info.column(d.response))
     if new:
         shown = ", ".join(f"'{lv}'" for lv in new[:10]) + (", ..." if len(new) > 10 else "")
@@ -115,7 +119,8 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
         if params.checkpoint:
             old = read_model(params.checkpoint)
             check_restart(old.params, params, params.checkpoint)
-            _checkpoint_compatible(old, frame.info, cols, params.checkpoint)
+            _checkpoint_compatible(old, frame.info, cols, params.checkpoint,
+                                   params.offset_column)
             if params.epochs <= old.epoch_counter:
                 raise UserError(f"checkpoint {params.checkpoint}: epochs ({params.epochs:g}) must "
                                 f"exceed the checkpoint's {old.epoch_counter:.4g} epochs")

@@ -155,3 +155,13 @@ def test_export_of_a_model_with_an_offset(offset_model, tmp_path):
     out = tmp_path / "scorer.py"
     refused(run(["export", offset_model, "-o", out], cwd=tmp_path), str(offset_model),
             "offset", untouched=fingerprint([out, offset_model]))
+
+
+@pytest.mark.parametrize("job_offset", ["", 'offset_column = "x2"\n'])
+def test_a_restart_that_changes_the_offset_column(offset_model, tmp_path, job_offset):
+    """The checkpoint adds column o; a job without it, or with another one, is refused."""
+    frame = _offset_frame(tmp_path, np.linspace(-1, 1, 40))
+    job = tmp_path / "restart.toml"
+    job.write_text(f'training_frame = "{frame}"\nresponse_column = "y"\nhidden = [3]\n'
+                   f'epochs = 3\ncheckpoint = "{offset_model}"\n{job_offset}')
+    _refused(tmp_path, job, "'offset_column'", str(offset_model))
