@@ -9,23 +9,30 @@ from a model of the same seed without initial frames.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 from cli_run import mpidl, prostate
+from launcher import mpirun_argv
+from mpi_job import job_env
 
 HIDDEN = [4, 3]
 
 
-def _job(d: Path, name: str, seed: int, epochs: float, **extra) -> Path:
+def _job(d: Path, name: str, seed: int, epochs: float, ranks: int = 1, **extra) -> Path:
     lines = [f'training_frame = "{prostate()}"', 'response_column = "CAPSULE"',
              'ignored_columns = ["ID"]', f"hidden = {HIDDEN}", 'activation = "Maxout"',
              f"epochs = {epochs}", f"seed = {seed}", "export_weights_and_biases = true"]
     lines += [f"{k} = {v}" for k, v in extra.items()]
     (d / f"{name}.toml").write_text("\n".join(lines) + "\n")
-    proc = mpidl("train", f"{name}.toml", "--threads", "1", "-o", f"{name}.h5", cwd=d)
+    cmd = [sys.executable, "-m", "mpidl", "train", f"{name}.toml", "--threads", "1", "-o",
+           f"{name}.h5"]
+    proc = subprocess.run((mpirun_argv(ranks) if ranks > 1 else []) + cmd, capture_output=True,
+                          text=True, timeout=300, cwd=d, env=job_env())
     assert proc.returncode == 0, proc.stderr
     return d / f"{name}.h5"
 
@@ -80,3 +87,18 @@ def test_a_layer_loads_only_with_both_frames(exported):
     for name in ("weights_1", "biases_1", "weights_2", "biases_2"):
         np.testing.assert_array_equal(got[name], random[name])
     assert not np.array_equal(random["weights_1"], given["weights_1"])
+
+
+@pytest.mark.mpi_skip
+def test_every_rank_starts_from_the_frames(exported):
+    """Under mpirun -n 2, an epoch at a learning rate of 1e-30 (no visible step): the model,
+    the average of the ranks' models, holds the frames' values only if every rank started
+    from them."""
+    d, source = exported
+    n = len(HIDDEN) + 1
+    model = _job(d, "copy2", seed=5, epochs=1, ranks=2, adaptive_rate="false", rate=1e-30,
+                 initial_weights=_list(f"w/weights_{i}.csv" for i in range(n)),
+                 initial_biases=_list(f"w/biases_{i}.csv" for i in range(n)))
+    want, got = _tables(source), _tables(model)
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-6, atol=1e-12)
