@@ -128,7 +128,7 @@ class DeepLearningEstimator:
         with tempfile.TemporaryDirectory(prefix="mpidl-api-") as tmp:
             path = self._scoring_table(test_data, tmp)
             rows = _user_errors(frame_score_set, model, path, comm)
-            out = model.raw_output(rows.nums, rows.cats, _threads())
+            out = model.raw_output(rows.nums, rows.cats, _threads(), off=rows.off)
             return score(model, rows, out, comm)
 
     def scoring_history(self):

@@ -24,8 +24,11 @@ def predictions(model, frame: Frame, start: int, stop: int, threads: int):
     autoencoder's: (None, its reconstruction in the normalized input space)."""
     d = model.dinfo
     cols, info = read_adapted(d, frame, start, stop)
+    if d.offset_column in frame.info.names:
+        cols.update(frame.read([d.offset_column], start, stop))
     nums, cats, _, _, _ = d.transform(cols, info, frame.path, training=False)
-    return labeled(model, model.raw_output(nums, cats, threads))
+    off = d.link_offsets(cols, info, frame.path)
+    return labeled(model, model.raw_output(nums, cats, threads, off=off))
 
 
 def labeled(model, out: np.ndarray):

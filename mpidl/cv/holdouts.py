@@ -44,7 +44,7 @@ class HoldoutKeeper:
 
     def keep(self, model, rows: np.ndarray, held: ScoreSet, threads: int) -> None:
         """The final fold ``model``'s outputs on this rank's holdout rows (a collective)."""
-        out = model.raw_output(held.nums, held.cats, threads)
+        out = model.raw_output(held.nums, held.cats, threads, off=held.off)
         self.fold_metrics.append(score(model, held, out, self.comm))
         self.parts.append(HoldoutPart(rows, held.y, held.w, out, *labeled(model, out)))
         self.epochs.append(float(model.epoch_counter))

@@ -45,6 +45,7 @@ class DataInfo:
     weights_column: str | None
     skip_missing: bool
     autoencoder: bool = False              # no response; inputs NORMALIZE-d (spec 1.1, 11)
+    offset_column: str | None = None       # regression: added to the output (link units)
 
     @property
     def classification(self) -> bool:
@@ -142,6 +143,23 @@ class DataInfo:
             return np.ascontiguousarray(nums), cats, y, w, idx
         return np.ascontiguousarray(nums[idx]), cats[idx], y[idx], w[idx], idx
 
+    def link_offsets(self, cols: dict, info, source: str) -> np.ndarray | None:
+        """float64[n]: the offset column of ``cols`` (popped) in the network's output units,
+        ``offset * resp_mul`` (the link is ``f / resp_mul + resp_sub``, so the prediction's
+        link value gains ``offset``); None for a model without an offset column.  A frame
+        without it, a categorical one or a missing value is a UserError naming the column."""
+        name = self.offset_column
+        if not name:
+            return None
+        if name not in cols:
+            raise UserError(f"{source}: no offset column '{name}' (the model adds it to its output)")
+        if info.column(name).kind != "numeric":
+            raise UserError(f"{source}: offset column '{name}' must be numeric")
+        raw = np.asarray(cols.pop(name), dtype=np.float64)
+        if not np.isfinite(raw).all():
+            raise UserError(f"{source}: offset column '{name}' has missing or infinite values")
+        return raw * self.resp_mul
+
     def response_values(self, raw, col, source: str) -> np.ndarray:
         """float64 response: class index (NaN if missing/unseen) or standardized value."""
         if self.classification:
@@ -215,6 +233,9 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     rcol = None if auto else info.column(resp)
     w = np.ones(len(next(iter(cols.values()))) if cols else 0)
     wname = params.weights_column
+    oname = params.offset_column
+    if oname and info.column(oname).kind != "numeric":
+        raise UserError(f"{source}: offset column '{oname}' must be numeric")
     if wname:
         wc = info.column(wname)
         if wc.kind != "numeric":
@@ -248,7 +269,8 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             what = f"only one level ('{used[0]}')" if used else "no values"
             raise UserError(f"{source}: response column '{resp}' has {what}; "
                             "a classifier needs at least two classes")
-    # one stacked reduction: the numeric response (regression) and every predictor column
+    # one stacked reduction: the numeric response (regression) and every predictor column;
+    # weighted unless there is an offset column (H2O's rule, spec 1.1)
     excluded = ({resp, wname, params.offset_column, params.fold_column}
                 | set(params.ignored_columns))
     predictors = [col for col in info.columns if col.name not in excluded]
@@ -256,7 +278,8 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     stat_cols = ([rcol] if regression else []) + predictors
     stats = global_column_stats([cols[c.name] for c in stat_cols],
                                 [c.kind == "categorical" for c in stat_cols],
-                                [c.name for c in stat_cols], w, comm, source)
+                                [c.name for c in stat_cols], np.ones_like(w) if oname else w,
+                                comm, source)
     if regression:
         if stats.count[0] == 0:
             raise UserError(f"{source}: response column '{resp}' has no values")
@@ -301,7 +324,8 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         num_names=num_names, num_sub=[float(v) for v in num_sub],
         num_mul=[float(v) for v in num_mul], num_fill=[float(v) for v in num_fill],
         use_all_levels=bool(params.use_all_factor_levels), weights_column=wname or None,
-        skip_missing=params.missing_values_handling == "Skip", autoencoder=auto)
+        skip_missing=params.missing_values_handling == "Skip", autoencoder=auto,
+        offset_column=params.offset_column or None)
 
 
 def _input_multiplier(autoencoder: bool, sd: float, span: float) -> float:

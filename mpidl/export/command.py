@@ -15,6 +15,10 @@ def run_export(args) -> list[str]:
     if args.output is not None:
         check_destination(args.output, [args.model])
     model = read_model(args.model)
+    if args.output is not None and model.dinfo.offset_column:
+        raise UserError(f"{args.model}: the model adds offset column "
+                        f"'{model.dinfo.offset_column}' to its output, which the exported "
+                        "scorer and ONNX graph do not take; export --weights only")
     written = []
     if args.output is not None and args.format == "onnx":
         from .onnx_graph import write_onnx

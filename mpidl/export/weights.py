@@ -7,7 +7,9 @@ same tables: with the parameter on, the model file has a group ``weights_and_bia
 datasets ``weights_l`` and ``biases_l``; ``mpidl export MODEL --weights DIR`` writes
 ``weights_l.csv`` / ``.npy`` and ``biases_l.csv`` / ``.npy`` for any model, the CSVs in the
 layout of H2O's ``h2o.export_file`` of those frames, and ``input_names.csv``, the names of
-layer 0's input units (H2O's coefficient names).
+layer 0's input units (H2O's coefficient names).  ``load_initial_tables`` is the inverse: H2O's
+``initial_weights`` / ``initial_biases`` frames (.h5 or CSV, e.g. the CSVs written here) read
+into a fresh model in the same layout.
 """
 
 from __future__ import annotations
@@ -68,3 +70,49 @@ def write_weight_files(model, folder: str, inputs=()) -> list[str]:
         written.append(path)
     return written
 
+
+
+def _read_table(path: str, param: str, want: tuple[int, int]) -> np.ndarray:
+    """float64[want] from the frame ``path`` (.h5 or CSV, every column numeric, no missing
+    value); anything else is a UserError naming ``param`` and the file."""
+    from ..data.frame import Frame
+    where = f"parameter '{param}': {path}"
+    try:
+        frame = Frame(path)
+    except UserError as e:
+        raise UserError(f"{where}: {e}") from None
+    cols = frame.info.columns
+    if frame.nrows != want[0] or len(cols) != want[1]:
+        raise UserError(f"{where}: has {frame.nrows} rows x {len(cols)} columns; this layer "
+                        f"needs {want[0]} x {want[1]}")
+    bad = [c.name for c in cols if c.kind != "numeric"]
+    if bad:
+        raise UserError(f"{where}: column '{bad[0]}' is not numeric")
+    raw = frame.read([c.name for c in cols])
+    table = np.column_stack([raw[c.name] for c in cols]).astype(np.float64)
+    if not np.isfinite(table).all():
+        raise UserError(f"{where}: has missing or infinite values")
+    return table
+
+
+def load_initial_tables(model, weight_paths, bias_paths) -> list[int]:
+    """Overwrite the weights and biases of ``model`` (in place) with H2O's initial_weights /
+    initial_biases frames, the inverse of ``weight_tables``; returns the layers loaded.
+
+    As in H2O a layer is loaded only when both its weight and its bias frame are given
+    (``""`` leaves it random); a weight frame is [mult*units[l+1], units[l]] (Maxout: rows
+    2k, 2k+1 the two channels of unit k), a bias frame [mult*units[l+1], 1].
+    """
+    if not weight_paths or not bias_paths:
+        return []
+    lay, view = model.layout, model.params_view()
+    loaded = []
+    for i, (wpath, bpath) in enumerate(zip(weight_paths, bias_paths)):
+        if not wpath or not bpath:
+            continue
+        w = lay.weights(view, i)
+        b = lay.biases(view, i)
+        w[...] = _read_table(wpath, "initial_weights", w.shape)
+        b[...] = _read_table(bpath, "initial_biases", (b.shape[0], 1))[:, 0]
+        loaded.append(i)
+    return loaded

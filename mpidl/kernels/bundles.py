@@ -19,13 +19,17 @@ typed tuples, so a kernel call is one short line and a new field is one new name
     nums    float32[n, n_num]  transformed numerics
     cats    int32[n, n_cat]    one-hot slot per categorical column, or -1
     y       float64[n]         response (class index, or standardized value)
+    off     float64[n] or [0]  offset added to a linear output before the loss (output
+                               units), or empty: no offset
 """
 
 from collections import namedtuple
 
 import numpy as np
 
+NO_OFFSET = np.zeros(0, dtype=np.float64)
+
 Net = namedtuple("Net", ["units", "mult", "woff", "boff", "act", "out_kind", "ratios"])
 Objective = namedtuple("Objective", ["loss", "opt", "hp", "avg_act"],
                        defaults=(np.zeros(0),))
-Rows = namedtuple("Rows", ["nums", "cats", "y"])
+Rows = namedtuple("Rows", ["nums", "cats", "y", "off"], defaults=(NO_OFFSET,))

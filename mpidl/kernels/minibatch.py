@@ -27,8 +27,8 @@ from numba import njit
 
 from .codes import (ACT_MAXOUT, ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_MAXW2,
                     F_NESTEROV, F_ONE_RHO, F_RHO, F_ZERO, HP_INPUT_DROPOUT, HP_NUM_START,
-                    HP_PROCESSED, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_AUTOENCODER, F_BETA1,
-                    F_ONE_BETA1, F_BETA2, F_ONE_BETA2)
+                    HP_PROCESSED, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_AUTOENCODER, OUT_LINEAR,
+                    F_BETA1, F_ONE_BETA1, F_BETA2, F_ONE_BETA2)
 from .fpmode import denormals_off, restore
 from .pool import run_slices
 from .rng import next_float, seed_state
@@ -106,15 +106,19 @@ def output_activation(z, bias, out, out_kind, act):
 
 
 @njit(fastmath=_FM, **_OPTS)
-def output_layer(z, bias, out, g, net_out, loss, y, order, lo, hp, target):
-    """Output activations into ``out`` and dE/dz / b into ``g`` (per row as
-    ``rules.output_gradient``, or ``rules.reconstruction_gradient`` against ``target[b,
-    n]`` for the autoencoder); b = rows in the batch; net_out = (out_kind, act)."""
+def output_layer(z, bias, out, g, net_out, loss, y, off, order, lo, hp, target):
+    """Output activations into ``out`` (a linear output plus the row's offset ``off``, when
+    ``off`` is not empty) and dE/dz / b into ``g`` (per row as ``rules.output_gradient``, or
+    ``rules.reconstruction_gradient`` against ``target[b, n]`` for the autoencoder); b = rows
+    in the batch; net_out = (out_kind, act)."""
     out_kind, act = net_out
     output_activation(z, bias, out, out_kind, act)
     b, n = z.shape
     scale = 1.0 / b
+    offset = off.shape[0] > 0 and out_kind == OUT_LINEAR
     for i in range(b):
+        if offset:
+            out[i, 0] += off[order[lo + i]]
         if out_kind == OUT_AUTOENCODER:
             reconstruction_gradient(out[i], target[i], g[i], n, loss, hp)
         else:
@@ -264,7 +268,7 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
     units, mult, woff, boff, act, out_kind, ratios = net
     loss, opt, hp, avg_act = objective
     avg_at = np.concatenate(([0], np.cumsum(units[1:-1])))   # each hidden layer in avg_act
-    nums, cats, y = rows
+    nums, cats, y, off = rows
     units = [int(u) for u in units]
     nl = len(units) - 1
     weights, biases = layer_views(buf, units, mult, woff, boff)
@@ -301,7 +305,7 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
                                                  ws.a[l + 1][:b])
                 else:
                     output_layer(z, biases[l], ws.a[nl][:b], ws.g[l][:b], (out_kind, act),
-                                 loss, y, order, s, hp, target)
+                                 loss, y, off, order, s, hp, target)
             for l in range(nl - 1, -1, -1):
                 g = ws.g[l][:b]
                 if l > 0:

@@ -24,8 +24,8 @@ from numba import njit, prange
 from .codes import (
     F_EPS, F_FAST, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV, F_ONE, F_ONE_RHO, F_RHO, F_ZERO,
     ACT_MAXOUT, ACT_RELU, HP_FAST_MODE, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
-    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_AUTOENCODER, F_BETA1, F_ONE_BETA1, F_BETA2,
-    F_ONE_BETA2,
+    OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_AUTOENCODER, OUT_LINEAR, F_BETA1,
+    F_ONE_BETA1, F_BETA2, F_ONE_BETA2,
 )
 from .fpmode import denormals_off, restore
 from .rng import next_float, seed_state
@@ -318,7 +318,8 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     """
     units, mult, woff, boff, act, out_kind, ratios = net
     loss, opt, hp, avg_act = objective
-    nums, cats, y = rows
+    nums, cats, y, off = rows
+    offset = off.shape[0] > 0 and out_kind == OUT_LINEAR
     nl = units.shape[0] - 1
     aoff, zoff = layer_offsets(units, mult)
     dt = buf.dtype
@@ -356,6 +357,8 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
                 aoff, zoff, fast, True, state)
         if avg_act.shape[0] > 0:    # the hidden layers' running means (spec 4.5)
             running_activation(avg_act, a[aoff[1]:], aoff[nl] - aoff[1])
+        if offset:
+            a[out_lo] += off[row]
         if out_kind == OUT_AUTOENCODER:
             # the target: the clean input (H2O's _origa), set again without input dropout
             set_input(target, nz_target, nums, cats, row, num_start, fast, 0.0, state)

@@ -144,11 +144,12 @@ class Model:
         return self.avg_activations if self.avg_activations is not None else np.zeros(0)
 
     # -------------------------------------------------------------- prediction
-    def raw_output(self, nums, cats, threads: int, buf=None) -> np.ndarray:
+    def raw_output(self, nums, cats, threads: int, buf=None, off=None) -> np.ndarray:
         """Network outputs float64[n, n_out] (softmax probabilities, link-space output, or an
-        autoencoder's reconstruction in the normalized input space); a model trained on
-        resampled classes gives probabilities corrected back to the training frame's class
-        distribution (``class_dist.py``)."""
+        autoencoder's reconstruction in the normalized input space); ``off``: float64[n]
+        offsets in output units (``DataInfo.link_offsets``) added to a regression output, or
+        None; a model trained on resampled classes gives probabilities corrected back to the
+        training frame's class distribution (``class_dist.py``)."""
         from ..kernels.bundles import Net
         from ..kernels.scoring import predict_blocks, predict_rows
         b = self.buf if buf is None else buf
@@ -156,6 +157,8 @@ class Model:
         predict = predict_blocks if self.n_params >= _DENSE_SCORING_PARAMS else predict_rows
         out = predict(Net(*self.net_args()), b, float(self.params.input_dropout_ratio),
                       self.dinfo.num_start, nums, cats, max(1, int(threads)))
+        if off is not None:
+            out[:, 0] += off
         if self.model_class_dist is None:
             return out
         return correct_probabilities(out, self.prior_class_dist, self.model_class_dist)

@@ -129,7 +129,7 @@ def _data_and_columns(out: list[Param]) -> None:
     p("ignored_columns", "str_list", [], "Columns not used as predictors.")
     p("ignore_const_cols", "bool", True, "Drop constant columns.")
     p("weights_column", "str", None, "Column of per-row weights (0 drops a row).")
-    p("offset_column", "str", None, "Offset column (regression only).", supported=False)
+    p("offset_column", "str", None, "Numeric column added to the output in link space (regression only); not a predictor.")
     p("nfolds", "int", 0, "Number of cross-validation folds (0 = none; else >= 2).", _GE0)
     p("fold_assignment", "enum", "AUTO", "How rows are assigned to folds (AUTO = Random).",
       ("AUTO", "Random", "Modulo", "Stratified"))
@@ -168,8 +168,8 @@ def _network(out: list[Param]) -> None:
       ("UniformAdaptive", "Uniform", "Normal"))
     p("initial_weight_scale", "float", 1.0, "Uniform range or normal sd of the initial weights (not UniformAdaptive).",
       _GE0)
-    p("initial_weights", "str_list", None, "Frames with initial weight matrices, one per layer.", supported=False)
-    p("initial_biases", "str_list", None, "Frames with initial bias vectors, one per layer.", supported=False)
+    p("initial_weights", "str_list", None, "Frames (.h5 or CSV) with initial weight matrices, one per weight layer (\"\" keeps it random).")
+    p("initial_biases", "str_list", None, "Frames (.h5 or CSV) with initial bias vectors, one per weight layer (\"\" keeps it random).")
     p("loss", "enum", "Automatic", "Loss function; Automatic follows the distribution.", LOSSES)
     p("distribution", "enum", "AUTO", "Response distribution; AUTO follows the response type and loss.", DISTRIBUTIONS)
     p("tweedie_power", "float", 1.5, "Tweedie power (tweedie distribution).", Range(1, 2, True, True))

@@ -69,8 +69,8 @@ def _resolve_path(value: Any, first: str, second: str) -> Any:
 
 def read_job(path: str) -> dict[str, Any]:
     """A TOML job file as a dict (its tables, such as a grid's, kept as they are), with relative
-    training_frame / validation_frame / checkpoint paths looked up next to the job file first,
-    then in the current directory; UserError naming the file if it cannot be read."""
+    training_frame / validation_frame / checkpoint paths (and initial_weights / initial_biases
+    entries) looked up next to the job file first, then in the current directory; UserError naming the file if it cannot be read."""
     try:
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)
@@ -89,6 +89,9 @@ def read_job(path: str) -> dict[str, Any]:
     for name in _PATH_PARAMS:
         if name in raw:
             raw[name] = _resolve_path(raw[name], jobdir, ".")
+    for name in ("initial_weights", "initial_biases"):   # lists of frame paths
+        if isinstance(raw.get(name), list):
+            raw[name] = [_resolve_path(v, jobdir, ".") for v in raw[name]]
     return raw
 
 

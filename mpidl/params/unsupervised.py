@@ -38,6 +38,9 @@ def check_unsupervised(vals: dict[str, Any], fail: Callable[[str, str], UserErro
         if not -1 < vals["average_activation"] < 1:
             raise fail("average_activation", f"must lie in (-1, 1) for Tanh with sparsity_beta "
                        f"> 0 (got {vals['average_activation']:g})")
+    if vals["offset_column"]:
+        raise fail("offset_column", "shifts a regression output; an autoencoder has none "
+                   "(remove offset_column)")
     if vals["pretrained_autoencoder"]:
         raise fail("pretrained_autoencoder", "seeds a supervised model; an autoencoder cannot "
                    "start from one (set autoencoder = false)")

@@ -12,6 +12,7 @@ from mpidl.errors import UserError
 from .coerce import check_value, expected, unknown_parameter
 from .crossval import check_cross_validation
 from .declare import CLASSIFICATION_METRICS, DEFAULTS, DROPOUT_ACTIVATIONS, PARAM_BY_NAME, UNSUPPORTED_VALUES
+from .initial import check_initial_layers
 from .text import format_value
 from .unsupervised import check_unsupervised
 from .values import Params
@@ -70,6 +71,9 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
         vals["validation_frame"] = None
     check_cross_validation(vals, fail)
     check_unsupervised(vals, fail)
+    check_initial_layers(vals, fail)
+    if vals["offset_column"] and vals["offset_column"] == vals["weights_column"]:
+        raise fail("offset_column", "must differ from weights_column (H2O's rule)")
     return Params._trusted(vals)
 
 

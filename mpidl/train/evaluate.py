@@ -17,12 +17,19 @@ from ..stopping import loss_for_best, stop_early
 
 @dataclass
 class ScoreSet:
-    """Transformed rows to score on: nums float32[n, n_num], cats int32[n, n_cat], y, w float64[n]."""
+    """Transformed rows to score on: nums float32[n, n_num], cats int32[n, n_cat], y, w float64[n];
+    off: the offset column in output units (``DataInfo.link_offsets``) or None."""
 
     nums: np.ndarray
     cats: np.ndarray
     y: np.ndarray
     w: np.ndarray
+    off: np.ndarray | None = None   # float64[n] offsets in output units, or None
+
+    def take(self, idx: np.ndarray) -> "ScoreSet":
+        """The rows ``idx`` of this set."""
+        return ScoreSet(self.nums[idx], self.cats[idx], self.y[idx], self.w[idx],
+                        None if self.off is None else self.off[idx])
 
     @property
     def n(self) -> int:
@@ -32,7 +39,7 @@ class ScoreSet:
 def score(model, data: ScoreSet, out: np.ndarray, comm) -> dict:
     """H2O's metrics of ``model`` on every rank's ``data`` (classification or regression,
     original units; an autoencoder's reconstruction MSE), from this rank's network outputs
-    ``out = model.raw_output(data.nums, data.cats, threads)``.  A collective."""
+    ``out = model.raw_output(data.nums, data.cats, threads, off=data.off)``.  A collective."""
     p = model.params
     if model.dinfo.autoencoder:
         rows = reconstruction_mse(model.dinfo, data.nums, data.cats, out)
@@ -53,7 +60,7 @@ def score_model(model, train_set: ScoreSet, valid_set: ScoreSet | None, comm,
     and validation metrics (also kept in the model), and with Huber loss its new delta, from
     the training sample only, as H2O."""
     sets = [s for s in (train_set, valid_set) if s is not None]
-    outs = [model.raw_output(s.nums, s.cats, threads) for s in sets]   # once per set
+    outs = [model.raw_output(s.nums, s.cats, threads, off=s.off) for s in sets]   # once per set
     train_m = score(model, sets[0], outs[0], comm)
     valid_m = score(model, sets[1], outs[1], comm) if valid_set else None
     if model.params.loss == "Huber" and not model.dinfo.autoencoder:

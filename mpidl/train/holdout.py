@@ -42,14 +42,11 @@ def split_shard(shard: Shard, holdout: Holdout, comm,
     if replicated:
         lo, hi = block_range(holdout.folds.shape[0], comm.size, comm.rank)
         held &= (rows >= lo) & (rows < hi)
-    train = Shard(shard.nums[trains], shard.cats[trains], shard.y[trains], shard.w[trains],
-                  shard.first_row, shard.kept[trains])
-    test = ScoreSet(shard.nums[held], shard.cats[held], shard.y[held], shard.w[held])
-    return train, test, rows[held]
+    return shard.subset(trains), shard.score_set(held), rows[held]
 
 
 def holdout_sample(held: ScoreSet, wanted: int, seed: int, comm) -> ScoreSet:
     """The validation sample of the holdout rows (score_validation_samples, as for a
     validation frame; 0 = all)."""
     idx, _ = _validation_sample(held.n, wanted, seed, comm)
-    return ScoreSet(held.nums[idx], held.cats[idx], held.y[idx], held.w[idx])
+    return held.take(idx)

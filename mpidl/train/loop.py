@@ -95,8 +95,9 @@ def _train_local(model, buf, center, shard, order, threads, seeds, hp):
     from ..kernels.bundles import Net, Objective, Rows
     from ..kernels.online import train_chunk, train_hogwild
     objective = Objective(model.loss_code(), model.optimizer_code(), hp, model.sparsity_state())
-    args = (Net(*model.net_args()), objective, buf, center,
-            Rows(shard.nums, shard.cats, shard.y), order)
+    rows = Rows(shard.nums, shard.cats, shard.y) if shard.off is None else \
+        Rows(shard.nums, shard.cats, shard.y, shard.off)
+    args = (Net(*model.net_args()), objective, buf, center, rows, order)
     batch = int(model.params.mini_batch_size)
     if batch > 1:
         from ..kernels.minibatch import train_minibatch

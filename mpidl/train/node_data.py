@@ -74,4 +74,5 @@ def share_shard(shard, node):
     lead = node.rank == 0
     shared = [node.share_array(a if lead else None)
               for a in (shard.nums, shard.cats, shard.y, shard.w, shard.kept)]
-    return type(shard)(*shared[:4], shard.first_row, shared[4])
+    off = None if shard.off is None else node.share_array(shard.off if lead else None)
+    return type(shard)(*shared[:4], shard.first_row, shared[4], off)

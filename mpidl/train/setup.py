@@ -17,6 +17,7 @@ from ..data.datainfo import build_datainfo, check_columns
 from ..data.frame import Frame
 from ..data.hdf5 import block_range
 from ..errors import UserError
+from ..export.weights import load_initial_tables
 from ..launch_env import env_local_ranks
 from ..model.footprint import require_training_memory
 from ..model.pretrained import start_from_autoencoder
@@ -37,10 +38,21 @@ class Shard:
     w: np.ndarray
     first_row: int          # global index of the shard's first raw row
     kept: np.ndarray | None = None   # int64[n]: each row's index among the shard's raw rows
+    off: np.ndarray | None = None    # float64[n]: offsets in output units, or None
 
     @property
     def n(self) -> int:
         return int(self.y.shape[0])
+
+    def score_set(self, idx: np.ndarray) -> ScoreSet:
+        """The rows ``idx`` (indices or a mask) as rows to score."""
+        return ScoreSet(self.nums[idx], self.cats[idx], self.y[idx], self.w[idx],
+                        None if self.off is None else self.off[idx])
+
+    def subset(self, idx: np.ndarray) -> "Shard":
+        """The rows ``idx`` (indices or a mask) as a shard of their own."""
+        return Shard(self.nums[idx], self.cats[idx], self.y[idx], self.w[idx], self.first_row,
+                     self.kept[idx], None if self.off is None else self.off[idx])
 
 
 def _needed_columns(info, params) -> list[str]:
@@ -72,10 +84,14 @@ def open_training(params, comm, node=None):
     return comm.call_agreed(read)
 
 
-def _checkpoint_compatible(model: Model, info, cols: dict, source: str) -> None:
+def _checkpoint_compatible(model: Model, info, cols: dict, source: str, offset) -> None:
     """The new training frame has the checkpoint's columns with the same kinds and levels, and
-    no response level the model does not know (``cols``: this rank's raw columns)."""
+    no response level the model does not know (``cols``: this rank's raw columns); the job's
+    ``offset`` column is the checkpoint's (its DataInfo, which the restart keeps, applies it)."""
     d = model.dinfo
+    if (offset or None) != d.offset_column:
+        raise UserError(f"checkpoint {source}: parameter 'offset_column' differs (checkpoint: "
+                        f"{d.offset_column or 'none'}, job: {offset or 'none'})")
     new = [] if d.autoencoder else d.unseen_response_levels(cols[d.response],
                                                             info.column(d.response))
     if new:
@@ -105,7 +121,8 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
         if params.checkpoint:
             old = read_model(params.checkpoint)
             check_restart(old.params, params, params.checkpoint)
-            _checkpoint_compatible(old, frame.info, cols, params.checkpoint)
+            _checkpoint_compatible(old, frame.info, cols, params.checkpoint,
+                                   params.offset_column)
             if params.epochs <= old.epoch_counter:
                 raise UserError(f"checkpoint {params.checkpoint}: epochs ({params.epochs:g}) must "
                                 f"exceed the checkpoint's {old.epoch_counter:.4g} epochs")
@@ -137,15 +154,22 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
     model = Model.create(p, dinfo, model_id)
     if p.pretrained_autoencoder:
         comm.call_agreed(start_from_autoencoder, model, p.pretrained_autoencoder)
+    loaded = comm.call_agreed(load_initial_tables, model, p.initial_weights, p.initial_biases)
+    if loaded:
+        log(f"initial weights and biases of layer(s) {loaded} read from initial_weights / "
+            "initial_biases")
     return model, notes
 
 
 def make_shard(model: Model, frame, cols, first_row: int, comm, node=None) -> Shard:
     """Transform this rank's raw rows for training (rows with a missing response dropped);
     with ``node``, the node's rank 0's rows in the node's shared memory on every rank."""
-    nums, cats, y, w, kept = comm.call_agreed(model.dinfo.transform, cols, frame.info,
-                                              model.params.training_frame, True)
-    shard = Shard(nums, cats, y, w, first_row, kept)
+    def transform():
+        d, source = model.dinfo, model.params.training_frame
+        nums, cats, y, w, kept = d.transform(cols, frame.info, source, True)
+        off = d.link_offsets(cols, frame.info, source)
+        return Shard(nums, cats, y, w, first_row, kept, None if off is None else off[kept])
+    shard = comm.call_agreed(transform)
     return shard if node is None else share_shard(shard, node)
 
 
@@ -170,7 +194,7 @@ def training_score_set(model: Model, shard: Shard, total_rows: int, comm,
     else:
         idx = sample_rows(shard.n, p.score_training_samples, total_rows, p.seed,
                           shard.first_row)
-    return ScoreSet(shard.nums[idx], shard.cats[idx], shard.y[idx], shard.w[idx])
+    return shard.score_set(idx)
 
 
 def _rows_before(n: int, comm) -> tuple[int, int]:
@@ -202,11 +226,12 @@ def frame_score_set(model: Model, path: str, comm) -> ScoreSet:
             if name not in frame.info.names:
                 raise UserError(f"{path}: no column '{name}' (the training frame has it)")
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
-        cols = frame.read(wanted +
-                          ([d.weights_column] if d.weights_column and
-                           d.weights_column in frame.info.names else []), lo, hi)
-        return d.transform(cols, frame.info, path, False)[:4]
-    return ScoreSet(*comm.call_agreed(read))
+        extra = [c for c in (d.weights_column, d.offset_column) if c and c in frame.info.names]
+        cols = frame.read(wanted + extra, lo, hi)
+        nums, cats, y, w, kept = d.transform(cols, frame.info, path, False)
+        off = d.link_offsets(cols, frame.info, path)
+        return ScoreSet(nums, cats, y, w, None if off is None else off[kept])
+    return comm.call_agreed(read)
 
 
 def validation_score_set(model: Model, comm) -> ScoreSet | None:
@@ -218,7 +243,7 @@ def validation_score_set(model: Model, comm) -> ScoreSet | None:
     idx, total = _validation_sample(rows.n, p.score_validation_samples, p.seed + 1, comm)
     if total == 0:
         comm.agree(UserError(f"{p.validation_frame}: no rows with a usable response"))
-    return ScoreSet(rows.nums[idx], rows.cats[idx], rows.y[idx], rows.w[idx])
+    return rows.take(idx)
 
 
 def global_rows(shard: Shard, comm, replicated: bool) -> int:

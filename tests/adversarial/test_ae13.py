@@ -46,6 +46,13 @@ def test_autoencoder_job_with_a_response_column(tmp_path):
     refused(run(["train", job], cwd=tmp_path), "response_column", "'y'", "autoencoder")
 
 
+def test_autoencoder_job_with_an_offset_column(tmp_path):
+    _data(tmp_path)
+    job = tmp_path / "job.toml"
+    job.write_text('training_frame = "f.csv"\nautoencoder = true\noffset_column = "a"\n')
+    refused(run(["train", job], cwd=tmp_path), "offset_column", "autoencoder")
+
+
 @pytest.mark.parametrize("layer", ["0", "2", "-1"])
 def test_features_layer_out_of_range(models, layer):
     folder, ae, _ = models
