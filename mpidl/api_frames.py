@@ -43,7 +43,7 @@ def _column(values, forced: str | None = None) -> tuple[np.ndarray, list[str] | 
     """One column -> (float64 values, None) or (int32 codes, levels)."""
     import pandas as pd
 
-    from .data.importer import convert_column
+    from .data.coltypes import convert_column
     series = pd.Series(values)
     if series.dtype.kind == "b":
         series = series.map({True: "true", False: "false"})

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from .data.datainfo import _level_name as level_name  # H2O's name of a number as a level
+from .data.coltypes import level_name  # H2O's name of a number as a level
 from .data.hdf5 import ColumnInfo, TableInfo
 from .errors import UserError
 

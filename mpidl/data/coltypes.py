@@ -24,6 +24,7 @@ import re
 import numpy as np
 import pandas as pd
 
+NA_STRINGS = ("", "NA", "?", "NaN", "nan", "N/A", "null")   # missing, as the importer reads
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _NA_SPELLINGS = ("NA", "na", "Na", "N/A")   # H2O's: a lone such string means numeric
 _EXAMPLES = 3
@@ -77,3 +78,49 @@ def odd_tokens_line(source: str, name: str, tokens: pd.Series, n_numbers: int,
            f"{n_numbers:,} of {n_numbers + len(tokens):,} values are numbers")
     return (f"{source}: column '{name}': {len(tokens):,} value(s) not a number ({shown}{more}) "
             f"read as missing; the column is numeric ({why})")
+
+
+def convert_column(series: pd.Series, kind: str | None, report) -> tuple[np.ndarray, list[str] | None]:
+    """A parsed column -> (float64 values, None) or (int32 codes, level names).
+
+    ``kind``: None (H2O's guess), "categorical" or "numeric" (forced).  A numeric column's
+    non-number tokens are missing: ``report(tokens, n_numbers, forced)`` is called once."""
+    if series.dtype.kind in "iuf":
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if kind == "categorical":
+            return numeric_to_categorical(values)
+        inf = np.isinf(values)
+        if inf.any():   # pandas reads inf as a number, H2O's parser as a string
+            report(pd.Series(np.where(values[inf] > 0, "inf", "-inf")),
+                   int(np.count_nonzero(~np.isnan(values) & ~inf)), kind == "numeric")
+            values = np.where(inf, np.nan, values)
+        return values, None
+    text = series.str.strip()
+    text = text.mask(text.isin(NA_STRINGS))
+    if kind == "numeric" or (kind is None and is_numeric_text(text)):
+        values, odd = text_to_numbers(text)
+        if odd.any():
+            report(text[odd], int(np.count_nonzero(~np.isnan(values))), kind == "numeric")
+        return values, None
+    codes, levels = pd.factorize(text, sort=True)
+    levels = [str(x) for x in levels]
+    if all(NUMBER.match(t) for t in levels):   # forced categorical, all numbers
+        level_values = np.append(np.array(levels, dtype=np.float64), np.nan)
+        return numeric_to_categorical(level_values[codes])  # code -1 picks the NaN at the end
+    return codes.astype(np.int32), levels
+
+
+def numeric_to_categorical(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """float64 values -> (int32 codes, -1 = missing; the distinct values as levels, sorted
+    numerically and named by ``level_name``)."""
+    present = ~np.isnan(values)
+    levels, inverse = np.unique(values[present], return_inverse=True)
+    codes = np.full(len(values), -1, dtype=np.int32)
+    codes[present] = inverse
+    return codes, [level_name(v) for v in levels]
+
+
+def level_name(v: float) -> str:
+    """H2O's name for a numeric value made a level: integers without '.0', others in their
+    shortest round-trip form."""
+    return str(int(v)) if float(v).is_integer() else repr(float(v))

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import UserError
+from .coltypes import level_name
 from .column_stats import (check_unstandardized, global_column_stats, normalized_weights,
                            standardized)
 
@@ -180,7 +181,7 @@ class DataInfo:
             levels = list(col.domain)
         else:
             x = np.asarray(raw, dtype=np.float64)
-            levels = [_level_name(v) for v in np.unique(x[~np.isnan(x)])]
+            levels = [level_name(v) for v in np.unique(x[~np.isnan(x)])]
         known = set(self.response_domain)
         return [lv for lv in levels if lv not in known]
 
@@ -197,11 +198,6 @@ def _check_kernel_indices(cats: np.ndarray, classes, num_start: int, nclasses: i
             raise RuntimeError(f"class index outside [0, {nclasses})")
 
 
-def _level_name(v: float) -> str:
-    """H2O's name for a numeric value made a level: integers without '.0'."""
-    return str(int(v)) if float(v).is_integer() else repr(float(v))
-
-
 def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
     """int codes of ``raw`` in ``domain`` (-1: missing or level not in the domain)."""
     index = {lv: i for i, lv in enumerate(domain)}
@@ -216,7 +212,7 @@ def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
     finite = ~np.isnan(x)
     if finite.any():
         vals, inv = np.unique(x[finite], return_inverse=True)
-        codes = np.array([index.get(_level_name(v), -1) for v in vals], dtype=np.int64)
+        codes = np.array([index.get(level_name(v), -1) for v in vals], dtype=np.int64)
         out[finite] = codes[inv]
     return out
 
@@ -263,7 +259,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
             if len(vals) > 1000:
                 raise UserError(f"{source}: response column '{resp}' has {len(vals)} distinct "
                                 "numeric values; too many classes for a classifier")
-            domain = [_level_name(v) for v in vals]
+            domain = [level_name(v) for v in vals]
             used = domain
         if len(used) < 2:
             what = f"only one level ('{used[0]}')" if used else "no values"

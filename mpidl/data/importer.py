@@ -53,13 +53,11 @@ import numba
 import numpy as np
 import pandas as pd
 
-from mpidl.data.coltypes import NUMBER as _NUMBER
-from mpidl.data.coltypes import is_numeric_text, odd_tokens_line, text_to_numbers
+from mpidl.data.coltypes import NA_STRINGS, NUMBER, convert_column, odd_tokens_line
 from mpidl.data.hdf5 import TableInfo, read_info, write_table
 from mpidl.data.stream import read_stream
 from mpidl.errors import UserError
 
-NA_STRINGS = ("", "NA", "?", "NaN", "nan", "N/A", "null")
 _NA_SET = frozenset(NA_STRINGS)
 _OTHER_SEPARATORS = ("\t", ";", "|")
 _SAMPLE_BYTES = 1 << 20
@@ -240,7 +238,7 @@ def _separator(sample: list[list[str]]) -> str:
 
 
 def _is_number(token: str) -> bool:
-    return _NUMBER.match(token) is not None
+    return NUMBER.match(token) is not None
 
 
 def _sample_columns(rows: list[list[str]], ncols: int) -> list[set[str]]:
@@ -253,7 +251,7 @@ def _sample_columns(rows: list[list[str]], ncols: int) -> list[set[str]]:
 
 
 def _all_numbers(tokens) -> bool:
-    return all(_NUMBER.match(t) for t in tokens)
+    return all(NUMBER.match(t) for t in tokens)
 
 
 def _guess_header(first: list[str], columns: list[set[str]]) -> bool:
@@ -387,47 +385,3 @@ def _forced_kinds(src: str, names: list[str], categorical, numeric) -> dict[str,
                 raise UserError(f"{src}: column '{name}' is named both categorical and numeric")
             kinds[name] = kind
     return kinds
-
-
-def convert_column(series: pd.Series, kind: str | None, report) -> tuple[np.ndarray, list[str] | None]:
-    """A parsed column -> (float64 values, None) or (int32 codes, level names).
-
-    ``kind``: None (H2O's guess), "categorical" or "numeric" (forced).  A numeric column's
-    non-number tokens are missing: ``report(tokens, n_numbers, forced)`` is called once."""
-    if series.dtype.kind in "iuf":
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        if kind == "categorical":
-            return _numeric_to_categorical(values)
-        inf = np.isinf(values)
-        if inf.any():   # pandas reads inf as a number, H2O's parser as a string
-            report(pd.Series(np.where(values[inf] > 0, "inf", "-inf")),
-                   int(np.count_nonzero(~np.isnan(values) & ~inf)), kind == "numeric")
-            values = np.where(inf, np.nan, values)
-        return values, None
-    text = series.str.strip()
-    text = text.mask(text.isin(NA_STRINGS))
-    if kind == "numeric" or (kind is None and is_numeric_text(text)):
-        values, odd = text_to_numbers(text)
-        if odd.any():
-            report(text[odd], int(np.count_nonzero(~np.isnan(values))), kind == "numeric")
-        return values, None
-    codes, levels = pd.factorize(text, sort=True)
-    levels = [str(x) for x in levels]
-    if all(_NUMBER.match(t) for t in levels):   # forced categorical, all numbers
-        level_values = np.append(np.array(levels, dtype=np.float64), np.nan)
-        return _numeric_to_categorical(level_values[codes])  # code -1 picks the NaN at the end
-    return codes.astype(np.int32), levels
-
-
-def _numeric_to_categorical(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    present = ~np.isnan(values)
-    levels, inverse = np.unique(values[present], return_inverse=True)
-    codes = np.full(len(values), -1, dtype=np.int32)
-    codes[present] = inverse
-    return codes, [_level_name(v) for v in levels]
-
-
-def _level_name(v: float) -> str:
-    if np.isfinite(v) and v == np.floor(v):
-        return str(int(v))
-    return repr(float(v))

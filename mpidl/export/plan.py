@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.importer import NA_STRINGS
+from ..data.coltypes import NA_STRINGS
 from ..model.class_dist import class_factors
 from ..predict import binomial_threshold
 from ..predict_columns import scoring_names
