@@ -16,7 +16,6 @@ Whatever happens, the target is either its old self or the complete new file:
 from __future__ import annotations
 
 import errno
-import io
 import os
 import signal
 import threading
@@ -24,6 +23,7 @@ from contextlib import contextmanager
 
 from .destination import check_destination, create_empty, reason, remove_stale_temps, temp_name
 from .errors import UserError
+from .rawfile import RawFile
 
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 import h5py  # noqa: E402
@@ -71,32 +71,16 @@ def atomic_h5(path, inputs=(), **h5_options):
             raise sink.error
 
 
-class _RecordingFile(io.RawIOBase):
+class _RecordingFile(RawFile):
     """A file for h5py's file-object driver whose writes never fail: the first OSError is
     kept in ``error`` and every later write or resize is dropped (the file is thrown away)."""
 
     def __init__(self, path: str):
-        super().__init__()
-        self._raw = io.FileIO(path, "r+b")
+        super().__init__(path, "r+b")
         self.error: OSError | None = None
-
-    def readable(self) -> bool:
-        return True
 
     def writable(self) -> bool:
         return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        return self._raw.seek(pos, whence)
-
-    def tell(self) -> int:
-        return self._raw.tell()
-
-    def readinto(self, buffer) -> int:
-        return self._raw.readinto(buffer)
 
     def write(self, data) -> int:
         view = memoryview(data).cast("B")
@@ -121,11 +105,6 @@ class _RecordingFile(io.RawIOBase):
 
     def flush(self) -> None:
         """Nothing is buffered here."""
-
-    def close(self) -> None:
-        if not self.closed:
-            self._raw.close()
-        super().close()
 
 
 class _HeldSignals:

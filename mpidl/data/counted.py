@@ -8,7 +8,7 @@ chunks) passes through ``readinto`` here, one unbuffered ``read`` system call ea
 
 from __future__ import annotations
 
-import io
+from ..rawfile import RawFile
 
 
 class ReadCount:
@@ -18,25 +18,12 @@ class ReadCount:
         self.bytes = 0
 
 
-class CountedFile(io.RawIOBase):
+class CountedFile(RawFile):
     """``path`` opened read-only and unbuffered; each read adds its length to ``count``."""
 
     def __init__(self, path: str, count: ReadCount):
-        super().__init__()
-        self._raw = io.FileIO(path, "rb")
+        super().__init__(path, "rb")
         self._count = count
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        return self._raw.seek(pos, whence)
-
-    def tell(self) -> int:
-        return self._raw.tell()
 
     def readinto(self, buffer) -> int:
         view = memoryview(buffer).cast("B")
@@ -48,8 +35,3 @@ class CountedFile(io.RawIOBase):
             done += n
         self._count.bytes += done
         return done
-
-    def close(self) -> None:
-        if not self.closed:
-            self._raw.close()
-        super().close()
