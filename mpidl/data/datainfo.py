@@ -227,47 +227,16 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     auto = bool(params.autoencoder)
     resp = "" if auto else params.response_column
     rcol = None if auto else info.column(resp)
-    w = np.ones(len(next(iter(cols.values()))) if cols else 0)
-    wname = params.weights_column
     oname = params.offset_column
     if oname and info.column(oname).kind != "numeric":
         raise UserError(f"{source}: offset column '{oname}' must be numeric")
-    if wname:
-        wc = info.column(wname)
-        if wc.kind != "numeric":
-            raise UserError(f"{source}: weights column '{wname}' must be numeric")
-        w = np.nan_to_num(np.asarray(cols[wname], dtype=np.float64), nan=0.0, posinf=np.inf)
-        ends = comm.allreduce_max(np.array([w.max(), -w.min()] if w.size else [0.0, 0.0]))
-        w = normalized_weights(w, -ends[1], ends[0], wname, source)
-    # response
+    w = _row_weights(info, cols, params.weights_column, comm, source)
     classification = not auto and (rcol.kind == "categorical" or
                                    params.distribution in ("bernoulli", "multinomial"))
-    domain = None
-    resp_sub, resp_mul = 0.0, 1.0
-    if classification:
-        if rcol.kind == "categorical":
-            present = np.zeros(len(rcol.domain), dtype=np.int64)
-            codes = np.asarray(cols[resp])
-            np.add.at(present, codes[codes >= 0], 1)
-            comm.allreduce_sum(present)
-            domain = list(rcol.domain)
-            used = [lv for lv, c in zip(domain, present) if c > 0]
-        else:
-            x = np.asarray(cols[resp], dtype=np.float64)
-            local = sorted(set(np.unique(x[~np.isnan(x)]).tolist()))
-            vals = sorted(set().union(*comm.allgather_obj(local)))
-            if len(vals) > 1000:
-                raise UserError(f"{source}: response column '{resp}' has {len(vals)} distinct "
-                                "numeric values; too many classes for a classifier")
-            domain = [level_name(v) for v in vals]
-            used = domain
-        if len(used) < 2:
-            what = f"only one level ('{used[0]}')" if used else "no values"
-            raise UserError(f"{source}: response column '{resp}' has {what}; "
-                            "a classifier needs at least two classes")
+    domain = _response_domain(rcol, cols[resp], comm, source) if classification else None
     # one stacked reduction: the numeric response (regression) and every predictor column;
     # weighted unless there is an offset column (H2O's rule, spec 1.1)
-    excluded = ({resp, wname, params.offset_column, params.fold_column}
+    excluded = ({resp, params.weights_column, oname, params.fold_column}
                 | set(params.ignored_columns))
     predictors = [col for col in info.columns if col.name not in excluded]
     regression = not (classification or auto)
@@ -276,19 +245,83 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
                                 [c.kind == "categorical" for c in stat_cols],
                                 [c.name for c in stat_cols], np.ones_like(w) if oname else w,
                                 comm, source)
-    if regression:
-        if stats.count[0] == 0:
-            raise UserError(f"{source}: response column '{resp}' has no values")
-        if stats.lo[0] == stats.hi[0]:
-            raise UserError(f"{source}: response column '{resp}' is constant "
-                            f"({stats.lo[0]:g}); a response cannot be constant")
-        mean, sd = stats.mean[0], stats.sd[0]
-        if params.standardize and params.distribution in ("AUTO", "gaussian", "laplace",
-                                                          "quantile", "huber"):
-            resp_sub, resp_mul = mean, (1.0 / sd if sd > 0 else 1.0)
-    # predictors
-    first = 1 if regression else 0
-    cat_names, cat_domains, num_names, num_sub, num_mul, num_fill = [], [], [], [], [], []
+    resp_sub, resp_mul = _response_scaling(stats, resp, params, source) if regression \
+        else (0.0, 1.0)
+    inputs = _input_columns(predictors, stats, 1 if regression else 0, params, source)
+    order = h2o_cat_order([len(d) for d in inputs["cat_domains"]])
+    return DataInfo(
+        response=resp, response_domain=domain, resp_sub=float(resp_sub), resp_mul=float(resp_mul),
+        cat_names=[inputs["cat_names"][i] for i in order],
+        cat_domains=[inputs["cat_domains"][i] for i in order],
+        num_names=inputs["num_names"], num_sub=[float(v) for v in inputs["num_sub"]],
+        num_mul=[float(v) for v in inputs["num_mul"]],
+        num_fill=[float(v) for v in inputs["num_fill"]],
+        use_all_levels=bool(params.use_all_factor_levels),
+        weights_column=params.weights_column or None,
+        skip_missing=params.missing_values_handling == "Skip", autoencoder=auto,
+        offset_column=oname or None)
+
+
+def _row_weights(info, cols: dict, wname: str | None, comm, source: str) -> np.ndarray:
+    """float64[n] weights of this rank's rows: the weights column normalized as H2O does
+    (missing = 0), or ones without one (a collective when there is a weights column)."""
+    w = np.ones(len(next(iter(cols.values()))) if cols else 0)
+    if not wname:
+        return w
+    if info.column(wname).kind != "numeric":
+        raise UserError(f"{source}: weights column '{wname}' must be numeric")
+    w = np.nan_to_num(np.asarray(cols[wname], dtype=np.float64), nan=0.0, posinf=np.inf)
+    ends = comm.allreduce_max(np.array([w.max(), -w.min()] if w.size else [0.0, 0.0]))
+    return normalized_weights(w, -ends[1], ends[0], wname, source)
+
+
+def _response_domain(rcol, values, comm, source: str) -> list[str]:
+    """A classifier's class levels: a categorical response's domain, or the distinct values
+    of a numeric one named as H2O names them; at least two must occur (a collective)."""
+    resp = rcol.name
+    if rcol.kind == "categorical":
+        present = np.zeros(len(rcol.domain), dtype=np.int64)
+        codes = np.asarray(values)
+        np.add.at(present, codes[codes >= 0], 1)
+        comm.allreduce_sum(present)
+        domain = list(rcol.domain)
+        used = [lv for lv, c in zip(domain, present) if c > 0]
+    else:
+        x = np.asarray(values, dtype=np.float64)
+        local = sorted(set(np.unique(x[~np.isnan(x)]).tolist()))
+        vals = sorted(set().union(*comm.allgather_obj(local)))
+        if len(vals) > 1000:
+            raise UserError(f"{source}: response column '{resp}' has {len(vals)} distinct "
+                            "numeric values; too many classes for a classifier")
+        domain = used = [level_name(v) for v in vals]
+    if len(used) < 2:
+        what = f"only one level ('{used[0]}')" if used else "no values"
+        raise UserError(f"{source}: response column '{resp}' has {what}; "
+                        "a classifier needs at least two classes")
+    return domain
+
+
+def _response_scaling(stats, resp: str, params, source: str) -> tuple[float, float]:
+    """(resp_sub, resp_mul) of a numeric response from its global statistics (column 0 of
+    ``stats``): standardized for the distributions H2O standardizes, else (0, 1)."""
+    if stats.count[0] == 0:
+        raise UserError(f"{source}: response column '{resp}' has no values")
+    if stats.lo[0] == stats.hi[0]:
+        raise UserError(f"{source}: response column '{resp}' is constant "
+                        f"({stats.lo[0]:g}); a response cannot be constant")
+    mean, sd = stats.mean[0], stats.sd[0]
+    if params.standardize and params.distribution in ("AUTO", "gaussian", "laplace",
+                                                      "quantile", "huber"):
+        return mean, (1.0 / sd if sd > 0 else 1.0)
+    return 0.0, 1.0
+
+
+def _input_columns(predictors, stats, first: int, params, source: str) -> dict[str, list]:
+    """The input columns kept (constant and empty ones dropped by ignore_const_cols) with
+    their transforms: cat_names, cat_domains, num_names, num_sub, num_mul, num_fill.
+    ``stats`` column ``first + j`` belongs to ``predictors[j]``."""
+    out = {k: [] for k in ("cat_names", "cat_domains", "num_names", "num_sub", "num_mul",
+                           "num_fill")}
     for j, col in enumerate(predictors, start=first):
         cnt, mean, sd = stats.count[j], float(stats.mean[j]), float(stats.sd[j])
         const = cnt == 0 or stats.lo[j] == stats.hi[j]
@@ -298,30 +331,23 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         if const and params.ignore_const_cols:
             continue
         if col.kind == "categorical":
-            cat_names.append(col.name)
-            cat_domains.append(list(col.domain))
+            out["cat_names"].append(col.name)
+            out["cat_domains"].append(list(col.domain))
+            continue
+        out["num_names"].append(col.name)
+        out["num_fill"].append(mean)
+        if params.standardize:
+            out["num_sub"].append(mean)
+            out["num_mul"].append(_input_multiplier(bool(params.autoencoder), sd,
+                                                    stats.hi[j] - stats.lo[j]))
         else:
-            num_names.append(col.name)
-            num_fill.append(mean)
-            if params.standardize:
-                num_sub.append(mean)
-                num_mul.append(_input_multiplier(auto, sd, stats.hi[j] - stats.lo[j]))
-            else:
-                check_unstandardized(stats.lo[j], stats.hi[j], col.name, source)
-                num_sub.append(0.0)
-                num_mul.append(1.0)
-    if not cat_names and not num_names:
+            check_unstandardized(stats.lo[j], stats.hi[j], col.name, source)
+            out["num_sub"].append(0.0)
+            out["num_mul"].append(1.0)
+    if not out["cat_names"] and not out["num_names"]:
         raise UserError(f"{source}: no usable predictor columns (all ignored, constant or "
                         "missing)")
-    order = h2o_cat_order([len(d) for d in cat_domains])
-    return DataInfo(
-        response=resp, response_domain=domain, resp_sub=float(resp_sub), resp_mul=float(resp_mul),
-        cat_names=[cat_names[i] for i in order], cat_domains=[cat_domains[i] for i in order],
-        num_names=num_names, num_sub=[float(v) for v in num_sub],
-        num_mul=[float(v) for v in num_mul], num_fill=[float(v) for v in num_fill],
-        use_all_levels=bool(params.use_all_factor_levels), weights_column=wname or None,
-        skip_missing=params.missing_values_handling == "Skip", autoencoder=auto,
-        offset_column=params.offset_column or None)
+    return out
 
 
 def _input_multiplier(autoencoder: bool, sd: float, span: float) -> float:
