@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     one.add_argument("--index", type=int, default=None, metavar="I", help="train point I only")
     one.add_argument("--collect", default=None, metavar="DIR",
                      help="only write DIR/grid.csv from the model files in DIR")
+    _add_scoring_parsers(sub)
+    return ap
+
+
+def _add_scoring_parsers(sub) -> None:
+    """The commands that read a model file: predict, anomaly, features, inspect, plot,
+    report, export."""
     pr = sub.add_parser("predict", help="predict with a model")
     pr.add_argument("model")
     pr.add_argument("data")
@@ -94,7 +101,6 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("-o", "--output", default=None, help="scorer.py, or model.onnx")
     ex.add_argument("--format", choices=("python", "onnx"), default="python")
     ex.add_argument("--weights", default=None, metavar="DIR", help="write weights/biases here")
-    return ap
 
 
 def _log_root(comm):
@@ -269,25 +275,7 @@ def main(argv=None) -> int:
         _say(f"mpidl: warning: {warn}")
     from .train.loop import CheckpointedOnSignal, TrainingDiverged
     try:
-        if args.command == "import":
-            return _cmd_import(args, comm)
-        if args.command == "train":
-            return _cmd_train(args, comm, threads)
-        if args.command == "grid":
-            return _cmd_grid(args, comm, threads)
-        if args.command == "predict":
-            return _cmd_predict(args, comm, threads)
-        if args.command == "plot":
-            return _cmd_plot(args, comm)
-        if args.command == "report":
-            return _cmd_report(args, comm)
-        if args.command == "export":
-            return _cmd_export(args, comm)
-        if args.command == "anomaly":
-            return _cmd_anomaly(args, comm, threads)
-        if args.command == "features":
-            return _cmd_features(args, comm)
-        return _cmd_inspect(args, comm)
+        return _COMMANDS[args.command](args, comm, threads)
     except UserError as e:
         if getattr(e, "agreed", False) or comm.size == 1:
             if comm.is_root:
@@ -312,3 +300,18 @@ def main(argv=None) -> int:
             comm.abort(EXIT_INTERNAL)
         return EXIT_INTERNAL
     return EXIT_INTERNAL
+
+
+# command name -> its function of (parsed arguments, communicator, threads per rank)
+_COMMANDS = {
+    "import": lambda args, comm, threads: _cmd_import(args, comm),
+    "train": _cmd_train,
+    "grid": _cmd_grid,
+    "predict": _cmd_predict,
+    "anomaly": _cmd_anomaly,
+    "features": lambda args, comm, threads: _cmd_features(args, comm),
+    "inspect": lambda args, comm, threads: _cmd_inspect(args, comm),
+    "plot": lambda args, comm, threads: _cmd_plot(args, comm),
+    "report": lambda args, comm, threads: _cmd_report(args, comm),
+    "export": lambda args, comm, threads: _cmd_export(args, comm),
+}
