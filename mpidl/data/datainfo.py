@@ -339,7 +339,7 @@ def _input_columns(predictors, stats, first: int, params, source: str) -> dict[s
         if params.standardize:
             out["num_sub"].append(mean)
             out["num_mul"].append(_input_multiplier(bool(params.autoencoder), sd,
-                                                    stats.hi[j] - stats.lo[j]))
+                                                    float(stats.lo[j]), float(stats.hi[j])))
         else:
             check_unstandardized(stats.lo[j], stats.hi[j], col.name, source)
             out["num_sub"].append(0.0)
@@ -350,10 +350,11 @@ def _input_columns(predictors, stats, first: int, params, source: str) -> dict[s
     return out
 
 
-def _input_multiplier(autoencoder: bool, sd: float, span: float) -> float:
+def _input_multiplier(autoencoder: bool, sd: float, lo: float, hi: float) -> float:
     """H2O's multiplier of a numeric input: NORMALIZE 1 / (max - min) for an autoencoder,
-    STANDARDIZE 1 / sd otherwise (1 for a constant column), spec 1.1."""
-    spread = span if autoencoder else sd
+    STANDARDIZE 1 / sd otherwise (1 for a constant column), spec 1.1.  Python floats: a
+    range beyond float64 (max - min = inf) gives 0 without a numpy overflow warning."""
+    spread = hi - lo if autoencoder else sd
     return 1.0 / spread if spread > 0 else 1.0
 
 
