@@ -301,15 +301,14 @@ def predict(rows, columns=None):
 
 def anomaly(rows, columns=None):
     """An autoencoder's ``Reconstruction.MSE`` float64[n] of ``rows`` (as ``predict``)."""
-    _require_autoencoder()
-    named, n = _named_columns(rows, columns)
-    return scored(named, n, reconstruction_mse)[:, 0]
+    return _anomaly_of(*_named_columns(rows, columns))
 
 
-def _require_autoencoder():
+def _anomaly_of(named, n):
     if PLAN["output"]["kind"] != "reconstruction":
         raise ValueError("anomaly needs an autoencoder; this model predicts "
                          f"{PLAN['columns'][0]!r} (use predict)")
+    return scored(named, n, reconstruction_mse)[:, 0]
 
 
 def _csv_name(s):
@@ -354,7 +353,7 @@ def read_csv(path):
 def write_anomaly_csv(errors, f):
     """Write ``anomaly``'s float64[n] as `mpidl anomaly` does (column ``Reconstruction.MSE``)."""
     f.write("Reconstruction.MSE\n")
-    write_matrix(np.asarray(errors).reshape(-1, 1), f)
+    write_matrix(errors[:, None], f)
 
 
 def _write_output(path, write):
@@ -383,13 +382,11 @@ def main(argv=None):
                     help="autoencoder: write Reconstruction.MSE per row instead")
     args = ap.parse_args(argv)
     try:
-        if args.anomaly:
-            _require_autoencoder()
         cols, n = read_csv(args.data)
         if not set(cols) & set(INPUT_COLUMNS):
             raise ValueError(f"{args.data}: no column in common with the model's inputs")
         if args.anomaly:
-            errors = scored(cols, n, reconstruction_mse)
+            errors = _anomaly_of(cols, n)
             _write_output(args.output, lambda f: write_anomaly_csv(errors, f))
         else:
             result = outputs(scored(cols, n))
