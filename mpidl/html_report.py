@@ -80,7 +80,8 @@ def _confusion(model, png) -> str:
             parts.append(f'<p class="note">{which}: omitted '
                          f'({html.escape(str(m["confusion_matrix_omitted"]))})</p>')
     if not parts:
-        return '<p class="note">(regression: no confusion matrix)</p>'
+        kind = "autoencoder" if model.dinfo.autoencoder else "regression"
+        return f'<p class="note">({kind}: no confusion matrix)</p>'
     return "".join(parts) + _img(png, "confusion matrix")
 
 

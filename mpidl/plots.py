@@ -15,6 +15,7 @@ from .errors import UserError
 PLOT_FILES = ("scoring_history.png", "variable_importance.png", "confusion_matrix.png",
               "roc.png")
 TOP_IMPORTANCES = 20            # bars in the variable importance plot (most important first)
+_METRIC_LABELS = {"mse": "reconstruction MSE"}   # axis labels other than the column's name
 _DPI = 100
 
 
@@ -29,10 +30,12 @@ def require_matplotlib() -> None:
 
 def history_metric(model) -> str:
     """The scoring-history metric Flow draws: logloss for classifiers, deviance for
-    regression (rmse when the history has no deviance)."""
+    regression, an autoencoder's reconstruction MSE (rmse when the history has neither)."""
     keys = model.history[-1] if model.history else {}
     if model.dinfo.classification:
         return "logloss"
+    if model.dinfo.autoencoder and "training_mse" in keys:
+        return "mse"
     return "deviance" if "training_deviance" in keys else "rmse"
 
 
@@ -44,6 +47,7 @@ def _figure(width: float, height: float):
 def scoring_history_figure(model):
     """Training (and validation) metric against epochs and against training time (s)."""
     metric = history_metric(model)
+    name = _METRIC_LABELS.get(metric, metric)
     fig = _figure(10, 4)
     for ax, x, label in zip(fig.subplots(1, 2), ("epochs", "duration"),
                             ("epochs", "training time (s)")):
@@ -53,10 +57,10 @@ def scoring_history_figure(model):
             if pts:
                 ax.plot(*zip(*pts), style, markersize=3, label=kind)
         ax.set_xlabel(label)
-        ax.set_ylabel(metric)
+        ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(f"Scoring history - {metric} ({model.model_id})")
+    fig.suptitle(f"Scoring history - {name} ({model.model_id})")
     return fig
 
 

@@ -4,7 +4,9 @@
 regression (Boston housing, Rectifier), balanced (iris resampled by class_sampling_factors,
 its probabilities corrected back), and categoricals with missing values (adult census:
 blanked fields, a level the model never saw, a constant and an ignored column, the first
-level of each categorical the reference without a slot).  Each gives
+level of each categorical the reference without a slot), and an autoencoder of those adult
+census columns (Tanh with input and hidden dropout, every level a slot) and one of prostate's
+numerics (Rectifier).  Each gives
 a model file and a test CSV; ``numpy_only`` runs a Python file by an interpreter that can
 import numpy and nothing of mpidl, numba or h5py.
 """
@@ -19,12 +21,13 @@ from pathlib import Path
 from cli_run import mpidl, prostate
 from shared_data import need
 
-KINDS = ("binomial", "multinomial", "regression", "categorical", "balanced")
+KINDS = ("binomial", "multinomial", "regression", "categorical", "balanced", "autoencoder",
+         "autoencoder_rectifier")
 
 
-def _job(name: str, frame: Path, response: str, **extra) -> str:
-    lines = [f'training_frame = "{frame}"', f'response_column = "{response}"', "seed = 11",
-             "export_weights_and_biases = true"]
+def _job(name: str, frame: Path, response: str | None, **extra) -> str:
+    lines = [f'training_frame = "{frame}"', "seed = 11", "export_weights_and_biases = true"]
+    lines += [f'response_column = "{response}"'] if response else ["autoencoder = true"]
     return "\n".join(lines + [f"{k} = {v}" for k, v in extra.items()]) + "\n"
 
 
@@ -70,6 +73,15 @@ def train_kind(kind: str, d: Path) -> tuple[Path, Path]:
     elif kind == "regression":
         data, = need("boston_housing/BostonHousing.csv")
         job = _job(kind, data, "medv", hidden="[8]", activation='"Rectifier"', epochs=20)
+    elif kind == "autoencoder_rectifier":
+        data = prostate()
+        job = _job(kind, data, None, ignored_columns='["ID"]', hidden="[4, 3]",
+                   activation='"Rectifier"', epochs=5)
+    elif kind == "autoencoder":
+        train, data = _adult_tables(d)
+        job = _job(kind, train, None, hidden="[7]", epochs=3, ignored_columns='["fnlwgt"]',
+                   activation='"TanhWithDropout"', input_dropout_ratio=0.1,
+                   hidden_dropout_ratios="[0.2]")
     else:
         train, data = _adult_tables(d)
         job = _job(kind, train, "income", hidden="[7]", epochs=3,

@@ -2,7 +2,9 @@
 
 The graph takes the preprocessed input ``input`` float32[N, input_width] (one-hot slots and
 standardized numerics, as ``plan.describe`` documents them) and gives ``output``
-float32[N, outputs]: class probabilities (softmax) or the link-space regression output.
+float32[N, outputs]: class probabilities (softmax), the link-space regression output, or an
+autoencoder's reconstruction in the normalized input space (then also ``reconstruction_mse``
+float32[N, 1], H2O's ``Reconstruction.MSE``: the mean of (output - input)^2 over the slots).
 Test-time dropout scaling is inside the graph; the preprocessing and the output rule (labels,
 response units) are in the JSON written beside it (``STEM.preprocessing.json``).  Needs the
 ``[onnx]`` extra (``onnx``); opset 17.
@@ -56,23 +58,32 @@ def build_graph(model):
             break
         a = _activation(onnx, nodes, inits, plan["hidden"][i], f"z{i}", i)
         a = scale(a, plan["hidden"][i]["scale"], f"a{i}_scaled")
-    last = f"z{len(layers) - 1}"
-    factors = plan["output"].get("class_factors")
-    if plan["output"]["kind"] == "softmax" and factors is not None:
-        _corrected_softmax(h, nodes, const, last, factors)
-    elif plan["output"]["kind"] == "softmax":
-        nodes.append(h.make_node("Softmax", [last], ["output"], axis=1))
-    else:
-        nodes.append(h.make_node("Identity", [last], ["output"]))
+    extra_outputs = _output_nodes(h, nodes, const, f"z{len(layers) - 1}", plan["output"])
     n_out = int(layers[-1][1].shape[0])
     graph = h.make_graph(
         nodes, f"mpidl_{model.model_id}",
         [h.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["N", plan["input_width"]])],
-        [h.make_tensor_value_info("output", onnx.TensorProto.FLOAT, ["N", n_out])], inits)
+        [h.make_tensor_value_info("output", onnx.TensorProto.FLOAT, ["N", n_out])]
+        + [h.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["N", 1])
+           for name in extra_outputs], inits)
     proto = h.make_model(graph, producer_name="mpidl",
                          opset_imports=[h.make_opsetid("", OPSET)], ir_version=IR_VERSION)
     onnx.checker.check_model(proto)
     return proto
+
+
+def _output_nodes(h, nodes, const, z, rule) -> list[str]:
+    """Append the nodes from the last layer's pre-activations ``z`` to ``output`` by the
+    plan's output ``rule``; returns the names of the graph's further outputs."""
+    if rule["kind"] == "reconstruction":
+        return _reconstruction(h, nodes, z, rule["activation"])
+    if rule["kind"] == "softmax" and rule["class_factors"] is not None:
+        _corrected_softmax(h, nodes, const, z, rule["class_factors"])
+    elif rule["kind"] == "softmax":
+        nodes.append(h.make_node("Softmax", [z], ["output"], axis=1))
+    else:
+        nodes.append(h.make_node("Identity", [z], ["output"]))
+    return []
 
 
 def _corrected_softmax(h, nodes, const, z, factors) -> None:
@@ -84,6 +95,19 @@ def _corrected_softmax(h, nodes, const, z, factors) -> None:
     nodes.append(h.make_node("Constant", [], ["axes"], value=axes))
     nodes.append(h.make_node("ReduceSum", ["weighted", "axes"], ["total"], keepdims=1))
     nodes.append(h.make_node("Div", ["weighted", "total"], ["output"]))
+
+
+def _reconstruction(h, nodes, z, activation) -> list[str]:
+    """Append an autoencoder's ``output`` = ``activation``(``z``) and ``reconstruction_mse``
+    = the row mean of (output - input)^2 (the clean input: no dropout scaling); returns the
+    extra output's name."""
+    nodes.append(h.make_node({"Rectifier": "Relu", "Tanh": "Tanh"}[activation], [z], ["output"]))
+    nodes.append(h.make_node("Sub", ["output", "input"], ["reconstruction_error"]))
+    nodes.append(h.make_node("Mul", ["reconstruction_error", "reconstruction_error"],
+                             ["squared_error"]))
+    nodes.append(h.make_node("ReduceMean", ["squared_error"], ["reconstruction_mse"], axes=[1],
+                             keepdims=1))
+    return ["reconstruction_mse"]
 
 
 def _activation(onnx, nodes, inits, hidden, z, i) -> str:

@@ -4,13 +4,15 @@ The exported scorer (``scorer.py``) and the ONNX export (``onnx_graph.py``) both
 preprocessing and output rules from ``describe(model)``, a JSON-serializable dict (written
 beside an ONNX graph as ``*.preprocessing.json``; its fields are documented in
 docs/export.md), and the network from ``layer_arrays(model)``.  The rules are those of
-``data/datainfo.py::DataInfo.transform`` (scoring, never Skip) and ``predict.py``.
+``data/datainfo.py::DataInfo.transform`` (scoring, never Skip), ``predict.py`` and, for an
+autoencoder, ``autoencoder.py`` (the reconstruction in data units, the reconstruction MSE).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..autoencoder import reconstruction_names
 from ..data.coltypes import NA_STRINGS
 from ..model.class_dist import class_factors
 from ..predict import binomial_threshold
@@ -44,13 +46,17 @@ def describe(model) -> dict:
         "hidden": [{"units": int(u), "activation": lay.activation.replace("WithDropout", ""),
                     "scale": 1.0 - float(r)} for u, r in zip(lay.units[1:-1], hidden_ratios)],
         "output": _output(model),
-        "columns": scoring_names(d.response_domain),
+        "columns": (reconstruction_names(d) if d.autoencoder
+                    else scoring_names(d.response_domain)),
     }
 
 
 def _output(model) -> dict:
     """How the network's last layer becomes the prediction columns."""
     d = model.dinfo
+    if d.autoencoder:   # the output layer has the hidden activation (Maxout is refused)
+        return {"kind": "reconstruction", "space": "normalized",
+                "activation": model.layout.activation.replace("WithDropout", "")}
     if d.classification:
         return {"kind": "softmax", "classes": list(d.response_domain),
                 "threshold": binomial_threshold(model) if d.nclasses == 2 else None,

@@ -11,15 +11,20 @@ POJO it applies the model's own preprocessing and output rule:
 - columns the model ignored (ignored_columns, constant columns, the response) are not read;
 - classification: class probabilities, and the label by H2O's rule (two classes: the second
   level when its probability reaches the max-F1 threshold; more: the most probable);
-  regression: the value in the response's units.
+  regression: the value in the response's units;
+- autoencoder: the reconstruction of every input slot (H2O's ``reconstr_`` columns), numerics
+  mapped back to data units (``y / mul + sub``), categorical one-hot slots as the network gives
+  them; ``anomaly`` gives H2O's ``Reconstruction.MSE`` (the mean squared error per row over the
+  input slots, in the network's normalized space).
 
 Use::
 
     python scorer.py data.csv [-o predictions.csv]   # the columns `mpidl predict` writes
+    python scorer.py data.csv --anomaly [-o errors.csv]   # autoencoder: `mpidl anomaly`'s
     import scorer; scorer.predict(rows)              # rows: list of dicts, or a 2-D array
 
 ``predict(rows, columns=None)`` returns {column name: numpy array} in the columns of
-``COLUMNS``.  A 2-D array holds raw values with its columns named by ``columns`` (default
+``COLUMNS``; ``anomaly(rows, columns=None)`` float64[n].  A 2-D array holds raw values with its columns named by ``columns`` (default
 ``INPUT_COLUMNS``, the model's predictor order, categoricals first as in H2O's POJO).
 """
 
@@ -185,8 +190,19 @@ class ArrayColumns:
         return out
 
 
+def _activated(z, activation):
+    """A Rectifier or Tanh layer's activations of its pre-activations ``z`` (Maxout: the
+    larger of channels 2k and 2k+1 of each unit k)."""
+    if activation == "Rectifier":
+        return np.maximum(z, np.float32(0.0))
+    if activation == "Tanh":
+        return np.tanh(z)
+    return z.reshape(len(z), -1, 2).max(axis=2)
+
+
 def network(x):
-    """float32[n, outputs]: class probabilities (softmax) or the link-space output."""
+    """float32[n, outputs]: class probabilities (softmax), the link-space output, or an
+    autoencoder's reconstruction in the normalized input space."""
     a = x
     if PLAN["input_scale"] != 1.0:
         a = a * np.float32(PLAN["input_scale"])
@@ -195,17 +211,14 @@ def network(x):
         z = a @ w
         z += b
         hidden = PLAN["hidden"][layer]
-        if hidden["activation"] == "Rectifier":
-            a = np.maximum(z, np.float32(0.0))
-        elif hidden["activation"] == "Tanh":
-            a = np.tanh(z)
-        else:  # Maxout: columns 2k and 2k+1 are the two channels of unit k
-            a = z.reshape(len(z), -1, 2).max(axis=2)
+        a = _activated(z, hidden["activation"])
         if hidden["scale"] != 1.0:
             a *= np.float32(hidden["scale"])
     w, b = stack[-1]
     z = a @ w
     z += b
+    if PLAN["output"]["kind"] == "reconstruction":
+        return _activated(z, PLAN["output"]["activation"])
     if PLAN["output"]["kind"] != "softmax":
         return z
     z -= z.max(axis=1, keepdims=True)
@@ -222,6 +235,10 @@ def outputs(net):
     """{column: array} of the network's output ``net``, as `mpidl predict` names them."""
     rule = PLAN["output"]
     out = net.astype(np.float64)
+    if rule["kind"] == "reconstruction":   # numeric slots back to data units
+        for num in PLAN["numeric"]:
+            out[:, num["slot"]] = out[:, num["slot"]] / num["mul"] + num["sub"]
+        return {name: out[:, k] for k, name in enumerate(COLUMNS)}
     if rule["kind"] != "softmax":
         y = out[:, 0] / rule["response_mul"] + rule["response_sub"]
         if rule["exp_link"]:
@@ -251,9 +268,17 @@ def _named_columns(rows, columns):
     return ArrayColumns(arr, names), arr.shape[0]
 
 
-def scored(named, n):
-    """Network outputs float32[n, outputs] of named columns, ``BLOCK_ROWS`` rows at a time
-    (the working arrays stay small enough for the caches)."""
+def reconstruction_mse(x):
+    """float64[n, 1]: H2O's ``Reconstruction.MSE`` of the preprocessed rows ``x``, the mean
+    over the input slots of (reconstruction - input)^2 (the clean input: no dropout)."""
+    err = network(x).astype(np.float64) - x
+    return (err * err).mean(axis=1, keepdims=True)
+
+
+def scored(named, n, per_block=network):
+    """``per_block`` (default: the network's outputs) of the preprocessed rows of named
+    columns, float[n, outputs], ``BLOCK_ROWS`` rows at a time (the working arrays stay
+    small enough for the caches)."""
     out = None
     for lo in range(0, n, BLOCK_ROWS):
         hi = min(n, lo + BLOCK_ROWS)
@@ -261,17 +286,29 @@ def scored(named, n):
             part = named.rows(lo, hi)
         else:
             part = {name: values[lo:hi] for name, values in named.items()}
-        net = network(preprocess(part, hi - lo))
+        net = per_block(preprocess(part, hi - lo))
         if out is None:
-            out = np.empty((n, net.shape[1]), dtype=np.float32)
+            out = np.empty((n, net.shape[1]), dtype=net.dtype)
         out[lo:hi] = net
-    return out if out is not None else network(preprocess(named, 0))
+    return out if out is not None else per_block(preprocess(named, 0))
 
 
 def predict(rows, columns=None):
     """Predictions {column: numpy array[n]} for ``rows`` (see the module docstring)."""
     named, n = _named_columns(rows, columns)
     return outputs(scored(named, n))
+
+
+def anomaly(rows, columns=None):
+    """An autoencoder's ``Reconstruction.MSE`` float64[n] of ``rows`` (as ``predict``)."""
+    return _anomaly_of(*_named_columns(rows, columns))
+
+
+def _anomaly_of(named, n):
+    if PLAN["output"]["kind"] != "reconstruction":
+        raise ValueError("anomaly needs an autoencoder; this model predicts "
+                         f"{PLAN['columns'][0]!r} (use predict)")
+    return scored(named, n, reconstruction_mse)[:, 0]
 
 
 def _csv_name(s):
@@ -281,12 +318,21 @@ def _csv_name(s):
 def write_csv(result, f):
     """Write ``predict``'s result as `mpidl predict` does (same header and number formats)."""
     f.write(",".join(_csv_name(c) for c in COLUMNS) + "\n")
+    if PLAN["output"]["kind"] == "reconstruction":
+        write_matrix(np.column_stack([result[c] for c in COLUMNS]), f)
+        return
     if PLAN["output"]["kind"] != "softmax":
         f.writelines("%.10g\n" % v for v in result["predict"])
         return
     probs = np.column_stack([result[c] for c in COLUMNS[1:]])
     f.writelines(_csv_name(label) + "," + ",".join(f"{v:.8g}" for v in row) + "\n"
                  for label, row in zip(result["predict"], probs))
+
+
+def write_matrix(values, f):
+    """Rows of float64[n, k] ``values`` as `mpidl predict` and `mpidl anomaly` write them."""
+    if values.size:
+        np.savetxt(f, values, fmt="%.8g", delimiter=",")
 
 
 def read_csv(path):
@@ -304,28 +350,47 @@ def read_csv(path):
     return cols, len(rows)
 
 
+def write_anomaly_csv(errors, f):
+    """Write ``anomaly``'s float64[n] as `mpidl anomaly` does (column ``Reconstruction.MSE``)."""
+    f.write("Reconstruction.MSE\n")
+    write_matrix(errors[:, None], f)
+
+
+def _write_output(path, write):
+    """``write(f)`` into ``path`` (None: stdout); a file is written under a temporary name
+    and renamed when complete: never a half-written output."""
+    if path is None:
+        write(sys.stdout)
+        return
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", newline="") as f:
+            write(f)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def main(argv=None):
-    """Score a CSV (header line required) into the columns of `mpidl predict`."""
+    """Score a CSV (header line required) into the columns of `mpidl predict` (with
+    ``--anomaly``: an autoencoder's reconstruction errors, as `mpidl anomaly`)."""
     ap = argparse.ArgumentParser(description=f"score a CSV with model {PLAN.get('model_id')}")
     ap.add_argument("data")
     ap.add_argument("-o", "--output", default=None, help="predictions CSV (default: stdout)")
+    ap.add_argument("--anomaly", action="store_true",
+                    help="autoencoder: write Reconstruction.MSE per row instead")
     args = ap.parse_args(argv)
     try:
         cols, n = read_csv(args.data)
         if not set(cols) & set(INPUT_COLUMNS):
             raise ValueError(f"{args.data}: no column in common with the model's inputs")
-        result = outputs(scored(cols, n))
-        if args.output is None:
-            write_csv(result, sys.stdout)
-        else:  # a temporary file renamed when complete: never a half-written output
-            tmp = f"{args.output}.tmp-{os.getpid()}"
-            try:
-                with open(tmp, "w", newline="") as f:
-                    write_csv(result, f)
-                os.replace(tmp, args.output)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+        if args.anomaly:
+            errors = _anomaly_of(cols, n)
+            _write_output(args.output, lambda f: write_anomaly_csv(errors, f))
+        else:
+            result = outputs(scored(cols, n))
+            _write_output(args.output, lambda f: write_csv(result, f))
     except (OSError, ValueError, UnicodeDecodeError) as e:
         sys.stderr.write(f"scorer: error: {e}\n")
         return 2

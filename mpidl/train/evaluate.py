@@ -90,7 +90,8 @@ _HISTORY_KEYS = {
 
 
 def history_row(model, train_m: dict, valid_m: dict | None, speed: float) -> dict:
-    """One scoring-history row with H2O's column names (``duration`` in seconds)."""
+    """One scoring-history row with H2O's column names (``duration`` in seconds; an
+    autoencoder's reconstruction MSE as ``training_mse`` after the RMSE, as H2O's table)."""
     row = {
         "timestamp": time.strftime("%Y-%m-%d %H:%M:%S"),
         "duration": round(model.train_seconds, 3),
@@ -105,6 +106,8 @@ def history_row(model, train_m: dict, valid_m: dict | None, speed: float) -> dic
         for col, key in _HISTORY_KEYS.items():
             if key in m:
                 row[f"{prefix}_{col}"] = m[key]
+        if model.dinfo.autoencoder:
+            row[f"{prefix}_mse"] = m["MSE"]
     return row
 
 
