@@ -20,6 +20,7 @@ from mpidl.checkpoint import read_model
 from mpidl.params import validate
 from mpidl.train import loop
 from mpidl.train.node_model import NodeModelCopies
+from mpidl.train.periodic import checkpoint_files
 
 pytestmark = pytest.mark.timeout(300, method="thread")
 
@@ -162,19 +163,23 @@ def test_training_averages_among_one_leader_per_node(comm, everywhere, shared_di
 
 @pytest.mark.mpi
 def test_a_resume_from_a_node_model_checkpoint_keeps_training(comm, everywhere, shared_dir):
-    """3 epochs, then a resumed run to 6 from that model: it starts from the checkpoint's
+    """3 epochs with a periodic checkpoint after every iteration (rank 0 writes it from its
+    node's window), then a resumed run to 6 from the newest: it starts from the checkpoint's
     counters and weights and trains on (more iterations and samples, weights changed)."""
     first, resumed = str(shared_dir / "first.h5"), str(shared_dir / "resumed.h5")
-    everywhere(lambda: train_counting(comm, {**JOB, "epochs": 3}, first))
+    everywhere(lambda: train_counting(comm, {**JOB, "epochs": 3, "checkpoint_interval": 1e-9},
+                                      first))
     comm.barrier()
-    model, _, _ = everywhere(lambda: train_counting(comm, {**JOB, "checkpoint": first},
+    newest = checkpoint_files(first)[-1]
+    model, _, _ = everywhere(lambda: train_counting(comm, {**JOB, "checkpoint": newest},
                                                     resumed))
 
     def check():
         if not comm.is_root:
             return
-        old = read_model(first)
-        assert 3 <= old.epoch_counter < 6 <= model.epoch_counter
+        old = read_model(newest)
+        assert old.iterations == 2 and old.stop_reason != "signal"   # the last is not written
+        assert old.epoch_counter == 2 and model.epoch_counter >= 6
         assert model.iterations > old.iterations and model.processed > old.processed
         assert model.history[:len(old.history)] == old.history
         assert not np.array_equal(model.buf, old.buf) and np.all(np.isfinite(model.buf))
