@@ -269,8 +269,9 @@ def _distribution_over_ranks(out: list[Param]) -> None:
     p("node_shared_model", "bool", False,
       "The ranks of a node train one model in shared memory (Hogwild across processes); only "
       "one leader rank per node takes part in the model average.",
-      note="mpidl extension (H2O's node: one JVM whose threads share a model).  Refused with "
-           "reproducible or elastic_averaging")
+      note="mpidl extension (H2O's node: one JVM whose threads share a model); faster for "
+           "large models and fewer, fuller models to average (benchmarks/RESULTS.md, "
+           "node_model).  Refused with reproducible or elastic_averaging")
     p("train_while_waiting", "bool", True,
       "With train_samples_per_iteration = -2 and several training ranks, a rank that finishes its "
       "share of an iteration early trains more rows of its data until the slowest rank is done.",
