@@ -184,3 +184,22 @@ def test_a_resume_from_a_node_model_checkpoint_keeps_training(comm, everywhere, 
         assert model.history[:len(old.history)] == old.history
         assert not np.array_equal(model.buf, old.buf) and np.all(np.isfinite(model.buf))
     everywhere(check)
+
+
+@pytest.mark.mpi
+def test_early_stopping_keeps_the_best_scored_node_model(comm, everywhere, shared_dir):
+    """Early stopping (2 rounds, 2 % tolerance) with a noisy fixed rate stops the run before
+    its 40 epochs, and the model kept is the best one scored (often not the last: then it is
+    restored after the shared window was freed): its training logloss, scored again at the
+    end, is the lowest of the history."""
+    raw = {**JOB, "epochs": 40, "stopping_rounds": 2, "stopping_tolerance": 0.02, "rate": 0.5,
+           "adaptive_rate": False, "score_each_iteration": True}
+    model, _, _ = everywhere(lambda: train_counting(comm, raw, str(shared_dir / "m.h5")))
+
+    def check():
+        if not comm.is_root:
+            return
+        assert model.run_totals["epochs"] < 40, model.stop_reason
+        best = min(h["training_logloss"] for h in model.history)
+        assert model.training_metrics["logloss"] == pytest.approx(best, rel=1e-6)
+    everywhere(check)
