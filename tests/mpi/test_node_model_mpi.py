@@ -135,7 +135,8 @@ def train_counting(comm, raw, out):
 def test_training_averages_among_one_leader_per_node(comm, everywhere, shared_dir):
     """A whole run: every averaging step is an allreduce among the node leaders alone (2
     under -n 4), none on the world; every rank ends with the same finite model that learned
-    (the training logloss fell by a fifth from the first iteration's)."""
+    (the training logloss fell by a fifth from the first iteration's), and the rows done are
+    every rank's rows (train_samples_per_iteration = 380 a step)."""
     model, leaders, world_calls = everywhere(
         lambda: train_counting(comm, JOB, str(shared_dir / "m.h5")))
     iterations = comm.bcast_obj(model.iterations if comm.is_root else None)
@@ -158,6 +159,8 @@ def test_training_averages_among_one_leader_per_node(comm, everywhere, shared_di
             first, last = model.history[0], model.history[-1]
             assert last["training_logloss"] < 0.8 * first["training_logloss"]
             assert model.epoch_counter >= 6
+            # rows done count every rank's rows: 380 a step, whatever the nodes
+            assert model.run_totals["samples"] == 380 * model.run_totals["iterations"]
     everywhere(check)
 
 
