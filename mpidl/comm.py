@@ -66,6 +66,7 @@ class SerialComm:
     rank = 0
     size = 1
     network = None   # a netmodel.SimulatedNetwork (MPIDL_SIMULATE_NETWORK), or None
+    model_allreduces = 0   # allreduce_model calls on this communicator by this rank
 
     @property
     def is_root(self) -> bool:
@@ -185,6 +186,11 @@ class SerialComm:
         """Free the windows of every ``share_array`` of this communicator (their views must
         not be used after)."""
 
+    def free(self) -> None:
+        """Free this communicator (one made by ``split``), its shared windows first; it must
+        not be used after (a collective of its ranks)."""
+        self.free_shared()
+
     def simulate_network(self, text: str) -> None:
         """Not a collective: model allreduces last what ``MPIDL_SIMULATE_NETWORK``'s value
         ``text`` predicts ('': the real network only); a bad value is a UserError."""
@@ -193,7 +199,9 @@ class SerialComm:
 
     def allreduce_model(self, arr: np.ndarray) -> np.ndarray:
         """``allreduce_sum`` of a model buffer; under a simulated network it then sleeps until
-        it has lasted what the network model predicts for its bytes and ranks."""
+        it has lasted what the network model predicts for its bytes and ranks.  Counted in
+        ``model_allreduces`` (calls on this communicator, this rank)."""
+        self.model_allreduces += 1
         t0 = time.perf_counter()
         self.allreduce_sum(arr)
         if self.network is not None:
@@ -300,6 +308,10 @@ class MPIComm(SerialComm):
 
     def split(self, color):
         return MPIComm(self._c.Split(int(color), self.rank))
+
+    def free(self):
+        self.free_shared()
+        self._c.Free()
 
     def shared_counter(self):
         return WindowCounter(self._MPI, self._c)

@@ -93,7 +93,7 @@ UNSUPPORTED_VALUES = frozenset([("categorical_encoding", v) for v in CATEGORICAL
 NOTES_WHEN_SET: dict[str, str] = {}
 # Parameters H2O does not have (every other one is H2O's, with H2O's name and default).
 MPIDL_EXTENSIONS = frozenset({"adaptive_rate_method", "adam_beta1", "adam_beta2",
-                              "train_while_waiting", "checkpoint_interval"})
+                              "train_while_waiting", "checkpoint_interval", "node_shared_model"})
 
 # Parameters that only one optimizer uses: sanitize zeroes them for the others, and the
 # restart check does not compare them when both runs use another optimizer.
@@ -266,6 +266,12 @@ def _distribution_over_ranks(out: list[Param]) -> None:
     p("force_load_balance", "bool", True, "Split rows evenly over threads.",
       note="accepted; mpidl always splits a rank's rows evenly over its threads")
     p("reproducible", "bool", False, "Bit-identical results for a given rank count: one thread per rank.")
+    p("node_shared_model", "bool", False,
+      "The ranks of a node train one model in shared memory (Hogwild across processes); only "
+      "one leader rank per node takes part in the model average.",
+      note="mpidl extension (H2O's node: one JVM whose threads share a model); faster for "
+           "large models and fewer, fuller models to average (benchmarks/RESULTS.md, "
+           "node_model).  Refused with reproducible or elastic_averaging")
     p("train_while_waiting", "bool", True,
       "With train_samples_per_iteration = -2 and several training ranks, a rank that finishes its "
       "share of an iteration early trains more rows of its data until the slowest rank is done.",

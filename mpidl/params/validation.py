@@ -74,6 +74,10 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
     check_initial_layers(vals, fail)
     if vals["offset_column"] and vals["offset_column"] == vals["weights_column"]:
         raise fail("offset_column", "must differ from weights_column (H2O's rule)")
+    for other, why in (("reproducible", "Hogwild across the ranks of a node is not reproducible"),
+                       ("elastic_averaging", "a node's shared model is averaged, not elastic")):
+        if vals["node_shared_model"] and vals[other]:
+            raise fail("node_shared_model", f"not with {other} = true ({why}); set one false")
     return Params._trusted(vals)
 
 

@@ -22,19 +22,21 @@ from .timing import max_wait, wait_slots
 
 
 def iteration_counts(comm, n_local: int, signal: bool, compute_seconds: float,
-                     idle_seconds: float = 0.0, ready: float = 0.0,
-                     done: float = 0.0) -> tuple[int, int, bool, float, float, float]:
+                     idle_seconds: float = 0.0, ready: float = 0.0, done: float = 0.0,
+                     contributes: bool | None = None) -> tuple[int, int, bool, float, float, float]:
     """One small allreduce after an iteration.
 
     ``idle_seconds``: this rank's time outside its own compute and rank 0's scoring in the
     *previous* iteration (waiting for slower ranks, allreduces, Python), known only once that
     iteration ended.  ``ready``, ``done``: seconds from the start of this rank's train step
     until its share was trained and until it stopped training (``train/timing.py``).
+    ``contributes``: whether this rank brings a model to the average (None: it trained a row).
     Returns (contributing ranks, rows processed on all ranks, whether any rank was signalled,
     compute seconds summed over ranks, idle seconds summed over ranks, the longest any rank
     waited for the slowest).
     """
-    head = [1 if n_local > 0 else 0, n_local, 1 if signal else 0, compute_seconds, idle_seconds]
+    brings = n_local > 0 if contributes is None else contributes
+    head = [1 if brings else 0, n_local, 1 if signal else 0, compute_seconds, idle_seconds]
     v = np.concatenate([np.array(head, dtype=np.float64),
                         wait_slots(comm.rank, comm.size, ready, done)])
     comm.allreduce_sum(v)
@@ -103,3 +105,13 @@ class ModelCopies:
         """Elastic averaging: every rank's local model on rank 0 (float32[nranks, n]) for a
         checkpoint; None otherwise and on the other ranks.  A collective."""
         return gather_local_models(self.comm, self.local) if self.elastic else None
+
+    def contributes(self, n_local: int) -> bool:
+        """Whether this rank brings a model to the average: it trained a row."""
+        return n_local > 0
+
+    def settle(self) -> None:
+        """After rank 0 wrote a checkpoint: nothing to wait for (the copies are private)."""
+
+    def release(self) -> None:
+        """Nothing to free: the copies are private memory."""

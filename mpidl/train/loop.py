@@ -29,12 +29,13 @@ from ..memory import (current_rss_bytes, peak_rss_bytes, resident_split_bytes,
 from ..params import resolve_stopping_metric
 from ..varimp import saw_missing_cats
 from . import calibrate, evaluate, threadcount
-from .averaging import ModelCopies, iteration_counts
+from .averaging import iteration_counts
 from .balance import balance_shard
 from .control import Control, share
 from .fill import train_while_waiting
 from .holdout import Holdout, holdout_sample, split_shard
 from .node_data import data_node
+from .node_model import model_copies
 from .periodic import check_export_dir
 from .progress import memory_line, memory_summary, notes_to_print
 from .root import RootState, runtime_capped
@@ -69,10 +70,10 @@ class Work:
 
 @dataclass
 class Counts:
-    """The iteration over all ranks (the average step's small allreduce): contributing ranks,
-    rows trained, whether any rank was signalled, kernel seconds summed, the ranks' idle
-    seconds of the previous iteration summed, and the longest any rank waited for the slowest
-    in this one."""
+    """The iteration over all ranks (the average step's small allreduce): contributing ranks
+    (nodes with node_shared_model), rows trained, whether any rank was signalled, kernel
+    seconds summed, the ranks' idle seconds of the previous iteration summed, and the longest
+    any rank waited for the slowest in this one."""
 
     contributors: int
     rows: int
@@ -128,6 +129,7 @@ class Trainer:
         return_freed_memory_promptly()
         self.rss_start = current_rss_bytes()
         self.node = data_node(params, comm)     # replicated rows held once per node
+        self.copies = None                      # this rank's model copies (from _start)
         frame, cols, first = open_training(params, comm, self.node)
         for line in frame.notes:
             self.log(f"note: {line}")
@@ -183,14 +185,17 @@ class Trainer:
                     self.model.stop_reason = d.reason
                     break
             # still under the signal flag: a signal now is held until the model is written
+            self.copies.release()
             self._finish(sig)
         if self.holdout is not None:
             self.holdout.keep(self.model, self.held_rows, self.held, self.threads)
         return self.model if self.comm.is_root else None
 
     def release(self) -> None:
-        """Free the node's shared training rows (a collective of the node's ranks); the
-        trainer cannot train after."""
+        """Free the node's shared model (a private copy stays) and training rows (a
+        collective of the node's ranks); the trainer cannot train after."""
+        if self.copies is not None:
+            self.copies.release()
         if self.node is not None:
             self.shard = None
             self.node.free_shared()
@@ -242,7 +247,10 @@ class Trainer:
         self.root = (RootState(m, self.metric, self.valid_set is not None, tspi_plan, self.rows,
                                self.trainers, self.t_comm, self.out_path, self.log, self.say)
                      if comm.is_root else None)
-        self.copies = ModelCopies(m, comm)
+        self.copies = model_copies(m, comm)
+        if p.node_shared_model:
+            self.log(f"node_shared_model: one model per node, averaged among "
+                     f"{self.copies.nodes} node(s)")
         self.idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
 
     # ------------------------------------------------------------------ train
@@ -283,7 +291,8 @@ class Trainer:
         this rank), then the model averaging; the model's counters advance."""
         m = self.model
         counts = Counts(*iteration_counts(self.comm, work.rows, raised, work.seconds, self.idle,
-                                          work.ready, work.done))
+                                          work.ready, work.done,
+                                          self.copies.contributes(work.rows)))
         t0 = time.perf_counter()
         self.copies.combine(work.rows, counts.contributors)
         if self.root:
@@ -347,6 +356,7 @@ class Trainer:
             if self.root:
                 self.root.write_periodic(local_bufs)
                 self.root.phases.add("checkpoint", time.perf_counter() - t0)
+            self.copies.settle()
 
     # ------------------------------------------------------------------ finish
     def _finish(self, sig: SignalFlag) -> None:
