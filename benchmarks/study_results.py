@@ -115,7 +115,7 @@ def plot(rows: list[dict], path: Path) -> None:
         nodes = [r["nodes"] for r in rs]
         label = f"{kind}, {rpn} rank(s)/node x {tpr} thread(s)"
         line, = up.plot(nodes, [r["speedup"] for r in rs], "o-", label=label)
-        up.plot(nodes, [r["ideal_speedup"] for r in rs], "--", color=line.get_color(),
+        up.plot(nodes, [r["ideal_speedup"] for r in rs], "x--", color=line.get_color(),
                 alpha=0.6, label=f"ideal ({label})")
         eff.plot(nodes, [100 * r["efficiency"] for r in rs], "o-", color=line.get_color())
     eff.axhline(100, color="grey", linestyle=":")
