@@ -49,7 +49,7 @@ def run_study(path: str, out: str | None = None, record: bool = False) -> int:
     except UserError as e:
         sys.stderr.write(f"scaling.py: error: {e}\n")
         return EXIT_USER
-    print(f"submitted {len(ids)} point(s) of {path}: jobs {', '.join(ids)}; results in {folder}",
+    print(f"submitted {len(ids)} job(s) of {path}: {', '.join(ids)}; results in {folder}",
           flush=True)
     try:
         states = study_jobs.wait_all(ids)
@@ -59,10 +59,11 @@ def run_study(path: str, out: str | None = None, record: bool = False) -> int:
     rows = [study_results.point_row(p, jid, states[jid], folder) for p, jid in zip(pts, ids)]
     study_results.add_speedups(rows)
     study_results.write_csv(rows, folder / "study.csv")
-    text = study_results.table(rows)
+    summary = study_results.summary(rows)
+    text = study_results.table(summary)
     print(text)
     if any(r["samples_per_s"] != "" for r in rows):
-        study_results.plot(rows, folder / "study.png")
+        study_results.plot(summary, folder / "study.png")
     failed = [(p, r) for p, r in zip(pts, rows) if r["samples_per_s"] == ""]
     for p, r in failed:
         print(f"point {p.tag} (job {r['job_id']}) did not train: {r['state']}; see "

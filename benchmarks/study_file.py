@@ -10,6 +10,7 @@ checks, and the points it expands to (issue 16 point 2).
     sbatch_options = ["--account=x"]  # optional: more sbatch options, as given
     network = "hdr,ranks=1024"        # optional: MPIDL_SIMULATE_NETWORK of every point
     set = ["hidden=[200,200]"]        # optional: --set overrides of the job file
+    repeats = 3                       # optional: every point N times, in interleaved rounds
     [strong]                          # fixed data: the whole training frame at every count
     nodes = [1, 2, 4, 8]
     [weak]                            # fixed rows per rank: the frame's first ranks x rows_per_rank
@@ -38,7 +39,7 @@ from mpidl.errors import UserError
 from mpidl.netmodel import VARIABLE, parse_simulation
 
 TOP_KEYS = {"job", "ranks_per_node", "threads_per_rank", "samples", "seconds", "partition",
-            "time_limit", "sbatch_options", "network", "set", "strong", "weak"}
+            "time_limit", "sbatch_options", "network", "set", "repeats", "strong", "weak"}
 SERIES_KEYS = {"strong": {"nodes"}, "weak": {"nodes", "rows_per_rank"}}
 # what the study sets on every point itself; a `set` entry naming one of these is refused
 STUDY_PARAMS = ("epochs", "max_runtime_secs", "training_frame", "replicate_training_data",
@@ -64,16 +65,19 @@ class Study:
     sbatch_options: tuple[str, ...]
     network: str | None
     overrides: tuple[str, ...]
+    repeats: int = 1
 
 
 @dataclass(frozen=True)
 class Point:
-    """One SLURM job of a study: ``scaling`` is "strong" or "weak"; ``tag`` names its files."""
+    """One SLURM job of a study: ``scaling`` is "strong" or "weak"; ``repeat`` counts from 1;
+    ``tag`` names its files."""
 
     scaling: str
     nodes: int
     ranks_per_node: int
     threads_per_rank: int
+    repeat: int = 1
 
     @property
     def ranks(self) -> int:
@@ -85,7 +89,13 @@ class Point:
 
     @property
     def tag(self) -> str:
-        return f"{self.scaling}-n{self.nodes}-r{self.ranks_per_node}-t{self.threads_per_rank}"
+        return (f"{self.scaling}-n{self.nodes}-r{self.ranks_per_node}-t{self.threads_per_rank}"
+                f"-k{self.repeat}")
+
+    @property
+    def config(self) -> tuple[str, int, int, int]:
+        """What the repeats of one point share: (scaling, nodes, ranks/node, threads/rank)."""
+        return self.scaling, self.nodes, self.ranks_per_node, self.threads_per_rank
 
 
 def _counts(path: str, key: str, value, default=None) -> tuple[int, ...]:
@@ -189,12 +199,16 @@ def read_study(path: str) -> Study:
                  _positive(path, "seconds", raw.get("seconds")), rows,
                  _text(path, "partition", raw.get("partition")),
                  _text(path, "time_limit", raw.get("time_limit")),
-                 _texts(path, "sbatch_options", raw.get("sbatch_options")), network, overrides)
+                 _texts(path, "sbatch_options", raw.get("sbatch_options")), network, overrides,
+                 _positive(path, "repeats", raw.get("repeats", 1), int))
 
 
 def points(study: Study) -> list[Point]:
-    """Every point, strong before weak, then by ranks per node, threads per rank, nodes."""
-    return [Point(kind, n, r, t) for kind in ("strong", "weak") if kind in study.series
+    """Every job, in rounds (each round every point once: a slow minute of the cluster then
+    falls on every point alike); within a round strong before weak, then by ranks per node,
+    threads per rank, nodes."""
+    return [Point(kind, n, r, t, k) for k in range(1, study.repeats + 1)
+            for kind in ("strong", "weak") if kind in study.series
             for r in study.ranks_per_node for t in study.threads_per_rank
             for n in study.series[kind]]
 

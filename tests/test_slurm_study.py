@@ -68,7 +68,7 @@ def test_points_and_what_each_job_is_told(tmp_path):
     assert {"--nodes=4", "--ntasks-per-node=2", "--cpus-per-task=1", "--time=10"} <= set(argv)
     i = argv.index(str(study_jobs.SCRIPT))
     assert argv[i + 1:i + 3] == [str(ROOT / "jobs" / "quickstart.toml"),
-                                 str(tmp_path / "strong-n4-r2-t1")]
+                                 str(tmp_path / "strong-n4-r2-t1-k1")]
     assert argv[i + 3:i + 5] == ["--set", "hidden=[4]"]
 
 
@@ -100,8 +100,8 @@ def test_rows_speedups_and_table_by_hand(tmp_path):
         (tmp_path / f"{p.tag}.json").write_text(json.dumps(dict(
             nranks=p.ranks,
             scoring_history=_history(speeds[p.nodes], 40000, 20, phases, 10.0))))
-    rows = [study_results.point_row(p, str(10 + i), "COMPLETED", tmp_path)
-            for i, p in enumerate(pts)]
+    rows = [study_results.point_row(p, str(10 + i), state, tmp_path)
+            for i, (p, state) in enumerate(zip(pts, ("COMPLETED", "COMPLETED", "FAILED")))]
     study_results.add_speedups(rows)
     a, b, c = rows
     assert a["samples_per_s"] == 1000.0 and a["samples"] == 40000 and a["iterations"] == 20
@@ -115,11 +115,37 @@ def test_rows_speedups_and_table_by_hand(tmp_path):
         back = list(csv.DictReader(f))
     assert [r["job_id"] for r in back] == ["10", "11", "12"]
     assert back[1]["efficiency"] == "0.9" and back[2]["samples_per_s"] == ""
-    text = study_results.table(rows)
+    text = study_results.table(study_results.summary(rows))
     # per iteration: 8 s / 20 = 400 ms compute, 25 wait, 12.5 allreduce, 50 scoring, 0
-    assert "| strong | 2 | 2 x 1 | COMPLETED | 1,800 | 1.80 (2) | 90 % | 20 | " \
+    assert "| strong | 2 | 2 x 1 | 1/1 (COMPLETED) | 1,800 | 1.80 (2) | 90 % | 20 | " \
            "400.0 / 25.0 / 12.5 / 50.0 / 0.0 |" in text
-    assert "| strong | 4 | 2 x 1 | COMPLETED | - | - | - | - | - |" in text
+    assert "| strong | 4 | 2 x 1 | 0/1 (FAILED) | - | - | - | - | - |" in text
+
+
+def test_repeats_run_in_rounds_and_are_summed_up(tmp_path):
+    s = study_file.read_study(str(_study(tmp_path, nodes="1, 2", extra="repeats = 2")))
+    pts = study_file.points(s)
+    assert [(p.repeat, p.ranks_per_node, p.nodes) for p in pts] == [
+        (1, 1, 1), (1, 1, 2), (1, 2, 1), (1, 2, 2), (2, 1, 1), (2, 1, 2), (2, 2, 1), (2, 2, 2)]
+    assert len({p.tag for p in pts}) == 8
+    phases = dict(compute=1.0, wait=0.0, allreduce=0.0, scoring=0.0, checkpoint=0.0)
+    # round 1: 1 core 100, 2 nodes x 1 rank 180 (90 %); round 2: 120 and 192 (80 %)
+    speeds = {(1, 1): 100.0, (1, 2): 180.0, (2, 1): 120.0, (2, 2): 192.0}
+    rows = []
+    for p in pts:
+        if p.ranks_per_node == 1:
+            (tmp_path / f"{p.tag}.json").write_text(json.dumps(dict(
+                nranks=p.ranks,
+                scoring_history=_history(speeds[p.repeat, p.nodes], 1000, 10, phases, 2.0))))
+        rows.append(study_results.point_row(p, "1", "COMPLETED", tmp_path))
+    study_results.add_speedups(rows)
+    two = next(x for x in study_results.summary(rows)
+               if (x["nodes"], x["ranks_per_node"]) == (2, 1))
+    assert two["sps"] == 186.0 and two["sps_sd"] == pytest.approx(8.485281, abs=1e-6)
+    assert two["speedup"] == pytest.approx((1.8 + 1.6) / 2)
+    assert (two["eff"], two["eff_min"], two["eff_max"]) == (pytest.approx(0.85), 0.8, 0.9)
+    text = study_results.table(study_results.summary(rows))
+    assert "| strong | 2 | 1 x 1 | 2/2 (COMPLETED) | 186 ± 8 | 1.70 (2) | 85 % (80-90) |" in text
 
 
 # ---------------------------------------------------------------------------- live SLURM
@@ -135,7 +161,7 @@ def test_sbatch_study_one_node_end_to_end(slurm, tmp_path):
         rows = list(csv.DictReader(f))
     assert [(x["nodes"], x["ranks_per_node"], x["ranks"]) for x in rows] == [
         ("1", "1", "1"), ("1", "2", "2")]
-    for x, tag in zip(rows, ("strong-n1-r1-t1", "strong-n1-r2-t1")):
+    for x, tag in zip(rows, ("strong-n1-r1-t1-k1", "strong-n1-r2-t1-k1")):
         assert x["state"] == "COMPLETED", x
         info = json.loads((out / f"{tag}.json").read_text())
         assert info["nranks"] == int(x["ranks"])
@@ -147,5 +173,5 @@ def test_sbatch_study_one_node_end_to_end(slurm, tmp_path):
     assert float(rows[1]["speedup"]) == pytest.approx(two / one, abs=1e-4)
     assert float(rows[1]["efficiency"]) == pytest.approx(two / one / 2, abs=1e-4)
     assert (out / "study.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "| strong | 1 | 2 x 1 | COMPLETED |" in r.stdout
+    assert "| strong | 1 | 2 x 1 | 1/1 (COMPLETED) |" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr + logs

@@ -95,11 +95,12 @@ def test_malformed_simulated_network_in_the_environment(tmp_path):
     (GOOD, "[weak]\nnodes = [0, 1]\nrows_per_rank = 9\n", "[weak] nodes must be"),
     (GOOD, "", "no [strong] or [weak] table"),
     ({**GOOD, "seconds": "30"}, "[strong]\nnodes = [1]\n", "either samples"),
+    ({**GOOD, "repeats": "0"}, "[strong]\nnodes = [1]\n", "repeats must be a number > 0"),
     ({**GOOD, "set": '["epochs=3"]'}, "[strong]\nnodes = [1]\n", "the study sets epochs"),
     ({**GOOD, "set": '["hiden=[3]"]'}, "[strong]\nnodes = [1]\n", "unknown parameter 'hiden'"),
     (GOOD, "[weak]\nnodes = [2]\nrows_per_rank = 200\n", "needs 400 rows"),
 ], ids=["unknown-key", "unknown-key-in-table", "empty-nodes", "zero-nodes", "no-series",
-        "samples-and-seconds", "set-epochs", "set-unknown-parameter", "weak-rows-missing"])
+        "samples-and-seconds", "zero-repeats", "set-epochs", "set-unknown-parameter", "weak-rows-missing"])
 def test_bad_study_file(tmp_path, top, tables, culprit):
     """A study file with one mistake, named by the case's id."""
     proc = _scaling(tmp_path, _study(tmp_path, top, tables))
