@@ -12,6 +12,7 @@ log file are in the table and the CSV).
 
 from __future__ import annotations
 
+import os
 import sys
 
 import study_jobs
@@ -76,7 +77,8 @@ def run_study(path: str, out: str | None = None, record: bool = False) -> int:
 
 
 def _record(study, text: str) -> None:
-    """The table into RESULTS.md (section ``slurm_study``), under the study file itself."""
+    """The table into RESULTS.md (section ``slurm_study``), under the study file itself and
+    the submitting machine's load (on a one-node cluster, the machine the points ran on)."""
     import common
     with open(study.path) as f:
         spec = f.read().strip()
@@ -84,4 +86,7 @@ def _record(study, text: str) -> None:
     smoke = ("A one-node smoke study: it shows that the sweep runs end to end (submit, wait, "
              "gather, table, plot), not how mpidl scales across nodes.  " if most == 1 else "")
     common.record("slurm_study", "A scaling study on SLURM",
-                  f"{smoke}The study file:\n\n```toml\n{spec}\n```\n\n{text}")
+                  f"{smoke}The study file:\n\n```toml\n{spec}\n```\n\n{text}\n"
+                  "Load average of the submitting machine (1 / 5 / 15 min) when the study "
+                  f"ended: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} on "
+                  f"{os.cpu_count()} cores.\n")
