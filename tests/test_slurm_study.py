@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -175,3 +176,44 @@ def test_sbatch_study_one_node_end_to_end(slurm, tmp_path):
     assert (out / "study.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| strong | 1 | 2 x 1 | 1/1 (COMPLETED) |" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr + logs
+
+
+# ----------------------------------------------------------- slurm/scaling.sbatch, stand-ins
+FAKE_SRUN = """#!/bin/bash
+printf '%s\\n' "$@" > "$FAKE_DIR/srun.args"
+exit "${FAKE_RC:-0}"
+"""
+FAKE_PYTHON = """#!/bin/bash
+case "$*" in
+  *"-m mpidl inspect"*) echo '{"model": "'"$4"'"}' ;;
+  *) echo "MPICH Version: 5.0.2" ;;
+esac
+"""
+
+
+def test_scaling_script_fake_srun(tmp_path):
+    """The point's ranks come from srun with the threads SLURM gave each task; the model's
+    inspect --json lands beside it; a failed srun fails the job and leaves no result."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name, text in (("srun", FAKE_SRUN), ("python", FAKE_PYTHON)):
+        (bindir / name).write_text(text)
+        (bindir / name).chmod(0o755)
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}",
+               FAKE_DIR=str(tmp_path), SLURM_CPUS_PER_TASK="3",
+               MPIDL_PYTHON=str(bindir / "python"))
+    env.pop("MPIDL_SRUN_MPI", None)
+    script = ROOT / "slurm" / "scaling.sbatch"
+    r = slurm_run(["bash", script, "job.toml", tmp_path / "p", "--set", "epochs=2"],
+                  cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    a = (tmp_path / "srun.args").read_text().splitlines()
+    assert a[:3] == ["--mpi=pmi2", "--kill-on-bad-exit=1", "--cpus-per-task=3"]
+    assert a[a.index("mpidl") + 1:] == ["train", "job.toml", "--set", "epochs=2",
+                                        "--threads", "3", "-o", f"{tmp_path}/p.h5"]
+    assert json.loads((tmp_path / "p.json").read_text()) == {"model": f"{tmp_path}/p.h5"}
+    r = slurm_run(["bash", script, "job.toml", tmp_path / "p"], cwd=tmp_path,
+                  env=dict(env, FAKE_RC="2"))
+    assert r.returncode == 2 and not (tmp_path / "p.json").exists()
+    r = slurm_run(["bash", script, "job.toml"], cwd=tmp_path, env=env)
+    assert r.returncode == 2 and "usage:" in r.stderr
