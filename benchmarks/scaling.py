@@ -2,6 +2,11 @@
 
     python benchmarks/scaling.py --hidden 1024,1024 --epochs 0.25 --repeats 3 --record
     python benchmarks/scaling.py ... --plot scaling.png     # and a scaling plot (mpidl[plot])
+    python benchmarks/scaling.py --slurm study.toml [--out DIR] [--record]   # on a cluster
+
+``--slurm STUDY.toml`` runs a study of nodes x ranks per node x threads per rank on a SLURM
+cluster instead, one job per point (``benchmarks/slurm_study.py``, docs/scaling.md); the rest
+of this text is about the one-machine table.
 
 Runs ``mpirun -n R python -m mpidl train`` for R x T in {1x1, 2x1, 1x2, 4x1 (oversubscribed on
 2 cores)} (``--configs`` to choose), each rank on its own shard (replicate_training_data =
@@ -155,7 +160,12 @@ def main():
     ap.add_argument("--repeats", type=int, default=1, help="interleaved rounds of all configs")
     ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
     ap.add_argument("--plot", metavar="PNG", help="also draw samples/s and efficiency as a PNG")
+    ap.add_argument("--slurm", metavar="STUDY", help="run the study file STUDY.toml on SLURM")
+    ap.add_argument("--out", metavar="DIR", help="--slurm: the results folder (default: STUDY)")
     a = ap.parse_args()
+    if a.slurm:
+        from slurm_study import run_study
+        raise SystemExit(run_study(a.slurm, a.out, a.record))
     configs = {cfg: parse_config(cfg) for cfg in a.configs.split(",")}   # all checked up front
     if next(iter(configs)) != "1x1":
         raise SystemExit("--configs: the first config must be 1x1 (the baseline)")

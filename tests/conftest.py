@@ -1,4 +1,5 @@
-"""Fixtures shared by the MPI tests (tests/mpi, run inside ``mpirun ... pytest --with-mpi``).
+"""Fixtures shared by the MPI tests (tests/mpi, run inside ``mpirun ... pytest --with-mpi``), and
+the session's one live SLURM (``slurm``, from tests/slurm_cluster.py).
 
 They are only instantiated by tests that ask for them, so a plain serial ``pytest tests``
 never touches MPI here.
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from slurm_cluster import slurm  # noqa: F401  (the session's one live SLURM, for every test file)
 
 
 @pytest.fixture

@@ -4,13 +4,9 @@ The SLURM tests submit the quickstart job with ``sbatch -n 2`` and check that it
 2 MPI ranks (``srun --mpi=pmi2``), and that SIGUSR1 to the batch script checkpoints the model,
 requeues the job and that the requeued run resumes from the checkpoint and finishes.
 
-They need a SLURM whose node is idle.  With ``MPIDL_TEST_SLURM=1`` the session fixture starts a
-one-node cluster on this machine with ``tests/slurm/up.sh`` (root, Debian/Ubuntu; seconds) and
-stops it at the end with ``tests/slurm/down.sh`` (``MPIDL_TEST_SLURM_KEEP=1`` leaves it up);
-``MPIDL_TEST_SLURM=auto`` (set by .ci/run as root where apt-get exists) does the same but skips
-when up.sh says the machine cannot host SLURM (exit 3: e.g. apt-get cannot reach a mirror).
-Otherwise they use the SLURM already there, or skip when there is none (or with
-``MPIDL_TEST_SLURM=0``).  Every wait has a
+They need a SLURM whose node is idle: the session's ``slurm`` fixture (tests/slurm_cluster.py,
+shared with tests/test_slurm_study.py) starts one with ``MPIDL_TEST_SLURM=1``, or uses the one
+already there, or skips (``MPIDL_TEST_SLURM=0``).  Every wait has a
 timeout; a job left behind by a failed test is cancelled.
 
 The ``*_fake_srun`` tests run the script with bash and stand-ins for ``srun``/``scontrol``, so its
@@ -31,70 +27,18 @@ from pathlib import Path
 
 import launcher
 import pytest
+from slurm_cluster import slurm_env as _env
+from slurm_cluster import slurm_run as _run
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "slurm" / "train.sbatch"
 QUICKSTART = ROOT / "jobs" / "quickstart.toml"
-UP, DOWN = ROOT / "tests" / "slurm" / "up.sh", ROOT / "tests" / "slurm" / "down.sh"
 PY = sys.executable
 
 pytestmark = [pytest.mark.timeout(150), pytest.mark.mpi_skip]
 
 FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
                 "PREEMPTED", "BOOT_FAIL", "DEADLINE"}
-
-
-def _env() -> dict:
-    """The submitting environment (sbatch exports it to the job): this interpreter's venv first
-    on PATH, no MPI launcher or SLURM job variables leaking in from outside."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIDL_", "SLURM_"))}
-    env["PATH"] = str(Path(PY).parent) + os.pathsep + env.get("PATH", "")
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def _run(cmd, timeout=30, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
-                          timeout=timeout, env=kw.pop("env", _env()), **kw)
-
-
-# ------------------------------------------------------------------------------ the cluster
-@pytest.fixture(scope="session")
-def slurm():
-    """A SLURM with an idle node: started by tests/slurm/up.sh when MPIDL_TEST_SLURM=1."""
-    started = False
-    mode = os.environ.get("MPIDL_TEST_SLURM", "")
-    if mode in ("1", "auto"):
-        t0 = time.monotonic()
-        try:
-            r = _run(["bash", UP], timeout=600)
-        except subprocess.TimeoutExpired:
-            pytest.fail("tests/slurm/up.sh did not finish in 600 s", pytrace=False)
-        if r.returncode == 3 and mode == "auto":
-            pytest.skip(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "no SLURM")
-        if r.returncode != 0:
-            pytest.fail(f"tests/slurm/up.sh failed (rc {r.returncode}):\n{r.stdout}{r.stderr}",
-                        pytrace=False)
-        started = True
-        sys.stderr.write(f"\n[slurm up in {time.monotonic() - t0:.1f} s]\n")
-    elif mode == "0":
-        pytest.skip("MPIDL_TEST_SLURM=0")
-    elif shutil.which("sbatch") is None:
-        pytest.skip("no sbatch on PATH (MPIDL_TEST_SLURM=1 starts a local SLURM: tests/slurm/up.sh)")
-    try:
-        try:
-            idle = _run(["sinfo", "-h", "-t", "idle", "-o", "%n"], timeout=20)
-        except subprocess.TimeoutExpired:
-            idle = None
-        if idle is None or idle.returncode != 0 or not idle.stdout.strip():
-            if started:
-                pytest.fail("SLURM was started but no node is idle", pytrace=False)
-            pytest.skip("sbatch is there but SLURM has no idle node")
-        yield
-    finally:
-        if started and os.environ.get("MPIDL_TEST_SLURM_KEEP") != "1":
-            _run(["bash", DOWN], timeout=180)
 
 
 def _state(jid: str) -> dict:
