@@ -8,6 +8,7 @@ the variables every MPI family sets (``mpidl.launch_env.RANK_VARS``).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -166,6 +167,17 @@ class LongJob:
             return ranks, rc, time.monotonic() - t0
         finally:
             self.close()
+
+    def kill_rank(self, rank: int) -> tuple[int, float]:
+        """SIGKILL rank ``rank``: (the launcher's exit code, seconds from the kill to its end),
+        once every rank's process is gone (AssertionError if one outlives the job by 5 s)."""
+        pids, rc, elapsed = self.signal(signal.SIGKILL, rank=rank)
+        for _ in range(50):
+            if not any(alive(pid) for pid in pids.values()):
+                break
+            time.sleep(0.1)
+        assert not any(alive(pid) for pid in pids.values()), "a rank outlived the job"
+        return rc, elapsed
 
     @property
     def out(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from memory_maps import in_shared_mapping
 
 from mpidl.data.hdf5 import write_table
 from mpidl.params import validate
@@ -81,19 +82,6 @@ def reference_rows(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cats = np.where(cols["c"] < 0, 3, cols["c"])[:, None]
     return (np.stack(nums, axis=1)[keep].astype(np.float32), cats[keep],
             cols["y"][keep].astype(np.float64))
-
-
-def in_shared_mapping(arr: np.ndarray) -> bool:
-    """Whether ``arr``'s first byte lies in a shared mapping of this process (``s`` in the
-    permissions of its line of /proc/self/maps), not private memory."""
-    address = arr.ctypes.data
-    with open("/proc/self/maps") as f:
-        for line in f:
-            span, perms = line.split()[:2]
-            lo, hi = (int(x, 16) for x in span.split("-"))
-            if lo <= address < hi:
-                return perms[3] == "s"
-    raise AssertionError(f"address {address:#x} is in no mapping")
 
 
 def job(path, **extra):

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from memory_maps import in_shared_mapping
 
 from mpidl.checkpoint import read_model
 from mpidl.params import validate
@@ -43,18 +44,6 @@ def pairs(monkeypatch):
 def nodes_of(size: int) -> int:
     """Pretend nodes of two ranks among ``size`` ranks."""
     return (size + 1) // 2
-
-
-def in_shared_mapping(arr: np.ndarray) -> bool:
-    """Whether ``arr``'s first byte lies in a shared mapping of this process (/proc/self/maps)."""
-    address = arr.ctypes.data
-    with open("/proc/self/maps") as f:
-        for line in f:
-            span, perms = line.split()[:2]
-            lo, hi = (int(x, 16) for x in span.split("-"))
-            if lo <= address < hi:
-                return perms[3] == "s"
-    raise AssertionError(f"address {address:#x} is in no mapping")
 
 
 def fake_model(comm, n: int = 1000):
