@@ -72,6 +72,13 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
     check_cross_validation(vals, fail)
     check_unsupervised(vals, fail)
     check_initial_layers(vals, fail)
+    if vals["averaging_overlap"] and vals["single_node_mode"]:
+        raise fail("averaging_overlap", "single_node_mode trains on rank 0 alone, so there is "
+                   "no average to overlap; set one of them to false")
+    if vals["averaging_overlap"] and vals["reproducible"]:
+        raise fail("averaging_overlap", "the ranks meet at every scoring, and when the scoring "
+                   "clock fires varies from run to run, so results are not bit-identical; set "
+                   "reproducible = false")
     if vals["offset_column"] and vals["offset_column"] == vals["weights_column"]:
         raise fail("offset_column", "must differ from weights_column (H2O's rule)")
     return Params._trusted(vals)

@@ -3,7 +3,8 @@
 - train: this rank's rows of the iteration (``train/rows.py``) through the Hogwild kernel on
   its model copy, then with train_while_waiting more rows until every rank is done;
 - average: one small allreduce (rows done, contributors, signals, seconds), then one allreduce
-  of the whole model buffer (model averaging or elastic averaging, ``train/averaging.py``);
+  of the whole model buffer (model averaging or elastic averaging, ``train/averaging.py``;
+  with averaging_overlap started here and folded in an iteration later, ``train/overlap.py``);
 - decide: when H2O's clock on rank 0 says so, every rank scores its rows of the scoring
   samples (metrics from sums reduced over the ranks); rank 0 applies the stopping rules,
   keeps the best model and broadcasts one ``Control`` record that every rank acts on;
@@ -11,7 +12,7 @@
 
 Then finish: the best model restored, scored and written.  Rank 0's state (clocks, tuner,
 progress lines, history and best-model rules) is one ``RootState`` (``train/root.py``); what
-a rank holds of its own is its model copies (``ModelCopies``) and its shard.  Only rank 0
+a rank holds of its own is its model copies (``ModelCopies``, ``train/overlap.py``) and its shard.  Only rank 0
 writes files and prints progress.
 """
 
@@ -29,12 +30,13 @@ from ..memory import (current_rss_bytes, peak_rss_bytes, resident_split_bytes,
 from ..params import resolve_stopping_metric
 from ..varimp import saw_missing_cats
 from . import calibrate, evaluate, threadcount
-from .averaging import ModelCopies, iteration_counts
+from .averaging import iteration_counts
 from .balance import balance_shard
 from .control import Control, share
 from .fill import train_while_waiting
 from .holdout import Holdout, holdout_sample, split_shard
 from .node_data import data_node
+from .overlap import model_copies
 from .periodic import check_export_dir
 from .progress import memory_line, memory_summary, notes_to_print
 from .root import RootState, runtime_capped
@@ -242,7 +244,7 @@ class Trainer:
         self.root = (RootState(m, self.metric, self.valid_set is not None, tspi_plan, self.rows,
                                self.trainers, self.t_comm, self.out_path, self.log, self.say)
                      if comm.is_root else None)
-        self.copies = ModelCopies(m, comm)
+        self.copies = model_copies(m, comm)   # blocking, or overlapped (averaging_overlap)
         self.idle = 0.0   # this rank's seconds outside its compute and scoring, last iteration
 
     # ------------------------------------------------------------------ train
@@ -294,6 +296,14 @@ class Trainer:
         m.epoch_counter = m.processed / self.rows
         return counts
 
+    def _settle(self) -> None:
+        """Wait for the average in flight (averaging_overlap) and fold it in, so every rank
+        holds the same model; rank 0 counts the seconds as the model allreduce's."""
+        t0 = time.perf_counter()
+        self.copies.settle()
+        if self.root:
+            self.root.phases.add("allreduce", time.perf_counter() - t0)
+
     # ------------------------------------------------------------------ decide
     def _decide(self, work: Work, counts: Counts) -> Control:
         """Decide step: the broadcast control record for the next step (a collective); every
@@ -306,6 +316,7 @@ class Trainer:
             self.root.observe(counts.compute, counts.rows, counts.idle, self.idle,
                               self.comm.size)
         if d.action == "diverged":
+            self._settle()
             raise TrainingDiverged(
                 f"training diverged after {m.epoch_counter:.3g} epochs (non-finite "
                 "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
@@ -317,6 +328,7 @@ class Trainer:
         root = self.root
         verdict = self.comm.bcast_obj(root.before_scoring(signalled) if root else None)
         if verdict[0] == "score":
+            self._settle()
             t0 = time.perf_counter()
             train_m, valid_m = self._score()
             verdict = root.after_scoring(t0, signalled, train_m, valid_m) if root else None
@@ -336,6 +348,8 @@ class Trainer:
         """Checkpoint step (collectives when writing): on a signal the resumable model, then
         CheckpointedOnSignal on every rank; a periodic checkpoint when ``d`` says it is due.
         Rank 0's seconds here count in the next scoring-history row."""
+        if d.action == "signal" or d.checkpoint:
+            self._settle()
         t0 = time.perf_counter()
         if d.action == "signal":
             self.model.stop_reason = "signal"
@@ -354,6 +368,7 @@ class Trainer:
         broadcast, scored again on every rank without a history row), the model written.
         ``sig``: a signal that comes now is held until the model is written, then said."""
         m, comm, root = self.model, self.comm, self.root
+        self._settle()
         mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start,
                                *resident_split_bytes()))
         if root:
