@@ -56,6 +56,8 @@ class OverlapCopies(ModelCopies):
         self.pending = None              # the request of the sum in flight, or None
         self.contributors = 0            # ranks in that sum
         self.nonnegative_from = nonnegative_from(model)
+        tiny = np.zeros(1, dtype=self.local.dtype)   # the kernel compiled (or loaded) now,
+        fold_delayed_average(tiny, tiny, tiny, tiny.dtype.type(1), 1)   # not in iteration 1
 
     def combine(self, n_local: int, contributors: int) -> None:
         """Fold in the previous iteration's average, then start this one's (collectives)."""
