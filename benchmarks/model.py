@@ -21,7 +21,8 @@ One iteration on N nodes (one rank each, ``speed`` rows/s over its threads):
                 compute leaves of it, max(floor, T_ar - s t_c), plus the snapshot and the fold
                 (FOLD_S_PER_BYTE x model bytes); floor: the part that is not hidden (the real
                 transfer where MPI progresses it only inside MPI calls; 0 with asynchronous
-                progress)
+                progress); a share ``meetings`` of the iterations (those that score, the last)
+                wait for their allreduce at once and pay all of T_ar
     speed_N   = samples / t_it;  efficiency = speed_N / (N speed_1)
 
 Stragglers: ``--slowdown S`` (one rank S times slower), or ``--cv C`` (ranks' speeds spread
@@ -69,7 +70,8 @@ class Setup:
     train_samples_per_iteration of this many rows per rank (-1 with replicated data: the
     training rows), 0 for -2; ``overlap``: averaging_overlap; ``floor``: with it, seconds of
     each model allreduce that compute does not hide (0: MPI progresses it in the
-    background)."""
+    background); ``meetings``: with it, the share of iterations after which the ranks meet
+    (scoring, the end) and wait for the whole allreduce."""
 
     nbytes: int
     speed: float
@@ -85,6 +87,7 @@ class Setup:
     tspi_per_rank: int = 0
     overlap: bool = False
     floor: float = 0.0
+    meetings: float = 0.0
 
 
 def slowest(setup: Setup, ranks: int) -> float:
@@ -113,8 +116,10 @@ def iteration(setup: Setup, ranks: int, comm_ranks: int | None = None) -> dict:
                 autotune_tspi(setup.rows, ranks, setup.epochs, 1 / speed, planned, setup.target))
         t_c = tspi / (ranks * speed)
         idle = 0.0 if setup.fill else (ranks - 1) / ranks * (s - 1) * t_c
-        hidden = (max(setup.floor, t_ar - s * t_c) + FOLD_S_PER_BYTE * setup.nbytes
-                  if setup.overlap and ranks > 1 else t_ar)
+        hidden = t_ar
+        if setup.overlap and ranks > 1:
+            hidden = ((1 - setup.meetings) * max(setup.floor, t_ar - s * t_c)
+                      + setup.meetings * t_ar + FOLD_S_PER_BYTE * setup.nbytes)
         if abs(idle - wait) < 1e-9 and abs(hidden - exposed) < 1e-9:
             break
         wait, exposed = idle, hidden
