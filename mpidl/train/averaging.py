@@ -105,7 +105,7 @@ class ModelCopies:
         else:
             average_models(self.comm, self.local, n_local, contributors)
 
-    def settle(self) -> None:
+    def finish_average(self) -> None:
         """Blocking averaging leaves no average in flight (``train/overlap.py`` does)."""
 
     def gather(self) -> np.ndarray | None:

@@ -12,7 +12,7 @@
 
 Then finish: the best model restored, scored and written.  Rank 0's state (clocks, tuner,
 progress lines, history and best-model rules) is one ``RootState`` (``train/root.py``); what
-a rank holds of its own is its model copies (``ModelCopies``, ``train/overlap.py``) and its shard.  Only rank 0
+a rank holds of its own is its model copies (``ModelCopies``) and its shard.  Only rank 0
 writes files and prints progress.
 """
 
@@ -296,11 +296,11 @@ class Trainer:
         m.epoch_counter = m.processed / self.rows
         return counts
 
-    def _settle(self) -> None:
+    def _finish_average(self) -> None:
         """Wait for the average in flight (averaging_overlap) and fold it in, so every rank
         holds the same model; rank 0 counts the seconds as the model allreduce's."""
         t0 = time.perf_counter()
-        self.copies.settle()
+        self.copies.finish_average()
         if self.root:
             self.root.phases.add("allreduce", time.perf_counter() - t0)
 
@@ -316,7 +316,7 @@ class Trainer:
             self.root.observe(counts.compute, counts.rows, counts.idle, self.idle,
                               self.comm.size)
         if d.action == "diverged":
-            self._settle()
+            self._finish_average()
             raise TrainingDiverged(
                 f"training diverged after {m.epoch_counter:.3g} epochs (non-finite "
                 "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
@@ -328,7 +328,7 @@ class Trainer:
         root = self.root
         verdict = self.comm.bcast_obj(root.before_scoring(signalled) if root else None)
         if verdict[0] == "score":
-            self._settle()
+            self._finish_average()
             t0 = time.perf_counter()
             train_m, valid_m = self._score()
             verdict = root.after_scoring(t0, signalled, train_m, valid_m) if root else None
@@ -349,7 +349,7 @@ class Trainer:
         CheckpointedOnSignal on every rank; a periodic checkpoint when ``d`` says it is due.
         Rank 0's seconds here count in the next scoring-history row."""
         if d.action == "signal" or d.checkpoint:
-            self._settle()
+            self._finish_average()
         t0 = time.perf_counter()
         if d.action == "signal":
             self.model.stop_reason = "signal"
@@ -368,7 +368,7 @@ class Trainer:
         broadcast, scored again on every rank without a history row), the model written.
         ``sig``: a signal that comes now is held until the model is written, then said."""
         m, comm, root = self.model, self.comm, self.root
-        self._settle()
+        self._finish_average()
         mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start,
                                *resident_split_bytes()))
         if root:

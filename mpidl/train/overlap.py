@@ -18,9 +18,9 @@ Elastic averaging overlaps the same way, and more naturally: its local models ar
 replaced, so the delayed mean of the snapshots only moves the consensus
 (``averaging.move_consensus``), one iteration late (EASGD's asynchronous form).
 
-``settle`` waits for the sum in flight and folds it in; the loop calls it before anything that
-must see one model on every rank (scoring, a checkpoint, a signal exit, the end): after it the
-ranks' models are equal (the fold of a sum started with no training since is the mean itself).
+``finish_average`` waits for the sum in flight and folds it in; the loop calls it before
+anything that must see one model on every rank (scoring, a checkpoint, a signal exit, the
+end): after it the ranks' models are equal (the fold of a sum started with no training since is the mean itself).
 The small allreduce of the iteration's counts and the control broadcast stay blocking, so the
 ranks stay in step.
 """
@@ -61,7 +61,7 @@ class OverlapCopies(ModelCopies):
 
     def combine(self, n_local: int, contributors: int) -> None:
         """Fold in the previous iteration's average, then start this one's (collectives)."""
-        self.settle()
+        self.finish_average()
         if contributors == 0:
             return
         self.snapshot[:] = self.local
@@ -73,7 +73,7 @@ class OverlapCopies(ModelCopies):
         self.pending = self.comm.iallreduce_model(send, self.summed)
         self.contributors = contributors
 
-    def settle(self) -> None:
+    def finish_average(self) -> None:
         """Wait for the average in flight, if any, and fold it in."""
         if self.pending is None:
             return

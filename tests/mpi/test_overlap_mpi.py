@@ -66,7 +66,7 @@ def test_fold_is_the_mean_of_snapshots_plus_own_progress(comm, everywhere, optim
         assert copies.pending is not None
         model += progress                     # trained while the sum was in flight
         now = model.copy()
-        copies.settle()
+        copies.finish_average()
         expected = (snapshots[:-1].astype(np.float64).mean(axis=0)
                     + (now.astype(np.float64) - snapshots[comm.rank]))
         expected[clamped_from:] = np.maximum(expected[clamped_from:], 0.0)
@@ -75,7 +75,7 @@ def test_fold_is_the_mean_of_snapshots_plus_own_progress(comm, everywhere, optim
             raw = snapshots[:-1].mean(axis=0) + (now - snapshots[comm.rank])
             assert comm.allreduce_sum(np.array([np.sum(raw[clamped_from:] < 0)]))[0] > 0
         assert copies.pending is None
-        copies.settle()                       # nothing in flight: no change
+        copies.finish_average()                       # nothing in flight: no change
         np.testing.assert_allclose(model, expected, rtol=1e-5, atol=1e-5)
     everywhere(body)
 
@@ -95,7 +95,7 @@ def test_elastic_overlap_moves_the_consensus_by_the_delayed_mean(comm, everywher
             copies.combine(1, comm.size)
             copies.local += progress
             local_now = copies.local.copy()
-            copies.settle()
+            copies.finish_average()
             mean = snapshots.mean(axis=0)
             want = mean if step == 0 else beta * mean + (1 - beta) * before
             np.testing.assert_allclose(center, want, rtol=1e-5, atol=1e-6)
