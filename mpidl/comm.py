@@ -50,6 +50,24 @@ class Pending(Finished):
         self._request.Wait()
 
 
+class SimulatedPending(Finished):
+    """A non-blocking collective under ``MPIDL_SIMULATE_NETWORK``: done once the real one is
+    and the simulated network's time since its start (``deadline``, perf_counter seconds) has
+    passed; compute done meanwhile hides that time."""
+
+    def __init__(self, request: Finished, deadline: float):
+        self._request, self._deadline = request, deadline
+
+    def done(self) -> bool:
+        return self._request.done() and time.perf_counter() >= self._deadline
+
+    def wait(self) -> None:
+        self._request.wait()
+        left = self._deadline - time.perf_counter()
+        if left > 0:
+            time.sleep(left)
+
+
 def ranks_per_node_setting() -> int | None:
     """``MPIDL_RANKS_PER_NODE`` (pretend nodes of that many consecutive ranks), or None."""
     raw = os.environ.get("MPIDL_RANKS_PER_NODE", "").strip()
@@ -210,6 +228,21 @@ class SerialComm:
                 time.sleep(left)
         return arr
 
+    # ---------------------------------------------------------- averaging_overlap (issue 16)
+    def iallreduce_model(self, send: np.ndarray, recv: np.ndarray) -> Finished:
+        """Start the elementwise sum over ranks of the model buffer ``send`` into ``recv``
+        (contiguous, same shape and dtype; MPI_Iallreduce) and return its request: ``recv``
+        holds the sum once ``wait()`` returned.  Under a simulated network the simulated time
+        runs from this start, so ``wait()`` sleeps only what is left of it."""
+        recv[...] = send
+        return self._simulated(Finished(), send.nbytes)
+
+    def _simulated(self, request: Finished, nbytes: int) -> Finished:
+        """``request``, ending no earlier than the simulated network says (from now)."""
+        if self.network is None:
+            return request
+        return SimulatedPending(request, time.perf_counter() + self.network.seconds(nbytes))
+
     def timed_allreduce(self, arr: np.ndarray) -> float:
         """Seconds one ``allreduce_model`` of ``arr`` takes (max over ranks); ``arr`` is
         summed."""
@@ -363,6 +396,12 @@ class MPIComm(SerialComm):
 
     def ibarrier(self):
         return Pending(self._c.Ibarrier())
+
+    def iallreduce_model(self, send, recv):
+        if not (send.flags.c_contiguous and recv.flags.c_contiguous):
+            raise ValueError("iallreduce needs contiguous arrays")
+        request = Pending(self._c.Iallreduce(send, recv, op=self._MPI.SUM))
+        return self._simulated(request, send.nbytes)
 
     def abort(self, code):
         sys.stdout.flush()

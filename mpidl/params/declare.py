@@ -93,7 +93,8 @@ UNSUPPORTED_VALUES = frozenset([("categorical_encoding", v) for v in CATEGORICAL
 NOTES_WHEN_SET: dict[str, str] = {}
 # Parameters H2O does not have (every other one is H2O's, with H2O's name and default).
 MPIDL_EXTENSIONS = frozenset({"adaptive_rate_method", "adam_beta1", "adam_beta2",
-                              "train_while_waiting", "checkpoint_interval", "node_shared_model"})
+                              "train_while_waiting", "checkpoint_interval", "node_shared_model",
+                              "averaging_overlap"})
 
 # Parameters that only one optimizer uses: sanitize zeroes them for the others, and the
 # restart check does not compare them when both runs use another optimizer.
@@ -278,6 +279,14 @@ def _distribution_over_ranks(out: list[Param]) -> None:
       note="mpidl extension: H2O's nodes wait for the slowest.  The extra rows are at most the "
            "rank's share again and never go past `epochs`, so an iteration may hold more rows "
            "than its train_samples_per_iteration")
+    p("averaging_overlap", "bool", False,
+      "Average the ranks' models without stopping training: each iteration's average is "
+      "computed while the next iteration trains, then folded in with the progress made meanwhile.",
+      note="mpidl extension (delayed averaging, as DaSGD and Overlap Local-SGD): a rank's model "
+           "becomes mean(snapshots) + (model - own snapshot) one iteration late; the ranks hold "
+           "one model again before every scoring, checkpoint and the end.  Works with "
+           "elastic_averaging; refused with single_node_mode (nothing to average) and "
+           "reproducible (the ranks meet at each scoring, whose times vary)")
 
 
 def _checkpoints_and_export(out: list[Param]) -> None:

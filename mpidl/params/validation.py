@@ -74,11 +74,26 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
     check_initial_layers(vals, fail)
     if vals["offset_column"] and vals["offset_column"] == vals["weights_column"]:
         raise fail("offset_column", "must differ from weights_column (H2O's rule)")
+    _check_extensions(vals, fail)
+    return Params._trusted(vals)
+
+
+def _check_extensions(vals: dict, fail) -> None:
+    """The combinations of mpidl's averaging extensions that cannot run together."""
+    overlap_not_with = {
+        "single_node_mode": "single_node_mode trains on rank 0 alone, so there is no average "
+                            "to overlap",
+        "reproducible": "the ranks meet at every scoring, and when the scoring clock fires "
+                        "varies from run to run, so results are not bit-identical",
+        "node_shared_model": "a node's shared model is averaged among node leaders, "
+                             "blocking"}
+    for other, why in overlap_not_with.items():
+        if vals["averaging_overlap"] and vals[other]:
+            raise fail("averaging_overlap", f"not with {other} = true ({why}); set one false")
     for other, why in (("reproducible", "Hogwild across the ranks of a node is not reproducible"),
                        ("elastic_averaging", "a node's shared model is averaged, not elastic")):
         if vals["node_shared_model"] and vals[other]:
             raise fail("node_shared_model", f"not with {other} = true ({why}); set one false")
-    return Params._trusted(vals)
 
 
 def validate_for_data(p: Params, is_classification: bool, nclasses: int, source: str) -> None:

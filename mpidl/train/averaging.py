@@ -68,11 +68,17 @@ def elastic_average(comm, local: np.ndarray, consensus: np.ndarray, n_local: int
         scratch[:] = 0
     comm.allreduce_model(scratch)
     scratch /= contributors
+    move_consensus(consensus, scratch, beta, first)
+
+
+def move_consensus(consensus: np.ndarray, mean: np.ndarray, beta: float, first: bool) -> None:
+    """In place: EASGD's step ``consensus <- beta * mean + (1 - beta) * consensus`` towards
+    ``mean``, the mean of the local models; the first time, or with beta == 1, the mean."""
     if first or beta == 1.0:
-        consensus[:] = scratch
+        consensus[:] = mean
     else:
         consensus *= (1.0 - beta)
-        consensus += beta * scratch
+        consensus += beta * mean
 
 
 class ModelCopies:
@@ -100,6 +106,9 @@ class ModelCopies:
             self.first = False
         else:
             average_models(self.comm, self.local, n_local, contributors)
+
+    def finish_average(self) -> None:
+        """Blocking averaging leaves no average in flight (``train/overlap.py`` does)."""
 
     def gather(self) -> np.ndarray | None:
         """Elastic averaging: every rank's local model on rank 0 (float32[nranks, n]) for a

@@ -3,7 +3,8 @@
 - train: this rank's rows of the iteration (``train/rows.py``) through the Hogwild kernel on
   its model copy, then with train_while_waiting more rows until every rank is done;
 - average: one small allreduce (rows done, contributors, signals, seconds), then one allreduce
-  of the whole model buffer (model averaging or elastic averaging, ``train/averaging.py``);
+  of the whole model buffer (model averaging or elastic averaging, ``train/averaging.py``;
+  with averaging_overlap started here and folded in an iteration later, ``train/overlap.py``);
 - decide: when H2O's clock on rank 0 says so, every rank scores its rows of the scoring
   samples (metrics from sums reduced over the ranks); rank 0 applies the stopping rules,
   keeps the best model and broadcasts one ``Control`` record that every rank acts on;
@@ -35,7 +36,7 @@ from .control import Control, share
 from .fill import train_while_waiting
 from .holdout import Holdout, holdout_sample, split_shard
 from .node_data import data_node
-from .node_model import model_copies
+from .copies import model_copies
 from .periodic import check_export_dir
 from .progress import memory_line, memory_summary, notes_to_print
 from .root import RootState, runtime_capped
@@ -247,7 +248,7 @@ class Trainer:
         self.root = (RootState(m, self.metric, self.valid_set is not None, tspi_plan, self.rows,
                                self.trainers, self.t_comm, self.out_path, self.log, self.say)
                      if comm.is_root else None)
-        self.copies = model_copies(m, comm)
+        self.copies = model_copies(m, comm)   # blocking, overlapped or one per node
         if p.node_shared_model:
             self.log(f"node_shared_model: one model per node, averaged among "
                      f"{self.copies.nodes} node(s)")
@@ -303,6 +304,14 @@ class Trainer:
         m.epoch_counter = m.processed / self.rows
         return counts
 
+    def _finish_average(self) -> None:
+        """Wait for the average in flight (averaging_overlap) and fold it in, so every rank
+        holds the same model; rank 0 counts the seconds as the model allreduce's."""
+        t0 = time.perf_counter()
+        self.copies.finish_average()
+        if self.root:
+            self.root.phases.add("allreduce", time.perf_counter() - t0)
+
     # ------------------------------------------------------------------ decide
     def _decide(self, work: Work, counts: Counts) -> Control:
         """Decide step: the broadcast control record for the next step (a collective); every
@@ -315,6 +324,7 @@ class Trainer:
             self.root.observe(counts.compute, counts.rows, counts.idle, self.idle,
                               self.comm.size)
         if d.action == "diverged":
+            self._finish_average()
             raise TrainingDiverged(
                 f"training diverged after {m.epoch_counter:.3g} epochs (non-finite "
                 "weights); lower rate, or raise epsilon / l2 / max_w2 limits")
@@ -326,6 +336,7 @@ class Trainer:
         root = self.root
         verdict = self.comm.bcast_obj(root.before_scoring(signalled) if root else None)
         if verdict[0] == "score":
+            self._finish_average()
             t0 = time.perf_counter()
             train_m, valid_m = self._score()
             verdict = root.after_scoring(t0, signalled, train_m, valid_m) if root else None
@@ -345,6 +356,8 @@ class Trainer:
         """Checkpoint step (collectives when writing): on a signal the resumable model, then
         CheckpointedOnSignal on every rank; a periodic checkpoint when ``d`` says it is due.
         Rank 0's seconds here count in the next scoring-history row."""
+        if d.action == "signal" or d.checkpoint:
+            self._finish_average()
         t0 = time.perf_counter()
         if d.action == "signal":
             self.model.stop_reason = "signal"
@@ -364,6 +377,7 @@ class Trainer:
         broadcast, scored again on every rank without a history row), the model written.
         ``sig``: a signal that comes now is held until the model is written, then said."""
         m, comm, root = self.model, self.comm, self.root
+        self._finish_average()
         mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start,
                                *resident_split_bytes()))
         if root:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .averaging import ModelCopies, average_models
+from .averaging import average_models
 
 
 class NodeModelCopies:
@@ -70,6 +70,9 @@ class NodeModelCopies:
             average_models(self.leaders, self.local, self.node_rows, contributors)
         self.node.barrier()
 
+    def finish_average(self) -> None:
+        """The leaders' average is blocking: none is left in flight."""
+
     def gather(self) -> None:
         """Nothing to gather: with model averaging a checkpoint holds the model alone."""
         return None
@@ -91,10 +94,3 @@ class NodeModelCopies:
         self.leaders.free()
         self.node = self.leaders = None
 
-
-def model_copies(model, comm):
-    """This rank's model copies for a run: the node's shared model with ``node_shared_model``,
-    else ``averaging.ModelCopies`` (a collective)."""
-    if model.params.node_shared_model:
-        return NodeModelCopies(model, comm)
-    return ModelCopies(model, comm)
