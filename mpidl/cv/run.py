@@ -23,6 +23,7 @@ from ..params import cross_validates
 from ..params.text import format_value
 from ..train.holdout import Holdout
 from ..train.loop import train
+from ..train.row_cache import RowCache
 from .files import (cv_paths, kept_paths, remove_quietly, write_fold_assignment,
                     write_holdout_predictions)
 from .folds import assign_folds
@@ -73,7 +74,7 @@ def main_params(params, fold_epochs: list[float], seconds_used: float, notes: li
 
 
 def _train_folds(params, model_id, folds, comm, threads, paths, log,
-                 choose_threads) -> HoldoutKeeper:
+                 choose_threads, rows: RowCache) -> HoldoutKeeper:
     """Train the fold models one after another (each on all ranks); returns their holdouts."""
     keeper = HoldoutKeeper(comm)
     fold_p = fold_params(params, len(paths.models))
@@ -81,19 +82,23 @@ def _train_folds(params, model_id, folds, comm, threads, paths, log,
         keep = bool(params.keep_cross_validation_models)
         out = path if keep else comm.bcast_obj(temp_name(os.path.abspath(path)))
         train(fold_p, comm, threads, out, f"{model_id}_cv_{k + 1}", log, choose_threads,
-              Holdout(folds, k, keeper.keep))
+              Holdout(folds, k, keeper.keep), rows)
         if comm.is_root and not keep:
             remove_quietly(out)
     return keeper
 
 
 def train_with_cv(params, comm, threads: int, out_path: str, model_id: str, log=print,
-                  choose_threads: bool = False):
+                  choose_threads: bool = False, rows: RowCache | None = None):
     """The train command's step: ``train`` itself, or with nfolds / fold_column the fold
     models, the main model and its cross-validation metrics.  Returns the main model on rank 0
-    (None elsewhere)."""
+    (None elsewhere).  ``rows``: the rows loaded for earlier models of ``comm`` (a grid
+    group's), reused when the same; the fold models and the main model share a cache of
+    their own when none is given."""
     if not cross_validates(params):
-        return train(params, comm, threads, out_path, model_id, log, choose_threads)
+        return train(params, comm, threads, out_path, model_id, log, choose_threads,
+                     rows=rows)
+    rows = RowCache() if rows is None else rows
     t0 = time.perf_counter()
     if params.seed == -1:       # one seed for the folds and every model
         params = params.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy
@@ -102,12 +107,13 @@ def train_with_cv(params, comm, threads: int, out_path: str, model_id: str, log=
     paths = cv_paths(out_path, int(folds.max()) + 1)
     comm.call_root_agreed(lambda: [check_destination(p, [params.training_frame])
                                    for p in kept_paths(paths, params)])
-    keeper = _train_folds(params, model_id, folds, comm, threads, paths, log, choose_threads)
+    keeper = _train_folds(params, model_id, folds, comm, threads, paths, log, choose_threads,
+                          rows)
     notes: list[str] = []
     main_p = main_params(params, keeper.epochs, time.perf_counter() - t0, notes)
     for note in notes if comm.is_root and not params.quiet_mode else []:
         log(f"note: {note}")
-    model = train(main_p, comm, threads, out_path, model_id, log, choose_threads)
+    model = train(main_p, comm, threads, out_path, model_id, log, choose_threads, rows=rows)
     combined = keeper.cross_validation_metrics()
     parts = comm.gather_obj([(p.rows, p.labels, p.probs) for p in keeper.parts]
                             if params.keep_cross_validation_predictions else None)
