@@ -6,10 +6,11 @@ with the rows loaded once for all points (``train/row_cache.py``) and, for compa
 again for every point.
 
 Each phase's seconds are exclusive (a phase called inside another counts once, in the inner
-one; the calibration's kernel calls count as calibration).  The first point of a run also loads numba's compiled kernels, so it is left out of
-the means and given on its own.
+one; the calibration's kernel calls count as calibration).  A first, untimed run loads
+numba's compiled kernels into the process; the first point of each timed run (the cache
+still empty) is left out of the per-point means and given on its own.
 
-    python benchmarks/grid_phases.py [--rows N] [--epochs 0.2] [--record]
+    python benchmarks/grid_phases.py [--rows N] [--epochs 0.2] [--repeats 2] [--record]
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import shutil
 import statistics
 import time
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")    # as `mpidl` and benchmarks/grid.py run: 1 thread
 
 from common import WORKDIR, mnist_h5, record, table  # noqa: E402
 from grid import subset, write_job  # noqa: E402
@@ -108,23 +110,32 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=0, help="training rows (0: all 60,000)")
     ap.add_argument("--epochs", type=float, default=0.2)
+    ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
     args = ap.parse_args()
     train, _ = mnist_h5()
     job = write_job(subset(train, args.rows), args.epochs)
     load_start = os.getloadavg()[0]
-    runs = {"loaded for every point": run_grid(job, cached=False),
-            "loaded once (row cache)": run_grid(job, cached=True)}
+    labels = {False: "loaded for every point", True: "loaded once (row cache)"}
+    later = {c: [] for c in labels}     # the points after the first, of every repeat
+    first, whole = {c: [] for c in labels}, {c: [] for c in labels}
+    run_grid(job, True)                 # numba's kernels loaded into this process
+    for _ in range(args.repeats):       # the two in rotation: the machine's load drifts
+        for cached in labels:
+            points = run_grid(job, cached)
+            later[cached] += points[1:]
+            first[cached].append(points[0]["total"])
+            whole[cached].append(sum(p["total"] for p in points))
     names = [p for p, _, _ in PHASES] + ["other", "total"]
-    rows = [[name] + [mean_sd([pt.get(name, 0.0) for pt in pts[1:]]) for pts in runs.values()]
+    rows = [[name] + [mean_sd([pt.get(name, 0.0) for pt in later[c]]) for c in labels]
             for name in names]
-    rows.append(["first point (numba's kernels loaded)"]
-                + [f"{pts[0]['total']:.3f}" for pts in runs.values()])
-    rows.append(["whole grid"] + [f"{sum(p['total'] for p in pts):.3f}" for pts in runs.values()])
-    body = (f"Seconds per grid point (means ± sd over points 2-16) of benchmarks/grid.py's "
-            f"16-point grid, {args.epochs:g} epochs of {args.rows or 60000:,} MNIST rows, "
-            "1 rank x 1 thread, in one process.\n\n"
-            + table(["phase"] + list(runs), rows)
+    rows.append(["first point (the cache empty)"] + [mean_sd(first[c]) for c in labels])
+    rows.append(["whole grid"] + [mean_sd(whole[c]) for c in labels])
+    body = (f"Seconds per grid point (means ± sd over points 2-16 of {args.repeats} runs of "
+            f"each, in rotation) of benchmarks/grid.py's 16-point grid, {args.epochs:g} epochs "
+            f"of {args.rows or 60000:,} MNIST rows, 1 rank x 1 thread, in one process; the "
+            "first point and the whole grid: means ± sd over the runs.\n\n"
+            + table(["phase"] + list(labels.values()), rows)
             + f"\nLoad average (1 min) at start / end: {load_start:.1f} / "
             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.\n")
     print(body)
