@@ -1,7 +1,8 @@
 """A cross-validation under ``mpirun -n 2`` stopped by SIGTERM (launched from the serial test
-session): exit 75, the fold model in training written as a resumable file; the same command
-started again skips the finished fold models, continues the interrupted one and ends with
-the fold models and cross-validation metrics of an uninterrupted run (reproducible mode)."""
+session) in a fold model or in the main model: exit 75, the model in training written as a
+resumable file; the same command started again skips the finished fold models, continues the
+interrupted one and ends with the models and cross-validation metrics of an uninterrupted
+run (reproducible mode)."""
 
 from __future__ import annotations
 
@@ -57,8 +58,15 @@ def _buf(path: Path) -> np.ndarray:
         return f["buf"][:]
 
 
-@pytest.mark.parametrize("keep", [True, False])
-def test_signalled_cv_continues_to_the_uninterrupted_metrics(tmp_path, keep):
+# (fold models kept, the file whose appearance starts the signal, the model it stops, the
+# fold models finished before it)
+CASES = [(True, "m_cv_1.h5", "m_cv_2.h5", 1), (False, ".m_cv_1.h5", ".m_cv_2.h5", 1),
+         (True, "m_cv_3.h5", "m.h5", 3)]
+
+
+@pytest.mark.parametrize("keep, after, stopped, finished", CASES)
+def test_signalled_cv_continues_to_the_uninterrupted_metrics(tmp_path, keep, after, stopped,
+                                                             finished):
     job = tmp_path / "cv.toml"
     job.write_text(JOB + f"keep_cross_validation_models = {str(keep).lower()}\n")
     whole, out = tmp_path / "whole", tmp_path / "out"
@@ -67,28 +75,25 @@ def test_signalled_cv_continues_to_the_uninterrupted_metrics(tmp_path, keep):
     r = subprocess.run(_command(job, whole), capture_output=True, text=True, timeout=500,
                        cwd=tmp_path, env=job_env())
     assert r.returncode == 0, r.stderr
-    first = out / ("m_cv_1.h5" if keep else ".m_cv_1.h5")
-    proc = subprocess.Popen(_command(job, out), cwd=tmp_path, env=job_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while not first.exists() and proc.poll() is None:
+    proc = subprocess.Popen(_command(job, out), cwd=tmp_path, env=job_env(),   # stdout unread:
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # not a pipe
+    while not (out / after).exists() and proc.poll() is None:
         time.sleep(0.05)
-    time.sleep(0.5)   # the second fold model is training
+    time.sleep(0.5)   # the next model is loading or training
     for pid in _train_ranks(proc.pid):
         os.kill(pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 75, err
     assert "Traceback" not in err, err
-    assert read_model(str(first)).stop_reason != "signal"
-    second = first.with_name(first.name.replace("_1", "_2"))
-    assert read_model(str(second)).stop_reason == "signal"
-    assert not (out / "m.h5").exists()
-    done_at = first.stat().st_mtime_ns
+    assert read_model(str(out / after)).stop_reason != "signal"
+    assert read_model(str(out / stopped)).stop_reason == "signal"
+    done_at = (out / after).stat().st_mtime_ns
     r = subprocess.run(_command(job, out), capture_output=True, text=True, timeout=500,
                        cwd=tmp_path, env=job_env())
     assert r.returncode == 0, r.stderr
-    assert "continuing the cross-validation" in r.stdout and "1 fold model(s) finished" in r.stdout
+    assert f"continuing the cross-validation stopped in {out / 'm.h5'}: {finished} fold" in r.stdout
     if keep:
-        assert first.stat().st_mtime_ns == done_at            # not trained again
+        assert (out / after).stat().st_mtime_ns == done_at     # not trained again
         for k in (1, 2, 3):
             np.testing.assert_array_equal(_buf(out / f"m_cv_{k}.h5"), _buf(whole / f"m_cv_{k}.h5"))
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in whole.iterdir())

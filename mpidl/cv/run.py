@@ -25,6 +25,7 @@ from ..params.text import format_value
 from ..train.holdout import Holdout
 from ..train.loop import train
 from ..train.row_cache import RowCache
+from ..train.signals import SignalFlag
 from .files import (cv_paths, kept_paths, remove_quietly, write_fold_assignment,
                     write_holdout_predictions)
 from .folds import assign_folds
@@ -102,7 +103,13 @@ def train_with_cv(params, comm, threads: int, out_path: str, model_id: str, log=
     if not cross_validates(params):
         return train(params, comm, threads, out_path, model_id, log, choose_threads,
                      rows=rows)
-    rows = RowCache() if rows is None else rows
+    with SignalFlag():   # a signal between two models stops the next at its first iteration
+        return _cross_validate(params, comm, threads, out_path, model_id, log, choose_threads,
+                               RowCache() if rows is None else rows)
+
+
+def _cross_validate(params, comm, threads, out_path, model_id, log, choose_threads, rows):
+    """``train_with_cv`` with cross-validation (continued when a signal stopped it)."""
     t0 = time.perf_counter()
     if params.seed == -1:       # one seed for the folds and every model
         params = params.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy
@@ -125,14 +132,14 @@ def train_with_cv(params, comm, threads: int, out_path: str, model_id: str, log=
     if main_state == INTERRUPTED:
         main_p = main_p.replace(checkpoint=out_path)
     model = train(main_p, comm, threads, out_path, model_id, log, choose_threads, rows=rows)
-    if comm.is_root and not params.keep_cross_validation_models:
-        for path in files:
-            remove_quietly(path)
     combined = keeper.cross_validation_metrics()
     parts = comm.gather_obj([(p.rows, p.labels, p.probs) for p in keeper.parts]
                             if params.keep_cross_validation_predictions else None)
     comm.call_root_agreed(lambda: _finish(model, out_path, params, paths, folds, combined,
                                           summary(keeper.fold_metrics), parts))
+    if comm.is_root and not params.keep_cross_validation_models:
+        for path in files:
+            remove_quietly(path)
     if comm.is_root and not params.quiet_mode:
         log(cv_line(model))
     return model
