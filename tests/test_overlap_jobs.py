@@ -48,7 +48,9 @@ def test_sigterm_under_overlap_checkpoints_and_the_resume_finishes(tmp_path):
                        cwd=tmp_path, env=job_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     resumed = _inspect(tmp_path / "resumed.h5", tmp_path)
-    assert resumed["stop_reason"] != "signal" and resumed["epochs"] >= target
+    # the run's last scoring reached the target (the kept model may be an earlier best one)
+    assert resumed["stop_reason"] != "signal"
+    assert resumed["scoring_history"][-1]["epochs"] >= target
     assert resumed["iterations"] > d["iterations"]
     assert resumed["parameters"]["averaging_overlap"] is True
     assert math.isfinite(resumed["training_metrics"]["logloss"])

@@ -5,28 +5,32 @@ cross-validation metrics written into the main model.
 Each fold model is one call of the train-one-model step (``train.loop.train``) on the whole
 communicator, with its fold held out (``train/holdout.py``); nothing else of training is done
 here.  The folds are assigned once, by global row index (``cv/folds.py``), so they are the same
-whatever the rank count.
+whatever the rank count.  The models share one load of the training rows
+(``train/row_cache.py``); a run stopped by a signal continues when started again
+(``cv/resume.py``).
 """
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 
 from ..data.frame import Frame
 from ..data.stream import is_stream
-from ..destination import check_destination, temp_name
+from ..destination import check_destination
 from ..errors import UserError
 from ..params import cross_validates
 from ..params.text import format_value
 from ..train.holdout import Holdout
 from ..train.loop import train
+from ..train.row_cache import RowCache
+from ..train.signals import SignalFlag
 from .files import (cv_paths, kept_paths, remove_quietly, write_fold_assignment,
                     write_holdout_predictions)
 from .folds import assign_folds
 from .holdouts import HoldoutKeeper, summary
+from .resume import DONE, INTERRUPTED, fold_files, keep_finished_fold, resume_states
 
 _KEEP_DEFAULTS = dict(keep_cross_validation_models=True, keep_cross_validation_predictions=False,
                       keep_cross_validation_fold_assignment=False)
@@ -72,28 +76,40 @@ def main_params(params, fold_epochs: list[float], seconds_used: float, notes: li
     return params.replace(**{k: v for k, (v, _) in changes.items()})
 
 
-def _train_folds(params, model_id, folds, comm, threads, paths, log,
-                 choose_threads) -> HoldoutKeeper:
-    """Train the fold models one after another (each on all ranks); returns their holdouts."""
+def _train_folds(params, model_id, folds, comm, threads, files, states, log,
+                 choose_threads, rows: RowCache) -> HoldoutKeeper:
+    """Train the fold models one after another (each on all ranks) into ``files``: a
+    finished one (``states``, cv/resume.py) only scores its holdout again, an interrupted one
+    continues from its file.  Returns their holdouts."""
     keeper = HoldoutKeeper(comm)
-    fold_p = fold_params(params, len(paths.models))
-    for k, path in enumerate(paths.models):
-        keep = bool(params.keep_cross_validation_models)
-        out = path if keep else comm.bcast_obj(temp_name(os.path.abspath(path)))
-        train(fold_p, comm, threads, out, f"{model_id}_cv_{k + 1}", log, choose_threads,
-              Holdout(folds, k, keeper.keep))
-        if comm.is_root and not keep:
-            remove_quietly(out)
+    fold_p = fold_params(params, len(files))
+    for k, (out, state) in enumerate(zip(files, states)):
+        fold_id, holdout = f"{model_id}_cv_{k + 1}", Holdout(folds, k, keeper.keep)
+        if state == DONE:
+            keep_finished_fold(out, fold_p, holdout, comm, threads, rows, fold_id)
+            continue
+        p = fold_p.replace(checkpoint=out) if state == INTERRUPTED else fold_p
+        train(p, comm, threads, out, fold_id, log, choose_threads, holdout, rows)
     return keeper
 
 
 def train_with_cv(params, comm, threads: int, out_path: str, model_id: str, log=print,
-                  choose_threads: bool = False):
+                  choose_threads: bool = False, rows: RowCache | None = None):
     """The train command's step: ``train`` itself, or with nfolds / fold_column the fold
     models, the main model and its cross-validation metrics.  Returns the main model on rank 0
-    (None elsewhere)."""
+    (None elsewhere).  ``rows``: the rows loaded for earlier models of ``comm`` (a grid
+    group's), reused when the same; the fold models and the main model share a cache of
+    their own when none is given."""
     if not cross_validates(params):
-        return train(params, comm, threads, out_path, model_id, log, choose_threads)
+        return train(params, comm, threads, out_path, model_id, log, choose_threads,
+                     rows=rows)
+    with SignalFlag():   # a signal between two models stops the next at its first iteration
+        return _cross_validate(params, comm, threads, out_path, model_id, log, choose_threads,
+                               RowCache() if rows is None else rows)
+
+
+def _cross_validate(params, comm, threads, out_path, model_id, log, choose_threads, rows):
+    """``train_with_cv`` with cross-validation (continued when a signal stopped it)."""
     t0 = time.perf_counter()
     if params.seed == -1:       # one seed for the folds and every model
         params = params.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy
@@ -102,17 +118,28 @@ def train_with_cv(params, comm, threads: int, out_path: str, model_id: str, log=
     paths = cv_paths(out_path, int(folds.max()) + 1)
     comm.call_root_agreed(lambda: [check_destination(p, [params.training_frame])
                                    for p in kept_paths(paths, params)])
-    keeper = _train_folds(params, model_id, folds, comm, threads, paths, log, choose_threads)
+    files = fold_files(paths, params)
+    states, main_state = comm.bcast_obj(resume_states(files, out_path) if comm.is_root else None)
+    if comm.is_root and (main_state is not None or INTERRUPTED in states):
+        log(f"continuing the cross-validation stopped in {out_path}: "
+            f"{states.count(DONE)} fold model(s) finished")
+    keeper = _train_folds(params, model_id, folds, comm, threads, files, states, log,
+                          choose_threads, rows)
     notes: list[str] = []
     main_p = main_params(params, keeper.epochs, time.perf_counter() - t0, notes)
     for note in notes if comm.is_root and not params.quiet_mode else []:
         log(f"note: {note}")
-    model = train(main_p, comm, threads, out_path, model_id, log, choose_threads)
+    if main_state == INTERRUPTED:
+        main_p = main_p.replace(checkpoint=out_path)
+    model = train(main_p, comm, threads, out_path, model_id, log, choose_threads, rows=rows)
     combined = keeper.cross_validation_metrics()
     parts = comm.gather_obj([(p.rows, p.labels, p.probs) for p in keeper.parts]
                             if params.keep_cross_validation_predictions else None)
     comm.call_root_agreed(lambda: _finish(model, out_path, params, paths, folds, combined,
                                           summary(keeper.fold_metrics), parts))
+    if comm.is_root and not params.keep_cross_validation_models:
+        for path in files:
+            remove_quietly(path)
     if comm.is_root and not params.quiet_mode:
         log(cv_line(model))
     return model

@@ -26,6 +26,7 @@ from ..errors import UserError
 from ..cv.run import train_with_cv
 from ..params.crossval import cross_validates
 from ..train.loop import CheckpointedOnSignal, TrainingDiverged
+from ..train.row_cache import RowCache
 from ..train.signals import SignalFlag
 from . import table
 from .space import GridJob, load_grid
@@ -63,10 +64,12 @@ def _time_capped(params, deadline: float | None):
 
 
 def train_point(job: GridJob, index: int, comm, threads: int, folder: str,
-                deadline: float | None, choose_threads: bool) -> None:
+                deadline: float | None, choose_threads: bool,
+                rows: RowCache | None = None) -> None:
     """Train grid point ``index`` on ``comm`` (all its ranks), unless it is finished or failed
     already; an interrupted one resumes from its model file.  A model that fails is reported
-    (on ``comm``'s rank 0) and the call returns."""
+    (on ``comm``'s rank 0) and the call returns.  ``rows``: the group's rows of earlier
+    points (``train/row_cache.py``)."""
     state = comm.bcast_obj(table.point_state(folder, job.grid_id, index) if comm.is_root else None)
     if state in ("done", "failed"):
         return
@@ -82,7 +85,8 @@ def train_point(job: GridJob, index: int, comm, threads: int, folder: str,
     params = _time_capped(params, comm.bcast_obj(deadline))
     try:
         model = train_with_cv(params, comm, threads, path, f"{job.grid_id}_model_{index}",
-                              log=lambda *a, **k: None, choose_threads=choose_threads)
+                              log=lambda *a, **k: None, choose_threads=choose_threads,
+                              rows=rows)
     except (UserError, TrainingDiverged) as e:
         if isinstance(e, UserError) and not getattr(e, "agreed", False) and comm.size > 1:
             raise   # one rank's error the others cannot know of: the command ends the job
@@ -119,6 +123,7 @@ def _search(job: GridJob, comm, ranks_per_model: int, threads: int, folder: str,
     counter = comm.shared_counter()
     c = job.criteria
     deadline = time.time() + c.max_runtime_secs if c.max_runtime_secs > 0 else None
+    rows = RowCache()    # points with the same data parameters load the rows once
     with SignalFlag() as sig:
         while True:
             index = group.bcast_obj(_next_index(job, counter, folder, deadline, sig.raised)
@@ -127,7 +132,7 @@ def _search(job: GridJob, comm, ranks_per_model: int, threads: int, folder: str,
                 raise CheckpointedOnSignal(folder)
             if index == _STOP:
                 break
-            train_point(job, index, group, threads, folder, deadline, choose_threads)
+            train_point(job, index, group, threads, folder, deadline, choose_threads, rows)
         _wait_for_all(comm, sig)
     counter.free()
 

@@ -42,8 +42,8 @@ from .progress import memory_line, memory_summary, notes_to_print
 from .root import RootState, runtime_capped
 from .rows import RowPlan, auto_shuffle, importance_weights, rank_shares
 from .schedule import fill_limit, initial_tspi
-from .setup import (build_model, global_rows, make_shard, open_training, training_score_set,
-                    validation_score_set)
+from .row_cache import RowCache, load_training
+from .setup import global_rows, training_score_set, validation_score_set
 from .signals import SignalFlag
 
 
@@ -113,10 +113,13 @@ class Trainer:
     """One training run; construct on every rank, then call :meth:`run` on every rank."""
 
     def __init__(self, params, comm, threads: int, out_path: str, model_id: str, log=print,
-                 choose_threads: bool = False, holdout: Holdout | None = None):
+                 choose_threads: bool = False, holdout: Holdout | None = None,
+                 rows: RowCache | None = None):
         """threads: Hogwild threads per rank, or the most to choose from when
         ``choose_threads`` (the user gave no ``--threads``); holdout: a cross-validation
-        fold to leave out of training and validate on (``train/holdout.py``)."""
+        fold to leave out of training and validate on (``train/holdout.py``); rows: the
+        rows loaded for earlier models, reused when this one's are the same
+        (``train/row_cache.py``)."""
         self.comm = comm
         self.threads = 1 if params.reproducible else max(1, int(threads))
         self.choose_threads = choose_threads
@@ -131,16 +134,10 @@ class Trainer:
         self.rss_start = current_rss_bytes()
         self.node = data_node(params, comm)     # replicated rows held once per node
         self.copies = None                      # this rank's model copies (from _start)
-        frame, cols, first = open_training(params, comm, self.node)
-        for line in frame.notes:
-            self.log(f"note: {line}")
-        self.read_bytes = frame.bytes_read
-        self.model, notes = build_model(params, frame, cols, comm, model_id, self.log,
-                                         self.threads)
+        self.model, notes, self.shard, self.read_bytes = load_training(
+            params, comm, self.node, rows, model_id, self.log, self.threads)
         for note in notes_to_print(params, notes):
             self.log(f"note: {note}")
-        self.shard = make_shard(self.model, frame, cols, first, comm, self.node)
-        del cols
         self.model.saw_missing_cats = saw_missing_cats(self.shard.cats, self.model.dinfo, comm)
         p = self.model.params
         self.replicated = bool(p.replicate_training_data) and comm.size > 1
@@ -160,7 +157,7 @@ class Trainer:
         self.model.nranks = comm.size
         self.train_set = training_score_set(self.model, self.shard, self.rows, comm,
                                             self.replicated)
-        self.valid_set = (validation_score_set(self.model, comm) if holdout is None else
+        self.valid_set = (validation_score_set(self.model, comm, rows) if holdout is None else
                           holdout_sample(self.held, p.score_validation_samples, p.seed + 1, comm))
         self.metric = resolve_stopping_metric(p, self.model.dinfo.classification)
         self.t_comm = calibrate.allreduce_seconds(comm, self.model.buf)
@@ -394,11 +391,14 @@ class Trainer:
 
 
 def train(params, comm, threads: int, out_path: str, model_id: str, log=print,
-          choose_threads: bool = False, holdout: Holdout | None = None):
+          choose_threads: bool = False, holdout: Holdout | None = None,
+          rows: RowCache | None = None):
     """Train a model on every rank of ``comm``; rank 0 writes it to ``out_path`` and returns it.
     ``choose_threads``: ``threads`` is the most per rank, the count is measured (see Trainer);
-    ``holdout``: a cross-validation fold model's held-out fold (None: train on all rows)."""
-    trainer = Trainer(params, comm, threads, out_path, model_id, log, choose_threads, holdout)
+    ``holdout``: a cross-validation fold model's held-out fold (None: train on all rows);
+    ``rows``: a RowCache shared by the models of a grid group or a cross-validation."""
+    trainer = Trainer(params, comm, threads, out_path, model_id, log, choose_threads, holdout,
+                      rows)
     try:
         model = trainer.run()
     except (CheckpointedOnSignal, TrainingDiverged):   # raised on every rank together

@@ -109,10 +109,11 @@ def _checkpoint_compatible(model: Model, info, cols: dict, source: str, offset) 
                             "checkpoint")
 
 
-def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1):
+def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1, dinfo=None):
     """(model, sanitization notes): fresh, or continued from ``params.checkpoint``.
 
-    A fresh model's DataInfo comes from global statistics of the training frame.  On restart
+    A fresh model's DataInfo comes from global statistics of the training frame (or is
+    ``dinfo``, when the rows were loaded for an earlier model: ``train/row_cache.py``).  On restart
     the checkpoint's DataInfo is kept (H2O rebuilds it from the new frame, silently changing
     the input scaling: a quirk mpidl does not copy).  Before a fresh model is allocated, and
     before a continued one trains, its memory (``threads`` Hogwild threads) is checked.
@@ -138,10 +139,10 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
                          threads, env_local_ranks())
         return model, notes
     # statistics add the ranks' rows: with replicated data rank 0's copy is the whole frame
-    if reads_all_rows(params, comm):
+    if dinfo is None and reads_all_rows(params, comm):
         dinfo = comm.bcast_obj(comm.call_root_agreed(build_datainfo, frame, cols, params,
                                                      SerialComm(), params.training_frame, log))
-    else:
+    elif dinfo is None:
         dinfo = comm.call_agreed(build_datainfo, frame, cols, params, comm,
                                  params.training_frame, log)
     comm.call_agreed(validate_for_data, params, dinfo.classification, dinfo.nclasses,
@@ -234,12 +235,14 @@ def frame_score_set(model: Model, path: str, comm) -> ScoreSet:
     return comm.call_agreed(read)
 
 
-def validation_score_set(model: Model, comm) -> ScoreSet | None:
-    """This rank's block of the validation frame, sampled to ``score_validation_samples``."""
+def validation_score_set(model: Model, comm, cache=None) -> ScoreSet | None:
+    """This rank's block of the validation frame, sampled to ``score_validation_samples``;
+    ``cache``: a ``row_cache.RowCache`` that may hold the block already."""
     p = model.params
     if not p.validation_frame:
         return None
-    rows = frame_score_set(model, p.validation_frame, comm)
+    read = lambda: frame_score_set(model, p.validation_frame, comm)  # noqa: E731
+    rows = read() if cache is None else cache.validation_rows(p.validation_frame, comm, read)
     idx, total = _validation_sample(rows.n, p.score_validation_samples, p.seed + 1, comm)
     if total == 0:
         comm.agree(UserError(f"{p.validation_frame}: no rows with a usable response"))

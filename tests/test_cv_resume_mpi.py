@@ -1,0 +1,104 @@
+"""A cross-validation under ``mpirun -n 2`` stopped by SIGTERM (launched from the serial test
+session) in a fold model or in the main model: exit 75, the model in training written as a
+resumable file; the same command started again skips the finished fold models, continues the
+interrupted one and ends with the models and cross-validation metrics of an uninterrupted
+run (reproducible mode)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from launcher import mpirun_argv
+from mpi_job import job_env
+from test_grid import FIXED
+from test_grid_mpi import _descends
+
+from mpidl.checkpoint import read_model
+
+pytestmark = [pytest.mark.timeout(600), pytest.mark.mpi_skip]
+
+JOB = FIXED + """\
+epochs = 300
+hidden = [4]
+stopping_rounds = 0
+overwrite_with_best_model = false
+nfolds = 3
+fold_assignment = "Modulo"
+"""
+
+
+def _train_ranks(launcher_pid: int) -> list[int]:
+    """The pids of the ``mpidl train`` ranks under the launcher."""
+    pids = []
+    for p in Path("/proc").iterdir():
+        try:
+            cmd = (p / "cmdline").read_bytes().split(b"\0") if p.name.isdigit() else []
+        except OSError:
+            continue
+        if b"mpidl" in cmd and b"train" in cmd and _descends(int(p.name), launcher_pid):
+            pids.append(int(p.name))
+    return pids
+
+
+def _command(job: Path, out: Path) -> list[str]:
+    return mpirun_argv(2) + [sys.executable, "-m", "mpidl", "train", str(job), "-o",
+                             str(out / "m.h5"), "--threads", "1"]
+
+
+def _buf(path: Path) -> np.ndarray:
+    with h5py.File(path, "r") as f:
+        return f["buf"][:]
+
+
+# (fold models kept, the file whose appearance starts the signal, the model it stops, the
+# fold models finished before it)
+CASES = [(True, "m_cv_1.h5", "m_cv_2.h5", 1), (False, ".m_cv_1.h5", ".m_cv_2.h5", 1),
+         (True, "m_cv_3.h5", "m.h5", 3)]
+
+
+@pytest.mark.parametrize("keep, after, stopped, finished", CASES)
+def test_signalled_cv_continues_to_the_uninterrupted_metrics(tmp_path, keep, after, stopped,
+                                                             finished):
+    job = tmp_path / "cv.toml"
+    job.write_text(JOB + f"keep_cross_validation_models = {str(keep).lower()}\n")
+    whole, out = tmp_path / "whole", tmp_path / "out"
+    whole.mkdir()
+    out.mkdir()
+    r = subprocess.run(_command(job, whole), capture_output=True, text=True, timeout=500,
+                       cwd=tmp_path, env=job_env())
+    assert r.returncode == 0, r.stderr
+    proc = subprocess.Popen(_command(job, out), cwd=tmp_path, env=job_env(),   # stdout unread:
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # not a pipe
+    while not (out / after).exists() and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)   # the next model is loading or training
+    for pid in _train_ranks(proc.pid):
+        os.kill(pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 75, err
+    assert "Traceback" not in err, err
+    assert read_model(str(out / after)).stop_reason != "signal"
+    assert read_model(str(out / stopped)).stop_reason == "signal"
+    done_at = (out / after).stat().st_mtime_ns
+    r = subprocess.run(_command(job, out), capture_output=True, text=True, timeout=500,
+                       cwd=tmp_path, env=job_env())
+    assert r.returncode == 0, r.stderr
+    assert f"continuing the cross-validation stopped in {out / 'm.h5'}: {finished} fold" in r.stdout
+    if keep:
+        assert (out / after).stat().st_mtime_ns == done_at     # not trained again
+        for k in (1, 2, 3):
+            np.testing.assert_array_equal(_buf(out / f"m_cv_{k}.h5"), _buf(whole / f"m_cv_{k}.h5"))
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in whole.iterdir())
+    resumed, uninterrupted = read_model(str(out / "m.h5")), read_model(str(whole / "m.h5"))
+    assert resumed.cross_validation_metrics == uninterrupted.cross_validation_metrics
+    assert (resumed.cross_validation_metrics_summary
+            == uninterrupted.cross_validation_metrics_summary)
+    np.testing.assert_array_equal(_buf(out / "m.h5"), _buf(whole / "m.h5"))
