@@ -76,6 +76,7 @@ def mpidl_frame(name: str, ds: dict) -> str:
     import of it with those columns and a categorical response as categorical."""
     if not ds["categorical"]:
         return str(ds["csv"])
+    WORKDIR.mkdir(parents=True, exist_ok=True)
     out = WORKDIR / f"varimp_{name}.h5"
     cats = ds["categorical"] + ([ds["response"]] if ds["distribution"] == "bernoulli" else [])
     import_csv(str(ds["csv"]), str(out), categorical=cats)
