@@ -71,6 +71,12 @@ def adult_subsample(rows: int) -> Path:
     return out
 
 
+def factor_columns(ds: dict) -> list[str]:
+    """The columns both systems read as categorical: the declared ones and, for
+    classification, the response."""
+    return ds["categorical"] + ([ds["response"]] if ds["distribution"] == "bernoulli" else [])
+
+
 def mpidl_frame(name: str, ds: dict) -> str:
     """The training frame mpidl reads: the CSV, or (with categoricals to declare) an HDF5
     import of it with those columns and a categorical response as categorical."""
@@ -78,8 +84,7 @@ def mpidl_frame(name: str, ds: dict) -> str:
         return str(ds["csv"])
     WORKDIR.mkdir(parents=True, exist_ok=True)
     out = WORKDIR / f"varimp_{name}.h5"
-    cats = ds["categorical"] + ([ds["response"]] if ds["distribution"] == "bernoulli" else [])
-    import_csv(str(ds["csv"]), str(out), categorical=cats)
+    import_csv(str(ds["csv"]), str(out), categorical=factor_columns(ds))
     return str(out)
 
 
@@ -174,9 +179,10 @@ def run_dataset(h2o, name: str, ds: dict, net: dict, seeds: int) -> list[str]:
     """Train H2O (seeds 1..2S) and mpidl (seeds 1..S) on one dataset; its table row."""
     ds = dict(ds, name=name, frame=mpidl_frame(name, ds))
     frame = h2o.import_file(str(ds["csv"]))
-    for col in ds["categorical"] + ([ds["response"]] if ds["distribution"] == "bernoulli" else []):
+    for col in factor_columns(ds):
         frame[col] = frame[col].asfactor()
-    theirs, diffs = zip(*(h2o_importances(h2o, frame, ds, net, s) for s in range(1, 2 * seeds + 1)))
+    theirs, diffs = zip(*(h2o_importances(h2o, frame, ds, net, s)
+                          for s in range(1, 2 * seeds + 1)))
     ours = [mpidl_importances(ds, net, s) for s in range(1, seeds + 1)]
     h2o.remove(frame)
     return compare(name, list(theirs), ours, list(diffs))
