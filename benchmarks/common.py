@@ -11,9 +11,11 @@ replaces its own section, with the machine, the date and the exact command above
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -151,3 +153,31 @@ def table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def mem_bytes(spec: str) -> int:
+    """'4g', '512m', '1048576k' or a plain byte count, as bytes."""
+    m = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]?)\s*", spec)
+    if not m:
+        sys.exit(f"--mem {spec!r}: give a size such as 4g or 512m")
+    return int(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
+
+
+def start_h2o(threads: int, mem: str):
+    """A local H2O JVM (``threads`` nthreads, ``mem`` max memory such as '2g') on a fresh port,
+    connected; shut down at exit.  Returns the ``h2o`` module."""
+    import h2o
+    from h2o.backend import H2OLocalServer
+    server = H2OLocalServer.start(nthreads=threads, max_mem_size=mem_bytes(mem),
+                                  enable_assertions=False, port="54721+", verbose=False)
+
+    def close():
+        try:
+            h2o.cluster().shutdown()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+        server.shutdown()
+    atexit.register(close)
+    h2o.connect(server=server, verbose=False, strict_version_check=False)
+    h2o.no_progress()
+    return h2o

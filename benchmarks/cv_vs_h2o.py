@@ -25,8 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, record, table, toml_value  # noqa: E402
-from deviance_vs_h2o import start_h2o  # noqa: E402
+from common import ROOT, record, start_h2o, table, toml_value  # noqa: E402
 from vs_h2o import h2o_unavailable, java_version  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"

@@ -17,15 +17,14 @@ this script (a fresh port, never a cluster someone else started).
 from __future__ import annotations
 
 import argparse
-import atexit
 import math
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, record, table  # noqa: E402
-from vs_h2o import h2o_unavailable, java_version, mem_bytes  # noqa: E402
+from common import ROOT, record, start_h2o, table  # noqa: E402
+from vs_h2o import h2o_unavailable, java_version  # noqa: E402
 
 from mpidl.metrics import regression_metrics  # noqa: E402
 
@@ -53,25 +52,6 @@ def h2o_deviances(h2o, frame, dist: str, seed: int, epochs: float) -> tuple[floa
     ours = regression_metrics(y, f, distribution=dist, **extra)["mean_residual_deviance"]
     h2o.remove(m)
     return reported, float(ours)
-
-
-def start_h2o(threads: int, mem: str):
-    """A local H2O JVM, connected; shut down at exit."""
-    import h2o
-    from h2o.backend import H2OLocalServer
-    server = H2OLocalServer.start(nthreads=threads, max_mem_size=mem_bytes(mem),
-                                  enable_assertions=False, port="54721+", verbose=False)
-
-    def close():
-        try:
-            h2o.cluster().shutdown()
-        except Exception:  # noqa: BLE001 - best effort at exit
-            pass
-        server.shutdown()
-    atexit.register(close)
-    h2o.connect(server=server, verbose=False, strict_version_check=False)
-    h2o.no_progress()
-    return h2o
 
 
 def mean_sd(values: list[float]) -> str:

@@ -31,8 +31,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, WORKDIR, record, run_mpidl, table  # noqa: E402
-from deviance_vs_h2o import start_h2o  # noqa: E402
+from common import ROOT, WORKDIR, record, run_mpidl, start_h2o, table  # noqa: E402
 from vs_h2o import h2o_unavailable, java_version  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"

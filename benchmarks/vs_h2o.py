@@ -161,14 +161,6 @@ def h2o_unavailable(no_h2o: bool) -> str | None:
     return None
 
 
-def mem_bytes(spec: str) -> int:
-    """'4g', '512m', '1048576k' or a plain byte count, as bytes."""
-    m = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]?)\s*", spec)
-    if not m:
-        sys.exit(f"--mem {spec!r}: give a size such as 4g or 512m")
-    return int(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
-
-
 class H2OSide:
     """One local H2O JVM with MNIST loaded; ``run`` trains and scores one row."""
 
@@ -176,7 +168,7 @@ class H2OSide:
         import h2o
         from h2o.backend import H2OLocalServer
         self.h2o = h2o
-        self.server = H2OLocalServer.start(nthreads=threads, max_mem_size=mem_bytes(mem),
+        self.server = H2OLocalServer.start(nthreads=threads, max_mem_size=common.mem_bytes(mem),
                                            enable_assertions=False, port="54621+",
                                            verbose=False)
         atexit.register(self.close)

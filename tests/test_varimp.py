@@ -149,3 +149,35 @@ def test_variable_importances_false_keeps_none(tmp_path):
 def test_old_model_file_without_importances_still_reads():
     model = read_model(str(REPO / "tests" / "adversarial" / "data" / "model_before_checksums.h5"))
     assert model.variable_importances is None
+
+
+# H2O 3.46.0.12 on prostate.csv with RACE, DPROS, DCAPS, GLEASON and CAPSULE as factors, ID
+# ignored: the column names of its exported first weight layer (``model.weights(0)``, the order
+# of its importance slots) and its input standardization (``output.normsub``/``normmul``)
+H2O_PROSTATE_SLOTS = [
+    "GLEASON.0", "GLEASON.4", "GLEASON.5", "GLEASON.6", "GLEASON.7", "GLEASON.8", "GLEASON.9",
+    "GLEASON.missing(NA)", "DPROS.1", "DPROS.2", "DPROS.3", "DPROS.4", "DPROS.missing(NA)",
+    "RACE.0", "RACE.1", "RACE.2", "RACE.missing(NA)", "DCAPS.1", "DCAPS.2", "DCAPS.missing(NA)",
+    "AGE", "PSA", "VOL"]
+H2O_PROSTATE_NORMSUB = [66.03947368421049, 15.408631578947375, 15.812921052631573]
+H2O_PROSTATE_NORMMUL = [0.15320807124060337, 0.05000606906518049, 0.05450298195536089]
+
+
+def test_prostate_slots_and_standardization_are_h2o_s(tmp_path):
+    """Names, order and standardization of the importance slots as H2O's (one-hot blocks
+    largest domain first, NA level last in each, numerics last); with use_all_factor_levels
+    false, each block loses its first level (H2O's rule: 110 slots become 102 on the adult
+    sample of benchmarks/varimp_vs_h2o.py)."""
+    h5 = tmp_path / "prostate.h5"
+    proc = mpidl("import", prostate(), "-o", h5, "--categorical", "RACE", "DPROS", "DCAPS",
+                 "GLEASON", "CAPSULE", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for full in (True, False):
+        extra = f'ignored_columns = ["ID"]\nuse_all_factor_levels = {str(full).lower()}\n'
+        dinfo = read_model(str(_train(tmp_path, h5, extra, name=f"p{full}",
+                                      response="CAPSULE"))).dinfo
+        first_levels = {"GLEASON.0", "DPROS.1", "RACE.0", "DCAPS.1"}
+        expected = [n for n in H2O_PROSTATE_SLOTS if full or n not in first_levels]
+        assert dinfo.coef_names() == expected
+        np.testing.assert_allclose(dinfo.num_sub, H2O_PROSTATE_NORMSUB, rtol=1e-12)
+        np.testing.assert_allclose(dinfo.num_mul, H2O_PROSTATE_NORMMUL, rtol=1e-12)
