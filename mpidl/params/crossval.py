@@ -44,3 +44,20 @@ def check_cross_validation(vals: Mapping[str, Any], fail: Callable[[str, str], U
         raise fail("fold_column", f"'{vals['fold_column']}' is the response column")
     if vals["fold_column"] and vals["fold_column"] in (vals["weights_column"],):
         raise fail("fold_column", f"'{vals['fold_column']}' is the weights column")
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m mpidl.params.crossval JOB.toml [--set KEY=VALUE ...]``: exit 0 when the job
+    cross-validates, 1 when it does not, 2 when it cannot be read (slurm/train.sbatch asks
+    before a requeue: a cross-validation continues from its own files, no checkpoint)."""
+    from .jobfile import load_job
+    overrides = [v for k, v in zip(argv[1:], argv[2:]) if k == "--set"]
+    try:
+        return 0 if cross_validates(load_job(argv[0], overrides)) else 1
+    except (UserError, IndexError, OSError):
+        return 2
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(_main(sys.argv[1:]))
