@@ -4,7 +4,8 @@ Initial networks (``--init``), drawn here with numpy per seed and given to both 
 PyTorch as tensors, to mpidl as ``initial_weights`` / ``initial_biases`` frames), so the two
 start from the same weights:
 
-- ``torch``: PyTorch's ``nn.Linear`` default, weights and biases U(-1/sqrt(fan_in), +1/sqrt(fan_in));
+- ``torch``: PyTorch's ``nn.Linear`` default, weights and biases U(-1/sqrt(fan_in),
+  1/sqrt(fan_in));
 - ``h2o``: N(0, scale) weights, hidden biases 0.5 for the first and 1.0 for later layers, output
   biases 0 (H2O's Rectifier rule, mpidl/model/network.py);
 - ``normal0``: N(0, scale) weights and zero biases.
