@@ -47,7 +47,6 @@ import hashlib
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -56,7 +55,7 @@ import numpy as np
 
 import common
 import torch_parity as parity
-from mpidl.errors import EXIT_REQUEUE, UserError
+from mpidl.errors import UserError
 from mpidl.params import parse_override
 
 TORCH_PIN = "torch==2.13.0"
@@ -220,29 +219,23 @@ def import_torch(threads: int):
 
 
 # ---------------------------------------------------------------------------- mpidl
-def mpidl_until(params: dict, threads: int, target: float | None, tag: str, log,
-                timeout: float) -> dict:
-    """Train through the CLI, streaming its progress; SIGUSR1 once test error <= target
-    (never when ``target`` is None).
+def mpidl_streamed(params: dict, threads: int, tag: str, log, timeout: float) -> dict:
+    """Train through the CLI, streaming its progress lines with a test error to ``log``.
 
     Like common.run_mpidl (same job file, command and environment), but reads the progress
     lines as they come; returns the model's ``inspect --json`` object plus ``wall``.
     """
     cmd, model, env = common.prepare_run(params, threads, 1, tag)
-    pat = re.compile(r"valid err ([0-9.eE+-]+)")
+    pat = re.compile(r"valid err [0-9.eE+-]+")
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          env=env, cwd=common.ROOT)
-    lines, signalled = [], False
+    lines = []
     try:
         for line in p.stdout:
             lines.append(line)
-            m = pat.search(line)
-            if m:
+            if pat.search(line):
                 log("  mpidl: " + line.strip())
-                if target is not None and not signalled and float(m.group(1)) <= target:
-                    p.send_signal(signal.SIGUSR1)
-                    signalled = True
             if time.perf_counter() - t0 > timeout:
                 p.kill()
                 break
@@ -252,7 +245,7 @@ def mpidl_until(params: dict, threads: int, target: float | None, tag: str, log,
             p.kill()
             p.wait()
     wall = time.perf_counter() - t0
-    if rc not in (0, EXIT_REQUEUE) or not model.exists():
+    if rc != 0 or not model.exists():
         raise RuntimeError(f"{shlex.join(cmd)} failed ({rc}): {''.join(lines).strip()[-800:]}")
     info = common.inspect(str(model))
     info["wall"] = wall
@@ -349,7 +342,7 @@ def mpidl_curve(a, base: dict, test_h5: str, rows_train: int, extra: dict, seed:
         units = [784, *base["hidden"], 10]
         params.update(parity.init_frames(a.init, units, a.init_scale, seed),
                       ignore_const_cols=False)   # all 784 inputs, as the frames have
-    info = mpidl_until(params, a.threads, None, f"vs_torch_curve{seed}", log, a.timeout)
+    info = mpidl_streamed(params, a.threads, f"vs_torch_curve{seed}", log, a.timeout)
     return [(r["epochs"], train_seconds(r), r["validation_classification_error"])
             for r in info["scoring_history"] if "validation_classification_error" in r
             and r["epochs"] > 0]
