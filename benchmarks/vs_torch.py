@@ -1,17 +1,24 @@
-"""mpidl's mini-batch training against PyTorch on CPU: same data, same threads, one run.
+"""mpidl's mini-batch training against PyTorch on CPU: same data, same threads, over seeds.
 
     python benchmarks/vs_torch.py                       # [1024,1024], batch 128, 2 threads
     python benchmarks/vs_torch.py --samples 2000 --max-epochs 0.2   # a quick trial
+    python benchmarks/vs_torch.py --seeds 3 --init torch --inputs x255 --set ...  # parity
     python benchmarks/vs_torch.py --record              # also write the table to RESULTS.md
 
 Two measurements per system, on MNIST (../shared/data/mnist, 60k train / 10k test):
 
 1. Throughput: samples/s of training only (no evaluation) over ``--samples`` samples of a
-   ``--hidden`` Rectifier MLP with mini-batches of ``--batch`` rows.
-2. Time to ``--target`` test error (default 2 %): the 10k test set is evaluated every
-   ``--eval-every`` epoch (default 0.25), evaluation time excluded from the clock; the
-   training seconds and epochs at the first evaluation with test error <= target, with a
-   cap of ``--max-epochs`` epochs.  Both systems stop at the target (or the cap).
+   ``--hidden`` Rectifier MLP with mini-batches of ``--batch`` rows (``--no-throughput``: skip).
+2. Test-error curves: one run per seed (``--seeds`` from ``--seed``) of ``--max-epochs``
+   epochs, the 10k test set evaluated every ``--eval-every`` epoch, evaluation time excluded
+   from the clock.  Reported: the final error's mean, sd and range over seeds, the mean curve,
+   and the training seconds / epochs at which the mean curve, smoothed by a running mean over
+   3 evaluations (torch_parity.py), first reaches ``--target`` -- never one run's single dip.
+
+``--init`` gives both systems one initial network per seed (torch_parity.py: PyTorch's
+default draw, H2O's N(0, scale) with 0.5/1.0 Rectifier biases, or N(0, scale) with zero
+biases): PyTorch gets the tensors, mpidl the same values as ``initial_weights`` /
+``initial_biases`` frames (with ``ignore_const_cols = false``, so all 784 inputs).
 
 PyTorch: float32, inputs pixels/255, Adam (lr ``--lr``), CrossEntropyLoss, shuffled every
 epoch, ``torch.set_num_threads(--threads)`` and one inter-op thread.  Timed loops include
@@ -21,15 +28,13 @@ mpidl: its command line (benchmarks/common.py ``run_mpidl``), H2O parameter name
 defaults (adaptive ADADELTA, inputs standardized by mpidl) plus ``hidden``, ``activation``,
 ``mini_batch_size``; ``--set`` adds job parameters (e.g. ``adaptive_rate_method="Adam"``,
 ``rate=0.001``).  ``--inputs x255`` gives mpidl PyTorch's inputs instead: pixels / 255 in a
-frame of their own, with ``standardize = false``.  Its figures come from the model's scoring history: a row's
-``training_speed`` is samples per second of training time excluding scoring, so the
-training seconds of a row are ``samples / training_speed`` (``duration`` includes the
-scorings before it).  For (2) each iteration is ``--eval-every`` epoch long and scored
-(``train_samples_per_iteration``, ``score_each_iteration``) on the whole test set
-(``validation_frame``, ``score_validation_samples = 0``); the run is sent SIGUSR1 once a
-progress line shows test error <= target, which makes mpidl finish the iteration under way,
-write the model with its history, and exit 75.  A tiny warm-up run first fills numba's
-compile cache, so no JIT compilation lands in the timed runs.
+frame of their own, with ``standardize = false``.  Its figures come from the model's scoring
+history: a row's ``training_speed`` is samples per second of training time excluding
+scoring, so the training seconds of a row are ``samples / training_speed``.  Each iteration
+is ``--eval-every`` epoch long and scored (``train_samples_per_iteration``,
+``score_each_iteration``) on the whole test set (``validation_frame``,
+``score_validation_samples = 0``).  A tiny warm-up run first fills numba's compile cache, so
+no JIT compilation lands in the timed runs.
 
 Without torch installed the PyTorch rows are skipped with the command that installs it
 (``pip install torch==2.13.0``, a CPU build) and mpidl's rows are still measured.
@@ -42,7 +47,6 @@ import hashlib
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -50,7 +54,8 @@ import time
 import numpy as np
 
 import common
-from mpidl.errors import EXIT_REQUEUE, UserError
+import torch_parity as parity
+from mpidl.errors import UserError
 from mpidl.params import parse_override
 
 TORCH_PIN = "torch==2.13.0"
@@ -105,8 +110,10 @@ def mnist_x255_h5(data: dict[str, np.ndarray]) -> tuple[str, str]:
 class TorchBench:
     """The PyTorch side: an MLP trained with Adam on pixels/255."""
 
-    def __init__(self, torch, data: dict, hidden: list[int], batch: int, lr: float, seed: int):
+    def __init__(self, torch, data: dict, hidden: list[int], batch: int, lr: float, seed: int,
+                 init: tuple[str, float] = ("none", 0.0)):
         self.torch, self.hidden, self.batch, self.lr, self.seed = torch, hidden, batch, lr, seed
+        self.init = init   # (torch_parity kind, weight scale); "none": nn.Linear's own draw
         self.x = torch.from_numpy(data["train_x"].astype(np.float32) / 255.0)
         self.y = torch.from_numpy(data["train_y"])
         self.tx = torch.from_numpy(data["test_x"].astype(np.float32) / 255.0)
@@ -122,6 +129,10 @@ class TorchBench:
             n_in = h
         layers.append(nn.Linear(n_in, int(self.y.max()) + 1))
         net = nn.Sequential(*layers)
+        if self.init[0] != "none":
+            units = [self.x.shape[1], *self.hidden, int(self.y.max()) + 1]
+            parity.load_into_torch(torch, net, parity.init_tensors(self.init[0], units,
+                                                                   self.init[1], self.seed))
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         gen = torch.Generator().manual_seed(self.seed)
         return net, opt, gen, nn.CrossEntropyLoss()
@@ -171,13 +182,13 @@ class TorchBench:
             done += idx.shape[0]
         return done / (time.perf_counter() - t0)
 
-    def time_to_target(self, target: float, eval_rows: int, max_epochs: float, log) -> dict:
-        """Training seconds / epochs until test error <= target (evaluations not timed)."""
+    def curve(self, eval_rows: int, max_epochs: float, log) -> list[tuple]:
+        """[(epochs, training seconds, test error)] at every evaluation up to ``max_epochs``
+        (evaluations not timed)."""
         net, opt, gen, loss_fn = self._fresh()
         take = self._sampler(gen)
         cap = int(round(max_epochs * self.rows))
-        done, next_eval, train_s = 0, min(eval_rows, cap), 0.0
-        hit, err = None, float("nan")
+        done, next_eval, train_s, out = 0, min(eval_rows, cap), 0.0, []
         while done < cap:
             t0 = time.perf_counter()
             while done < next_eval:
@@ -186,14 +197,11 @@ class TorchBench:
                 done += idx.shape[0]
             train_s += time.perf_counter() - t0
             err = self.test_error(net)
-            log(f"  torch: epochs {done / self.rows:6.3f}  train {train_s:7.1f}s  "
-                f"test err {100 * err:.2f} %")
-            if err <= target:
-                hit = {"seconds": train_s, "epochs": done / self.rows}
-                break
+            log(f"  torch seed {self.seed}: epochs {done / self.rows:6.3f}  train "
+                f"{train_s:7.1f}s  test err {100 * err:.2f} %")
+            out.append((done / self.rows, train_s, err))
             next_eval = min(next_eval + eval_rows, cap)
-        return {"hit": hit, "final_error": err, "epochs": done / self.rows,
-                "train_seconds": train_s}
+        return out
 
 
 def import_torch(threads: int):
@@ -211,28 +219,23 @@ def import_torch(threads: int):
 
 
 # ---------------------------------------------------------------------------- mpidl
-def mpidl_until(params: dict, threads: int, target: float, tag: str, log,
-                timeout: float) -> dict:
-    """Train through the CLI, streaming its progress; SIGUSR1 once test error <= target.
+def mpidl_streamed(params: dict, threads: int, tag: str, log, timeout: float) -> dict:
+    """Train through the CLI, streaming its progress lines with a test error to ``log``.
 
     Like common.run_mpidl (same job file, command and environment), but reads the progress
     lines as they come; returns the model's ``inspect --json`` object plus ``wall``.
     """
     cmd, model, env = common.prepare_run(params, threads, 1, tag)
-    pat = re.compile(r"valid err ([0-9.eE+-]+)")
+    pat = re.compile(r"valid err [0-9.eE+-]+")
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          env=env, cwd=common.ROOT)
-    lines, signalled = [], False
+    lines = []
     try:
         for line in p.stdout:
             lines.append(line)
-            m = pat.search(line)
-            if m:
+            if pat.search(line):
                 log("  mpidl: " + line.strip())
-                if not signalled and float(m.group(1)) <= target:
-                    p.send_signal(signal.SIGUSR1)
-                    signalled = True
             if time.perf_counter() - t0 > timeout:
                 p.kill()
                 break
@@ -242,7 +245,7 @@ def mpidl_until(params: dict, threads: int, target: float, tag: str, log,
             p.kill()
             p.wait()
     wall = time.perf_counter() - t0
-    if rc not in (0, EXIT_REQUEUE) or not model.exists():
+    if rc != 0 or not model.exists():
         raise RuntimeError(f"{shlex.join(cmd)} failed ({rc}): {''.join(lines).strip()[-800:]}")
     info = common.inspect(str(model))
     info["wall"] = wall
@@ -261,11 +264,7 @@ def mpidl_base(train_h5: str, hidden: list[int], batch: int, seed: int) -> dict:
 
 
 # ---------------------------------------------------------------------------- main
-def fmt(x, spec: str, missing: str = "n/a") -> str:
-    return missing if x is None or (isinstance(x, float) and np.isnan(x)) else format(x, spec)
-
-
-def main() -> int:
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
@@ -273,11 +272,18 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--samples", type=int, default=60000,
                     help="training samples timed for throughput (default 60000 = 1 epoch)")
+    ap.add_argument("--no-throughput", action="store_true", help="curves only")
     ap.add_argument("--target", type=float, default=0.02, help="test error to reach")
-    ap.add_argument("--max-epochs", type=float, default=10.0, help="cap for the target run")
+    ap.add_argument("--max-epochs", type=float, default=8.0, help="epochs of each curve")
     ap.add_argument("--eval-every", type=float, default=0.25, help="epochs between evaluations")
     ap.add_argument("--lr", type=float, default=1e-3, help="PyTorch Adam learning rate")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1, help="first seed")
+    ap.add_argument("--seeds", type=int, default=1, help="curves per system (seeds from --seed)")
+    ap.add_argument("--init", choices=parity.INITS, default="none",
+                    help="one initial network for both systems (torch_parity.py); none: each "
+                         "its own")
+    ap.add_argument("--init-scale", type=float, default=0.03,
+                    help="N(0, scale) weights of --init h2o / normal0")
     ap.add_argument("--systems", default="torch,mpidl", help="comma list of torch, mpidl")
     ap.add_argument("--no-target", action="store_true", help="throughput only")
     ap.add_argument("--set", dest="extra", action="append", default=[],
@@ -291,126 +297,122 @@ def main() -> int:
     ap.add_argument("--record", action="store_true", help="write the table to RESULTS.md")
     ap.add_argument("--record-as", default="vs_torch",
                     help="RESULTS.md section key (one section per key; default vs_torch)")
-    a = ap.parse_args()
-    hidden = [int(h) for h in a.hidden.split(",")]
-    systems = {s.strip() for s in a.systems.split(",") if s.strip()}
-    if not systems <= {"torch", "mpidl"}:
-        sys.exit(f"--systems {a.systems}: choose from torch, mpidl")
-    try:
-        extra = dict(parse_override(item) for item in a.extra)
-    except UserError as e:
-        sys.exit(str(e))
+    return ap.parse_args()
 
-    def log(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
 
-    rows, notes = [], []
-    torch_speed = None
-    if "torch" in systems:
-        torch = import_torch(a.threads)
-        if torch is None:
-            msg = (f"PyTorch is not installed: its rows are skipped. Install the CPU build "
-                   f"with: pip install {TORCH_PIN}")
-            print(msg)
-            notes.append(msg)
-        else:
-            data = mnist_arrays(a.train, a.test)
-            tb = TorchBench(torch, data, hidden, a.batch, a.lr, a.seed)
-            log(f"torch {torch.__version__}: throughput over {a.samples} samples ...")
-            torch_speed = tb.throughput(a.samples)
-            log(f"  torch: {torch_speed:.0f} samples/s")
-            res = None
-            if not a.no_target:
-                log(f"torch: time to {100 * a.target:g} % test error "
-                    f"(cap {a.max_epochs:g} epochs) ...")
-                res = tb.time_to_target(a.target, max(1, round(a.eval_every * tb.rows)),
-                                        a.max_epochs, log)
-            rows.append(table_row(f"PyTorch {torch.__version__} (Adam {a.lr:g}, x/255)",
-                                  a, torch_speed, torch_speed, res))
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
 
-    if "mpidl" in systems:
-        if a.inputs == "x255":
-            train_h5, test_h5 = mnist_x255_h5(mnist_arrays(a.train, a.test))
-            extra = {"standardize": False, **extra}
-        else:
-            train_h5, test_h5 = common.mnist_h5(a.train, a.test)
-        base = mpidl_base(train_h5, hidden, a.batch, a.seed)
-        from mpidl.data.hdf5 import read_info
-        rows_train = read_info(train_h5).nrows
-        log("mpidl: warm-up (numba compile cache) ...")
-        warm = min(rows_train, 4 * a.batch)
-        common.run_mpidl({**base, "epochs": warm / rows_train,
-                          "train_samples_per_iteration": warm, **extra},
-                         a.threads, tag="vs_torch_warmup")
+
+def seeds_of(a) -> range:
+    return range(a.seed, a.seed + a.seeds)
+
+
+def run_torch(a, hidden: list[int], notes: list) -> tuple:
+    """(samples/s or None, seed summary or None, row name) of the PyTorch side."""
+    torch = import_torch(a.threads)
+    if torch is None:
+        msg = (f"PyTorch is not installed: its rows are skipped. Install the CPU build "
+               f"with: pip install {TORCH_PIN}")
+        print(msg)
+        notes.append(msg)
+        return None, None, None
+    data = mnist_arrays(a.train, a.test)
+    bench = [TorchBench(torch, data, hidden, a.batch, a.lr, s, (a.init, a.init_scale))
+             for s in seeds_of(a)]
+    speed = None
+    if not a.no_throughput:
+        log(f"torch {torch.__version__}: throughput over {a.samples} samples ...")
+        speed = bench[0].throughput(a.samples)
+        log(f"  torch: {speed:.0f} samples/s")
+    res = None
+    if not a.no_target:
+        eval_rows = max(1, round(a.eval_every * bench[0].rows))
+        res = parity.summary([tb.curve(eval_rows, a.max_epochs, log) for tb in bench], a.target)
+    return speed, res, f"PyTorch {torch.__version__} (Adam {a.lr:g}, x/255)"
+
+
+def mpidl_curve(a, base: dict, test_h5: str, rows_train: int, extra: dict, seed: int) -> list:
+    """[(epochs, training seconds, test error)] of one mpidl run of ``a.max_epochs``."""
+    params = {**base, "seed": seed, "validation_frame": test_h5, "score_validation_samples": 0,
+              "epochs": a.max_epochs, "stopping_rounds": 0,
+              "train_samples_per_iteration": max(1, round(a.eval_every * rows_train)),
+              "score_each_iteration": True, **extra}
+    if a.init != "none":
+        units = [784, *base["hidden"], 10]
+        params.update(parity.init_frames(a.init, units, a.init_scale, seed),
+                      ignore_const_cols=False)   # all 784 inputs, as the frames have
+    info = mpidl_streamed(params, a.threads, f"vs_torch_curve{seed}", log, a.timeout)
+    return [(r["epochs"], train_seconds(r), r["validation_classification_error"])
+            for r in info["scoring_history"] if "validation_classification_error" in r
+            and r["epochs"] > 0]
+
+
+def run_mpidl(a, hidden: list[int], extra: dict) -> tuple:
+    """(samples/s or None, seed summary or None, row name) of the mpidl side."""
+    if a.inputs == "x255":
+        train_h5, test_h5 = mnist_x255_h5(mnist_arrays(a.train, a.test))
+        extra = {"standardize": False, **extra}
+    else:
+        train_h5, test_h5 = common.mnist_h5(a.train, a.test)
+    base = mpidl_base(train_h5, hidden, a.batch, a.seed)
+    from mpidl.data.hdf5 import read_info
+    rows_train = read_info(train_h5).nrows
+    log("mpidl: warm-up (numba compile cache) ...")
+    warm = min(rows_train, 4 * a.batch)
+    common.run_mpidl({**base, "epochs": warm / rows_train,
+                      "train_samples_per_iteration": warm, **extra},
+                     a.threads, tag="vs_torch_warmup")
+    speed = None
+    if not a.no_throughput:
         log(f"mpidl: throughput over {a.samples} samples ...")
         thr = common.run_mpidl({**base, "epochs": a.samples / rows_train,
                                 "train_samples_per_iteration": a.samples,
                                 "score_duty_cycle": 0.0, **extra},
                                a.threads, timeout=a.timeout, tag="vs_torch_speed")
         speed = thr["speed"]
-        log(f"  mpidl: {speed:.0f} samples/s ({thr['scoring_history'][-1]['samples']} samples, "
-            f"{thr['wall']:.0f} s wall)")
-        res = None
-        if not a.no_target:
-            log(f"mpidl: time to {100 * a.target:g} % test error (cap {a.max_epochs:g} epochs) ...")
-            params = {**base, "validation_frame": test_h5, "score_validation_samples": 0,
-                      "epochs": a.max_epochs, "stopping_rounds": 0,
-                      "train_samples_per_iteration": max(1, round(a.eval_every * rows_train)),
-                      "score_each_iteration": True, **extra}
-            info = mpidl_until(params, a.threads, a.target, "vs_torch_target", log, a.timeout)
-            hist = info["scoring_history"]
-            first = next((r for r in hist if r.get("validation_classification_error", 1.0)
-                          <= a.target), None)
-            last = hist[-1]
-            res = {"hit": first and {"seconds": train_seconds(first), "epochs": first["epochs"],
-                                     "duration": first["duration"]},
-                   "final_error": last.get("validation_classification_error", float("nan")),
-                   "epochs": last["epochs"], "train_seconds": train_seconds(last)}
-            if first:
-                notes.append(f"mpidl reached the target at history row duration "
-                             f"{first['duration']:.1f} s (scoring included); the table gives "
-                             f"samples / training_speed = {train_seconds(first):.1f} s.")
-        method = extra.get("adaptive_rate_method", "ADADELTA")
-        name = (f"mpidl ({method if extra.get('adaptive_rate', True) else 'manual rate'}, "
-                f"{'x/255' if a.inputs == 'x255' else 'standardized'})")
-        shown = {k: v for k, v in extra.items() if k != "standardize"}
-        if shown:
-            name += " " + " ".join(f"{k}={common.toml_value(v)}" for k, v in shown.items())
-        rows.append(table_row(name, a, speed, torch_speed, res))
-
-    header = ["system", "batch", "threads", "samples/s", "ratio mpidl/torch",
-              f"seconds to {100 * a.target:g} % test error", f"epochs at {100 * a.target:g} %",
-              "final test error"]
-    body = common.table(header, rows)
-    body += (f"\nThroughput over {a.samples} training samples, MLP {hidden} Rectifier, "
-             f"evaluation excluded.")
+        log(f"  mpidl: {speed:.0f} samples/s ({thr['wall']:.0f} s wall)")
+    res = None
     if not a.no_target:
-        body += (f" Target run: test set evaluated every {a.eval_every:g} epoch, evaluation "
-                 f"time excluded, cap {a.max_epochs:g} epochs; final test error is at the stop "
-                 f"(mpidl finishes the iteration under way when signalled, one more "
-                 f"{a.eval_every:g} epoch).")
-    body += "\n"
-    for n in notes:
-        body += f"\n{n}\n"
+        res = parity.summary([mpidl_curve(a, base, test_h5, rows_train, extra, s)
+                              for s in seeds_of(a)], a.target)
+    method = extra.get("adaptive_rate_method", "ADADELTA")
+    name = (f"mpidl ({method if extra.get('adaptive_rate', True) else 'manual rate'}, "
+            f"{'x/255' if a.inputs == 'x255' else 'standardized'})")
+    shown = {k: v for k, v in extra.items() if k != "standardize"}
+    if shown:
+        name += " " + " ".join(f"{k}={common.toml_value(v)}" for k, v in shown.items())
+    return speed, res, name
+
+
+def main() -> int:
+    a = parse_args()
+    hidden = [int(h) for h in a.hidden.split(",")]
+    systems = {s.strip() for s in a.systems.split(",") if s.strip()}
+    if not systems <= {"torch", "mpidl"}:
+        sys.exit(f"--systems {a.systems}: choose from torch, mpidl")
+    if a.seeds < 1:
+        sys.exit(f"--seeds {a.seeds}: must be at least 1")
+    try:
+        extra = dict(parse_override(item) for item in a.extra)
+    except UserError as e:
+        sys.exit(str(e))
+    notes, results = [], []
+    torch_speed = None
+    if "torch" in systems:
+        torch_speed, res, name = run_torch(a, hidden, notes)
+        if name:
+            results.append((name, torch_speed, res))
+    if "mpidl" in systems:
+        speed, res, name = run_mpidl(a, hidden, extra)
+        results.append((name, speed, res))
+    body = parity.report(a, hidden, results, torch_speed, notes)
     print()
     print(body)
     if a.record:
         common.record(a.record_as, f"mpidl vs PyTorch on CPU (MNIST {hidden}, batch {a.batch}, "
-                      f"{a.threads} threads)", body)
+                      f"{a.threads} threads, {a.seeds} seed(s))", body)
     return 0
-
-
-def table_row(name: str, a, speed: float, torch_speed: float | None, res: dict | None) -> list:
-    ratio = fmt(speed / torch_speed if torch_speed else None, ".3g")
-    if res is None:
-        hit_s = hit_e = final = "not run"
-    else:
-        hit = res["hit"]
-        hit_s = fmt(hit and hit["seconds"], ".1f",
-                    f"not reached ({res['epochs']:.2f} ep, {res['train_seconds']:.0f} s)")
-        hit_e = fmt(hit and hit["epochs"], ".2f", "-")
-        final = f"{100 * res['final_error']:.2f} %"
-    return [name, a.batch, a.threads, f"{speed:.0f}", ratio, hit_s, hit_e, final]
 
 
 if __name__ == "__main__":

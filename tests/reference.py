@@ -298,21 +298,19 @@ def rates(cfg: Config, layer: int, processed: float, batch: int = 1) -> tuple:
     ``processed`` samples (spec 4.2): rate * rate_decay^layer / (1 + rate_annealing N), times
     (1 - m) with m ramped linearly from momentum_start to momentum_stable over momentum_ramp
     samples (mpidl ramps; H2O's training does not).  Adam (mpidl's extension, docs/design.md)
-    folds in the bias correction sqrt(1 - beta2^t) / (1 - beta1^t), t = N / batch + 1."""
+    applies its bias correction in ``_optimizer_step`` at step t = N / batch + 1."""
     n = float(processed)
     mom = cfg.momentum_start
     if cfg.momentum_ramp > 0:
         mom += (cfg.momentum_stable - cfg.momentum_start) * min(n, cfg.momentum_ramp) \
             / cfg.momentum_ramp
     r = cfg.rate * cfg.rate_decay ** layer / (1.0 + cfg.rate_annealing * n) * (1.0 - mom)
-    if cfg.optimizer == "Adam":
-        t = n / batch + 1.0
-        r *= np.sqrt(1.0 - cfg.beta2 ** t) / (1.0 - cfg.beta1 ** t)
     return r, mom
 
 
-def _optimizer_step(cfg: Config, p, s1, s2, grad, lr, mom):
-    """(p, s1, s2) after one step of the rule on every entry (spec 4.1, 4.2)."""
+def _optimizer_step(cfg: Config, p, s1, s2, grad, lr, mom, t):
+    """(p, s1, s2) after one step of the rule on every entry (spec 4.1, 4.2); ``t``: Adam's
+    step count, from 1."""
     if cfg.optimizer == "ADADELTA":
         eg2 = cfg.rho * s1 + (1 - cfg.rho) * grad * grad
         dx = approx_sqrt((s2 + cfg.epsilon) / (eg2 + cfg.epsilon), cfg.approx_dtype) * grad
@@ -320,7 +318,8 @@ def _optimizer_step(cfg: Config, p, s1, s2, grad, lr, mom):
     if cfg.optimizer == "Adam":
         m = cfg.beta1 * s1 + (1 - cfg.beta1) * grad
         v = cfg.beta2 * s2 + (1 - cfg.beta2) * grad * grad
-        return p - lr * m / (np.sqrt(v) + cfg.epsilon), m, v
+        m_hat, v_hat = m / (1 - cfg.beta1 ** t), v / (1 - cfg.beta2 ** t)
+        return p - lr * m_hat / (np.sqrt(v_hat) + cfg.epsilon), m, v   # torch.optim.Adam
     if cfg.optimizer == "momentum":
         if cfg.nesterov:                       # accumulating velocity
             v = mom * s1 - grad
@@ -330,8 +329,10 @@ def _optimizer_step(cfg: Config, p, s1, s2, grad, lr, mom):
     return p - lr * grad, s1, s2
 
 
-def _update(cfg: Config, net: Net, kind: str, l: int, grad, where, lr, mom, center) -> None:
-    """Apply the regularized step to ``net.<kind>[l]`` ("W" or "b") where ``where`` holds."""
+def _update(cfg: Config, net: Net, kind: str, l: int, grad, where, lr, mom, center,
+            t: float) -> None:
+    """Apply the regularized step to ``net.<kind>[l]`` ("W" or "b") where ``where`` holds;
+    ``t``: Adam's step count."""
     p = getattr(net, kind)[l]
     reg = grad + cfg.l1 * np.sign(p) + cfg.l2 * p
     if center is not None and cfg.ea_lambda:
@@ -339,7 +340,7 @@ def _update(cfg: Config, net: Net, kind: str, l: int, grad, where, lr, mom, cent
     slot = 2 * l + (kind == "b")
     s1 = net.s1[slot] if net.s1 else np.zeros_like(p)
     s2 = net.s2[slot] if net.s2 else np.zeros_like(p)
-    p1, t1, u1 = _optimizer_step(cfg, p, s1, s2, reg, lr, mom)
+    p1, t1, u1 = _optimizer_step(cfg, p, s1, s2, reg, lr, mom, t)
     p[...] = np.where(where, p1, p)
     s1[...] = np.where(where, t1, s1)
     s2[...] = np.where(where, u1, s2)
@@ -364,9 +365,9 @@ def online_step(net: Net, cfg: Config, x, y, masks: Masks | None = None,
         lr, mom = rates(cfg, l, processed)
         rows = (g[l] != 0) if shortcut else np.ones(g[l].shape[0], dtype=bool)
         cols = (cache.a[l] != 0) if cfg.fast_mode else np.ones(cache.a[l].shape[0], dtype=bool)
-        _update(cfg, net, "W", l, dW[l], np.outer(rows, cols), lr, mom, center)
+        _update(cfg, net, "W", l, dW[l], np.outer(rows, cols), lr, mom, center, processed + 1)
         _max_w2(net.W[l], rows, cfg.max_w2)
-        _update(cfg, net, "b", l, g[l], rows, lr, mom, center)
+        _update(cfg, net, "b", l, g[l], rows, lr, mom, center, processed + 1)
     return cache
 
 
@@ -381,6 +382,6 @@ def batch_step(net: Net, cfg: Config, X, Y, masks: list | None = None, processed
         lr, mom = rates(cfg, l, processed, batch=n)
         gw = sum(gr[0][l] for gr in grads) / n
         gb = sum(gr[1][l] for gr in grads) / n
-        _update(cfg, net, "W", l, gw, True, lr, mom, center)
+        _update(cfg, net, "W", l, gw, True, lr, mom, center, processed / n + 1)
         _max_w2(net.W[l], np.ones(gw.shape[0], dtype=bool), cfg.max_w2)
-        _update(cfg, net, "b", l, gb, True, lr, mom, center)
+        _update(cfg, net, "b", l, gb, True, lr, mom, center, processed / n + 1)

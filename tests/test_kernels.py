@@ -215,8 +215,10 @@ def test_momentum_matches_reference_formula(nesterov):
 
 
 def test_adam_matches_reference_formula():
-    """One Adam step (adaptive_rate_method = Adam) with bias correction at t = 1:
-    m = (1-b1) g, v = (1-b2) g^2, w -= rate sqrt(1-b2)/(1-b1) m / (sqrt(v) + eps)."""
+    """One Adam step (adaptive_rate_method = Adam) at t = 1 as torch.optim.Adam takes it
+    (Kingma & Ba, Algorithm 1): m = (1-b1) g, v = (1-b2) g^2, m_hat = m / (1-b1),
+    v_hat = v / (1-b2), w -= rate m_hat / (sqrt(v_hat) + eps); epsilon is added to the
+    corrected sqrt(v), which a large epsilon shows."""
     rate, b1, b2, eps = 0.01, 0.8, 0.99, 1e-3
     hp = np.zeros(C.HP_SIZE)
     hp[C.HP_RATE], hp[C.HP_DECAY], hp[C.HP_BETA1], hp[C.HP_BETA2] = rate, 1.0, b1, b2
@@ -224,7 +226,7 @@ def test_adam_matches_reference_formula():
 
     def step(w, grad, layer):
         m, v = (1 - b1) * grad, (1 - b2) * grad * grad
-        return w - rate * np.sqrt(1 - b2) / (1 - b1) * m / (np.sqrt(v) + eps)
+        return w - rate * (m / (1 - b1)) / (np.sqrt(v / (1 - b2)) + eps)
 
     state = _one_step_against_formula(C.OPT_ADAM, hp, step)
     assert np.all(state != 0)  # both moments were fed

@@ -286,7 +286,7 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
             b = min(batch, hi - s)
             if opt != OPT_ADADELTA:
                 mom = buf.dtype.type(step_rates(hp, opt, nl, hp[HP_PROCESSED] + (s - lo) * stride,
-                                                float(batch), rates))
+                                                float(batch), rates, f))
                 lr = rates.astype(buf.dtype)
             a0 = ws.a[0][:b]
             assemble_input(a0, nums, cats, order, s, num_start, in_drop, state)

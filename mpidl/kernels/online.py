@@ -349,7 +349,7 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     for i in range(start, stop):
         row = order[i]
         if opt != OPT_ADADELTA:
-            mom[0] = step_rates(hp, opt, nl, processed0 + (i - start) * stride, 1.0, rates)
+            mom[0] = step_rates(hp, opt, nl, processed0 + (i - start) * stride, 1.0, rates, f)
             lr_layer[:] = rates
         nnz[0] = set_input(a[0:aoff[1]], nz[0:aoff[1]], nums, cats, row, num_start, fast,
                            hp[HP_INPUT_DROPOUT], state)

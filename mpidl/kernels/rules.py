@@ -266,16 +266,23 @@ def typed_scalars(hp, buf):
 
 
 @njit(cache=True, error_model="numpy")
-def step_rates(hp, opt, n_layers, processed, batch, lr_layer):
+def step_rates(hp, opt, n_layers, processed, batch, lr_layer, f):
     """Per-layer step sizes and momentum for the update after ``processed`` samples, taken in
     mini-batches of ``batch`` rows (1 online): ``_rates``, times Adam's bias correction
-    sqrt(1 - beta2^t) / (1 - beta1^t) at step t = processed / batch + 1 under Adam."""
+    sqrt(1 - beta2^t) / (1 - beta1^t) at step t = processed / batch + 1 under Adam.
+
+    Under Adam ``f[F_EPS]`` (the typed scalars) becomes epsilon * sqrt(1 - beta2^t), so that
+    the folded step lr_t m / (sqrt(v) + eps_t) equals torch.optim.Adam's (Kingma & Ba's
+    Algorithm 1) lr m_hat / (sqrt(v_hat) + epsilon), epsilon added to the corrected sqrt(v).
+    """
     mom = _rates(hp, n_layers, processed, lr_layer)
     if opt == OPT_ADAM:
         t = processed / batch + 1.0
-        corr = np.sqrt(1.0 - hp[HP_BETA2] ** t) / (1.0 - hp[HP_BETA1] ** t)
+        root = np.sqrt(1.0 - hp[HP_BETA2] ** t)
+        corr = root / (1.0 - hp[HP_BETA1] ** t)
         for l in range(n_layers):
             lr_layer[l] *= corr
+        f[F_EPS] = hp[HP_EPS] * root
     return mom
 
 
