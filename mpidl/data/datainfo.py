@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import UserError
 from .coltypes import level_name
+from .encodings import encode_frame, encoded_names, plan_encoding, sorted_by_response
 from .column_stats import (check_unstandardized, global_column_stats, normalized_weights,
                            standardized)
 
@@ -47,6 +48,7 @@ class DataInfo:
     skip_missing: bool
     autoencoder: bool = False              # no response; inputs NORMALIZE-d (spec 1.1, 11)
     offset_column: str | None = None       # regression: added to the output (link units)
+    encoding: list[dict] | None = None     # categorical_encoding's frame rewrite (encodings.py)
 
     @property
     def classification(self) -> bool:
@@ -72,7 +74,22 @@ class DataInfo:
 
     @property
     def predictors(self) -> list[str]:
-        return self.cat_names + self.num_names
+        """The frame columns the model reads (the raw columns of encoded ones)."""
+        return [n for n, _ in self.raw_categoricals()] + self.raw_numerics()
+
+    def _encoded(self) -> set[str]:
+        return {n for e in self.encoding or [] for n in encoded_names(e)}
+
+    def raw_categoricals(self) -> list[tuple[str, list[str]]]:
+        """(name, training levels) of each categorical column the model reads from a frame."""
+        made = self._encoded()
+        return ([(n, d) for n, d in zip(self.cat_names, self.cat_domains) if n not in made]
+                + [(e["name"], e["domain"]) for e in self.encoding or []])
+
+    def raw_numerics(self) -> list[str]:
+        """The numeric columns the model reads from a frame."""
+        made = self._encoded()
+        return [n for n in self.num_names if n not in made]
 
     def coef_names(self) -> list[str]:
         """Names of the ``full_n`` input slots (``col.level``, ``col.missing(NA)``, numerics)."""
@@ -102,6 +119,7 @@ class DataInfo:
         large shard never holds all its raw and converted columns at once.
         """
         n = len(next(iter(cols.values()))) if cols else 0
+        info = encode_frame(self.encoding, cols, info, source)
         keep = np.ones(n, dtype=bool)
         offs = self.cat_offsets
         cats = np.full((n, len(self.cat_names)), -1, dtype=np.int32)
@@ -239,6 +257,12 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     excluded = ({resp, params.weights_column, oname, params.fold_column}
                 | set(params.ignored_columns))
     predictors = [col for col in info.columns if col.name not in excluded]
+    plan = plan_encoding(params.categorical_encoding, params.max_categorical_levels, info, cols,
+                         predictors, comm)
+    if plan:
+        cols = dict(cols)   # the caller's raw columns stay as they are
+        info = encode_frame(plan, cols, info, source)
+        predictors = [col for col in info.columns if col.name not in excluded]
     regression = not (classification or auto)
     stat_cols = ([rcol] if regression else []) + predictors
     stats = global_column_stats([cols[c.name] for c in stat_cols],
@@ -248,6 +272,10 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     resp_sub, resp_mul = _response_scaling(stats, resp, params, source) if regression \
         else (0.0, 1.0)
     inputs = _input_columns(predictors, stats, 1 if regression else 0, params, source)
+    if params.categorical_encoding == "SortByResponse" and not auto:
+        y = _raw_response(cols[resp], rcol)
+        inputs["cat_domains"] = [sorted_by_response(dom, cols[name], y, w, comm) for name, dom
+                                 in zip(inputs["cat_names"], inputs["cat_domains"])]
     order = h2o_cat_order([len(d) for d in inputs["cat_domains"]])
     return DataInfo(
         response=resp, response_domain=domain, resp_sub=float(resp_sub), resp_mul=float(resp_mul),
@@ -259,7 +287,16 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         use_all_levels=bool(params.use_all_factor_levels),
         weights_column=params.weights_column or None,
         skip_missing=params.missing_values_handling == "Skip", autoencoder=auto,
-        offset_column=oname or None)
+        offset_column=oname or None, encoding=plan)
+
+
+def _raw_response(raw, rcol) -> np.ndarray:
+    """float64 response as H2O reads it for SortByResponse: the class index of a categorical
+    response, the value of a numeric one (NaN when missing)."""
+    if rcol.kind == "categorical":
+        codes = np.asarray(raw, dtype=np.float64)
+        return np.where(codes < 0, np.nan, codes)
+    return np.asarray(raw, dtype=np.float64)
 
 
 def _row_weights(info, cols: dict, wname: str | None, comm, source: str) -> np.ndarray:

@@ -98,12 +98,13 @@ def _checkpoint_compatible(model: Model, info, cols: dict, source: str, offset) 
         shown = ", ".join(f"'{lv}'" for lv in new[:10]) + (", ..." if len(new) > 10 else "")
         raise UserError(f"checkpoint {source}: response column '{d.response}' of the training "
                         f"frame has {len(new)} level(s) the model does not know: {shown}")
-    for name, dom in zip(d.cat_names, d.cat_domains):
+    same = sorted if model.params.categorical_encoding == "SortByResponse" else list
+    for name, dom in d.raw_categoricals():
         col = info.column(name)
-        if col.kind != "categorical" or list(col.domain) != list(dom):
+        if col.kind != "categorical" or same(col.domain) != same(dom):
             raise UserError(f"checkpoint {source}: column '{name}' of the training frame "
                             "differs from the checkpoint's (kind or levels)")
-    for name in d.num_names:
+    for name in d.raw_numerics():
         if info.column(name).kind != "numeric":
             raise UserError(f"checkpoint {source}: column '{name}' is not numeric as in the "
                             "checkpoint")
