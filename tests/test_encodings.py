@@ -141,3 +141,12 @@ def _header(path) -> list[str]:
 def _rows(path) -> list[list[str]]:
     with open(path, newline="") as f:
         return list(csv.reader(f))[1:]
+
+
+def test_a_numeric_column_in_new_data_is_read_by_level_name():
+    """As DataInfo reads any categorical: the number 2 is the level "2" (H2O's adaptation)."""
+    info = TableInfo("t.csv", 0, (ColumnInfo("g", "categorical", ("1", "2", "3")),))
+    plan = plan_encoding("LabelEncoder", 10, info, {}, info.columns, SerialComm())
+    new = {"g": np.array([2.0, 5.0, np.nan, 1.0])}
+    encode_frame(plan, new, TableInfo("n.csv", 0, (ColumnInfo("g", "numeric"),)), "n.csv")
+    np.testing.assert_array_equal(new["g"], [1, np.nan, np.nan, 0])

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import UserError
 from .coltypes import level_name
-from .encodings import encode_frame, encoded_names, plan_encoding, sorted_by_response
+from .encodings import (codes_in_domain, encode_frame, encoded_names, plan_encoding,
+                        sorted_by_response)
 from .column_stats import (check_unstandardized, global_column_stats, normalized_weights,
                            standardized)
 
@@ -124,7 +125,7 @@ class DataInfo:
         offs = self.cat_offsets
         cats = np.full((n, len(self.cat_names)), -1, dtype=np.int32)
         for c, (name, dom) in enumerate(zip(self.cat_names, self.cat_domains)):
-            codes = _codes_in_domain(cols.pop(name), info.column(name), dom, source)
+            codes = codes_in_domain(cols.pop(name), info.column(name), dom, source)
             missing = codes < 0
             if training and self.skip_missing:
                 keep &= ~missing
@@ -182,7 +183,7 @@ class DataInfo:
     def response_values(self, raw, col, source: str) -> np.ndarray:
         """float64 response: class index (NaN if missing/unseen) or standardized value."""
         if self.classification:
-            codes = _codes_in_domain(raw, col, self.response_domain, source)
+            codes = codes_in_domain(raw, col, self.response_domain, source)
             return np.where(codes < 0, np.nan, codes.astype(np.float64))
         if col.kind != "numeric":
             raise UserError(f"{source}: response column '{self.response}' is categorical here "
@@ -214,25 +215,6 @@ def _check_kernel_indices(cats: np.ndarray, classes, num_start: int, nclasses: i
         known = classes[~np.isnan(classes)]
         if known.size and (known.min() < 0 or known.max() >= nclasses):
             raise RuntimeError(f"class index outside [0, {nclasses})")
-
-
-def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
-    """int codes of ``raw`` in ``domain`` (-1: missing or level not in the domain)."""
-    index = {lv: i for i, lv in enumerate(domain)}
-    if col.kind == "categorical":
-        if list(col.domain) == list(domain):
-            return np.asarray(raw, dtype=np.int64)
-        mapping = np.array([index.get(lv, -1) for lv in col.domain] + [-1], dtype=np.int64)
-        raw = np.asarray(raw, dtype=np.int64)
-        return mapping[np.where(raw < 0, len(col.domain), raw)]
-    x = np.asarray(raw, dtype=np.float64)
-    out = np.full(x.shape, -1, dtype=np.int64)
-    finite = ~np.isnan(x)
-    if finite.any():
-        vals, inv = np.unique(x[finite], return_inverse=True)
-        codes = np.array([index.get(level_name(v), -1) for v in vals], dtype=np.int64)
-        out[finite] = codes[inv]
-    return out
 
 
 # ---------------------------------------------------------------------- building

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UserError
+from .coltypes import level_name
 from .hdf5 import ColumnInfo, TableInfo
 
 FRAME_SCHEMES = ("Binary", "LabelEncoder", "EnumLimited")
@@ -74,8 +74,8 @@ def _top_levels(counts: np.ndarray, max_levels: int) -> dict:
 
 def encode_frame(plan: list[dict] | None, cols: dict, info: TableInfo, source: str) -> TableInfo:
     """The TableInfo of the encoded frame; each planned column of ``cols`` is replaced there
-    (in place) by its encoded columns.  ``info``: the frame's TableInfo; a planned column
-    that is numeric here is a UserError naming it."""
+    (in place) by its encoded columns.  ``info``: the frame's TableInfo (a planned column
+    that is numeric here is read by level name, as DataInfo reads any categorical)."""
     if not plan:
         return info
     out, columns, appended, appended_info = cols, [], {}, []
@@ -85,10 +85,7 @@ def encode_frame(plan: list[dict] | None, cols: dict, info: TableInfo, source: s
         if entry is None or col.name not in cols:
             columns.append(col)
             continue
-        if col.kind != "categorical":
-            raise UserError(f"{source}: column '{col.name}' is numeric here but categorical in "
-                            "the training frame")
-        codes = _training_codes(out.pop(col.name), col, entry["domain"])
+        codes = codes_in_domain(out.pop(col.name), col, entry["domain"], source)
         new_cols, new_info = _ENCODERS[entry["scheme"]](entry, codes)
         if entry["scheme"] == "Binary":   # H2O appends the bit columns after the others
             appended.update(new_cols)
@@ -100,14 +97,23 @@ def encode_frame(plan: list[dict] | None, cols: dict, info: TableInfo, source: s
     return TableInfo(info.path, info.nrows, tuple(columns + appended_info))
 
 
-def _training_codes(raw, col: ColumnInfo, domain: list[str]) -> np.ndarray:
-    """int64 codes of ``raw`` in the training ``domain`` (-1: missing or unseen level)."""
-    raw = np.asarray(raw, dtype=np.int64)
-    if list(col.domain) == list(domain):
-        return raw
+def codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
+    """int codes of ``raw`` in ``domain`` (-1: missing or level not in the domain)."""
     index = {lv: i for i, lv in enumerate(domain)}
-    mapping = np.array([index.get(lv, -1) for lv in col.domain] + [-1], dtype=np.int64)
-    return mapping[np.where(raw < 0, len(col.domain), raw)]
+    if col.kind == "categorical":
+        if list(col.domain) == list(domain):
+            return np.asarray(raw, dtype=np.int64)
+        mapping = np.array([index.get(lv, -1) for lv in col.domain] + [-1], dtype=np.int64)
+        raw = np.asarray(raw, dtype=np.int64)
+        return mapping[np.where(raw < 0, len(col.domain), raw)]
+    x = np.asarray(raw, dtype=np.float64)
+    out = np.full(x.shape, -1, dtype=np.int64)
+    finite = ~np.isnan(x)
+    if finite.any():
+        vals, inv = np.unique(x[finite], return_inverse=True)
+        codes = np.array([index.get(level_name(v), -1) for v in vals], dtype=np.int64)
+        out[finite] = codes[inv]
+    return out
 
 
 def _binary(entry: dict, codes: np.ndarray):
