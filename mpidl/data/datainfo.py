@@ -26,6 +26,7 @@ from ..errors import UserError
 from .coltypes import level_name
 from .encodings import (codes_in_domain, encode_frame, encoded_names, plan_encoding,
                         sorted_by_response)
+from .hashing import hashed_slots
 from .column_stats import (check_unstandardized, global_column_stats, normalized_weights,
                            standardized)
 
@@ -50,6 +51,8 @@ class DataInfo:
     autoencoder: bool = False              # no response; inputs NORMALIZE-d (spec 1.1, 11)
     offset_column: str | None = None       # regression: added to the output (link units)
     encoding: list[dict] | None = None     # categorical_encoding's frame rewrite (encodings.py)
+    hash_slots: int = 0                    # max_categorical_features hashing: M slots (0: off)
+    hash_seed: int = 0                     # its MurmurHash seed, (int) of the model's seed
 
     @property
     def classification(self) -> bool:
@@ -67,7 +70,8 @@ class DataInfo:
 
     @property
     def num_start(self) -> int:
-        return int(self.cat_offsets[-1])
+        """First numeric slot: after the one-hot blocks, or after the M hashed slots."""
+        return int(self.hash_slots or self.cat_offsets[-1])
 
     @property
     def full_n(self) -> int:
@@ -93,7 +97,10 @@ class DataInfo:
         return [n for n in self.num_names if n not in made]
 
     def coef_names(self) -> list[str]:
-        """Names of the ``full_n`` input slots (``col.level``, ``col.missing(NA)``, numerics)."""
+        """Names of the ``full_n`` input slots (``col.level``, ``col.missing(NA)``, numerics;
+        with hashing ``hash_0 .. hash_M-1``, then the numerics)."""
+        if self.hash_slots:
+            return [f"hash_{k}" for k in range(self.hash_slots)] + list(self.num_names)
         names = []
         for c, dom in zip(self.cat_names, self.cat_domains):
             levels = dom if self.use_all_levels else dom[1:]
@@ -135,6 +142,8 @@ class DataInfo:
                 slot = np.where(missing, offs[c] + len(dom) - 1,
                                 np.where(codes == 0, -1, offs[c] + codes - 1))
             cats[:, c] = slot
+        if self.hash_slots:
+            cats = hashed_slots(cats, self.hash_seed, self.hash_slots)
         # column-major while columns arrive (each raw column is freed as its converted column
         # is written, page by page); made row-major for the kernels at the end
         nums = np.empty((n, len(self.num_names)), dtype=np.float32, order="F")
@@ -259,7 +268,7 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         inputs["cat_domains"] = [sorted_by_response(dom, cols[name], y, w, comm) for name, dom
                                  in zip(inputs["cat_names"], inputs["cat_domains"])]
     order = h2o_cat_order([len(d) for d in inputs["cat_domains"]])
-    return DataInfo(
+    dinfo = DataInfo(
         response=resp, response_domain=domain, resp_sub=float(resp_sub), resp_mul=float(resp_mul),
         cat_names=[inputs["cat_names"][i] for i in order],
         cat_domains=[inputs["cat_domains"][i] for i in order],
@@ -270,6 +279,14 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         weights_column=params.weights_column or None,
         skip_missing=params.missing_values_handling == "Skip", autoencoder=auto,
         offset_column=oname or None, encoding=plan)
+    if params.max_categorical_features < dinfo.num_start:
+        if auto:
+            raise UserError(f"{source}: parameter 'max_categorical_features': hashing "
+                            f"{dinfo.num_start} categorical slots into "
+                            f"{params.max_categorical_features} is not supported for an "
+                            "autoencoder (it reconstructs every slot)")
+        dinfo.hash_slots = int(params.max_categorical_features)
+    return dinfo
 
 
 def _raw_response(raw, rcol) -> np.ndarray:

@@ -152,7 +152,8 @@ def _data_and_columns(out: list[Param]) -> None:
     p("max_categorical_levels", "int", 10, "EnumLimited: levels kept per categorical column (the most frequent).",
       Range(1), note="mpidl extension: H2O's Deep Learning fixes it at 10 (Model.Parameters' default)")
     p("max_categorical_features", "int", 2147483647, "Max. number of categorical features, enforced by hashing.",
-      Range(1), supported=False)
+      Range(1), note="H2O's hashing trick (MurmurHash2 of each one-hot slot, seeded with the model's seed); "
+                     "refused for an autoencoder")
     p("missing_values_handling", "enum", "MeanImputation", "Missing numeric values: impute the mean, or skip the row.",
       ("MeanImputation", "Skip"))
     p("use_all_factor_levels", "bool", True, "Use all levels of a categorical (else drop the first).")

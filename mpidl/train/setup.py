@@ -15,6 +15,7 @@ from ..checkpoint import read_model
 from ..comm import SerialComm
 from ..data.datainfo import build_datainfo, check_columns
 from ..data.frame import Frame
+from ..data.hashing import java_int
 from ..data.hdf5 import block_range
 from ..errors import UserError
 from ..export.weights import load_initial_tables
@@ -152,6 +153,8 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1)
                      env_local_ranks())
     if p.seed == -1:
         p = p.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy % (2**62))))
+    if dinfo.hash_slots:   # H2O hashes with (int) of the model's seed
+        dinfo.hash_seed = java_int(p.seed)
     model = Model.create(p, dinfo, model_id)
     if p.pretrained_autoencoder:
         comm.call_agreed(start_from_autoencoder, model, p.pretrained_autoencoder)

@@ -1,7 +1,8 @@
-"""Adversarial cases of categorical_encoding: the encodings H2O's Deep Learning refuses (Enum,
-OneHotExplicit), one mpidl does not implement (Eigen), max_categorical_levels below 1,
-SortByResponse without a response (an autoencoder), and the export of a model whose
-encoding rewrites the columns: one line naming the parameter, exit 2, nothing written."""
+"""Adversarial cases of categorical_encoding and max_categorical_features: the encodings H2O's
+Deep Learning refuses (Enum, OneHotExplicit), one mpidl does not implement (Eigen), either
+count below 1, SortByResponse without a response and hashing the inputs of an autoencoder,
+and the export of a model whose columns are rewritten or hashed: one line naming the
+parameter, exit 2, nothing written."""
 
 import numpy as np
 import pytest
@@ -55,3 +56,27 @@ def test_export_of_a_binary_encoded_model(tmp_path):
     before = fingerprint([scorer])
     refused(run(["export", model, "-o", scorer], cwd=tmp_path), "m.h5",
             "categorical_encoding Binary", "--weights", untouched=before)
+
+
+def test_max_categorical_features_below_one(tmp_path):
+    job = _job(tmp_path, 'response_column = "y"\nmax_categorical_features = 0')
+    refused(run(["train", job], cwd=tmp_path), "job.toml", "max_categorical_features")
+
+
+@pytest.mark.parametrize("ranks", [None, 2])
+def test_hashing_an_autoencoders_inputs(tmp_path, ranks):
+    job = _job(tmp_path, "autoencoder = true\nmax_categorical_features = 2")
+    model = tmp_path / "m.h5"
+    before = fingerprint([model])
+    refused(run(["train", job, "-o", model], cwd=tmp_path, ranks=ranks), "f.csv",
+            "max_categorical_features", "autoencoder", untouched=before)
+
+
+def test_export_of_a_hashed_model(tmp_path):
+    job = _job(tmp_path, 'response_column = "y"\nmax_categorical_features = 2')
+    model = tmp_path / "m.h5"
+    assert run(["train", job, "-o", model], cwd=tmp_path).returncode == 0
+    scorer = tmp_path / "scorer.py"
+    before = fingerprint([scorer])
+    refused(run(["export", model, "--format", "onnx", "-o", scorer], cwd=tmp_path), "m.h5",
+            "max_categorical_features", "--weights", untouched=before)
