@@ -92,7 +92,8 @@ DATASETS = {
 
 
 def _read(path: Path, header: bool) -> pd.DataFrame:
-    frame = pd.read_csv(path, header=0 if header else None, low_memory=False)
+    frame = pd.read_csv(path, header=0 if header else None, low_memory=False,
+                        skipinitialspace=True)   # adult: " income", " Private"
     if not header:
         frame.columns = [f"C{j + 1}" for j in range(frame.shape[1])]
     return frame
