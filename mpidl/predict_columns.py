@@ -52,7 +52,7 @@ def read_adapted(dinfo, frame, start: int, stop: int) -> tuple[dict, TableInfo]:
     present = [n for n in dinfo.predictors if n not in lacking]
     cols = frame.read(present, start, stop)
     n = len(next(iter(cols.values())))
-    cats = set(dinfo.cat_names)
+    cats = {name for name, _ in dinfo.raw_categoricals()}
     filled = []
     for name in lacking:
         cat = name in cats
@@ -73,10 +73,12 @@ def adapt_warnings(dinfo, frame) -> list[str]:
     the number of rows scored as missing because of it (reads the categorical predictors)."""
     nrows = frame.nrows
     lacking = missing_predictors(dinfo, frame.info)
+    raw_cats = dinfo.raw_categoricals()
+    cat_names = {name for name, _ in raw_cats}
     out = [f"{frame.path}: column '{n}' is missing: all {nrows:,} rows scored with it missing "
-           f"({'the NA level' if n in dinfo.cat_names else 'the training mean'})"
+           f"({'the NA level' if n in cat_names else 'the training mean'})"
            for n in lacking]
-    for name, domain in zip(dinfo.cat_names, dinfo.cat_domains):
+    for name, domain in raw_cats:
         if name in lacking:
             continue
         levels, rows = _unseen(frame, name, domain)

@@ -52,14 +52,14 @@ def gedeon(w1: np.ndarray, w2: np.ndarray | None) -> np.ndarray:
 def model_importances(model) -> list[float]:
     """The model's importances, one per input slot (``dinfo.coef_names()`` order), with
     unseen NA slots zeroed (``model.saw_missing_cats``: one flag per categorical column;
-    None: all taken as seen)."""
+    None: all taken as seen; hashed slots have no NA slot of their own)."""
     lay, buf = model.layout, model.params_view()
     w1 = h2o_weight_rows(lay.weights(buf, 0).T, int(lay.mult[0]), lay.units[1])
     w2 = (h2o_weight_rows(lay.weights(buf, 1).T, int(lay.mult[1]), lay.units[2])
           if lay.n_layers > 1 else None)
     vi = gedeon(w1, w2)
     seen = model.saw_missing_cats
-    if seen is not None:
+    if seen is not None and not model.dinfo.hash_slots:
         na_slots = model.dinfo.cat_offsets[1:] - 1
         vi[na_slots[~np.asarray(seen, dtype=bool)]] = 0.0
     return [float(v) for v in vi]

@@ -181,7 +181,7 @@ def test_hidden_dropout_rules():
 def test_unsupported_and_required():
     fails(r"parameter 'sparse' is not supported by mpidl yet", sparse=True)
     assert ok(sparse=False).sparse is False  # the default is accepted
-    fails(r"parameter 'categorical_encoding': value 'Binary' is not supported", categorical_encoding="Binary")
+    fails(r"parameter 'categorical_encoding': value 'Eigen' is not supported", categorical_encoding="Eigen")
     fails(r"parameter 'col_major'", col_major=True)
     with pytest.raises(UserError, match="parameter 'training_frame' is required"):
         validate({"response_column": "y"}, "job.toml")

@@ -24,6 +24,9 @@ import numpy as np
 
 from ..errors import UserError
 from .coltypes import level_name
+from .encodings import (codes_in_domain, encode_frame, encoded_names, plan_encoding,
+                        sorted_by_response)
+from .hashing import hashed_slots
 from .column_stats import (check_unstandardized, global_column_stats, normalized_weights,
                            standardized)
 
@@ -47,6 +50,9 @@ class DataInfo:
     skip_missing: bool
     autoencoder: bool = False              # no response; inputs NORMALIZE-d (spec 1.1, 11)
     offset_column: str | None = None       # regression: added to the output (link units)
+    encoding: list[dict] | None = None     # categorical_encoding's frame rewrite (encodings.py)
+    hash_slots: int = 0                    # max_categorical_features hashing: M slots (0: off)
+    hash_seed: int = 0                     # its MurmurHash seed, (int) of the model's seed
 
     @property
     def classification(self) -> bool:
@@ -64,7 +70,8 @@ class DataInfo:
 
     @property
     def num_start(self) -> int:
-        return int(self.cat_offsets[-1])
+        """First numeric slot: after the one-hot blocks, or after the M hashed slots."""
+        return int(self.hash_slots or self.cat_offsets[-1])
 
     @property
     def full_n(self) -> int:
@@ -72,10 +79,28 @@ class DataInfo:
 
     @property
     def predictors(self) -> list[str]:
-        return self.cat_names + self.num_names
+        """The frame columns the model reads (the raw columns of encoded ones)."""
+        return [n for n, _ in self.raw_categoricals()] + self.raw_numerics()
+
+    def _encoded(self) -> set[str]:
+        return {n for e in self.encoding or [] for n in encoded_names(e)}
+
+    def raw_categoricals(self) -> list[tuple[str, list[str]]]:
+        """(name, training levels) of each categorical column the model reads from a frame."""
+        made = self._encoded()
+        return ([(n, d) for n, d in zip(self.cat_names, self.cat_domains) if n not in made]
+                + [(e["name"], e["domain"]) for e in self.encoding or []])
+
+    def raw_numerics(self) -> list[str]:
+        """The numeric columns the model reads from a frame."""
+        made = self._encoded()
+        return [n for n in self.num_names if n not in made]
 
     def coef_names(self) -> list[str]:
-        """Names of the ``full_n`` input slots (``col.level``, ``col.missing(NA)``, numerics)."""
+        """Names of the ``full_n`` input slots (``col.level``, ``col.missing(NA)``, numerics;
+        with hashing ``hash_0 .. hash_M-1``, then the numerics)."""
+        if self.hash_slots:
+            return [f"hash_{k}" for k in range(self.hash_slots)] + list(self.num_names)
         names = []
         for c, dom in zip(self.cat_names, self.cat_domains):
             levels = dom if self.use_all_levels else dom[1:]
@@ -102,11 +127,12 @@ class DataInfo:
         large shard never holds all its raw and converted columns at once.
         """
         n = len(next(iter(cols.values()))) if cols else 0
+        info = encode_frame(self.encoding, cols, info, source)
         keep = np.ones(n, dtype=bool)
         offs = self.cat_offsets
         cats = np.full((n, len(self.cat_names)), -1, dtype=np.int32)
         for c, (name, dom) in enumerate(zip(self.cat_names, self.cat_domains)):
-            codes = _codes_in_domain(cols.pop(name), info.column(name), dom, source)
+            codes = codes_in_domain(cols.pop(name), info.column(name), dom, source)
             missing = codes < 0
             if training and self.skip_missing:
                 keep &= ~missing
@@ -116,6 +142,8 @@ class DataInfo:
                 slot = np.where(missing, offs[c] + len(dom) - 1,
                                 np.where(codes == 0, -1, offs[c] + codes - 1))
             cats[:, c] = slot
+        if self.hash_slots:
+            cats = hashed_slots(cats, self.hash_seed, self.hash_slots)
         # column-major while columns arrive (each raw column is freed as its converted column
         # is written, page by page); made row-major for the kernels at the end
         nums = np.empty((n, len(self.num_names)), dtype=np.float32, order="F")
@@ -164,7 +192,7 @@ class DataInfo:
     def response_values(self, raw, col, source: str) -> np.ndarray:
         """float64 response: class index (NaN if missing/unseen) or standardized value."""
         if self.classification:
-            codes = _codes_in_domain(raw, col, self.response_domain, source)
+            codes = codes_in_domain(raw, col, self.response_domain, source)
             return np.where(codes < 0, np.nan, codes.astype(np.float64))
         if col.kind != "numeric":
             raise UserError(f"{source}: response column '{self.response}' is categorical here "
@@ -198,25 +226,6 @@ def _check_kernel_indices(cats: np.ndarray, classes, num_start: int, nclasses: i
             raise RuntimeError(f"class index outside [0, {nclasses})")
 
 
-def _codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
-    """int codes of ``raw`` in ``domain`` (-1: missing or level not in the domain)."""
-    index = {lv: i for i, lv in enumerate(domain)}
-    if col.kind == "categorical":
-        if list(col.domain) == list(domain):
-            return np.asarray(raw, dtype=np.int64)
-        mapping = np.array([index.get(lv, -1) for lv in col.domain] + [-1], dtype=np.int64)
-        raw = np.asarray(raw, dtype=np.int64)
-        return mapping[np.where(raw < 0, len(col.domain), raw)]
-    x = np.asarray(raw, dtype=np.float64)
-    out = np.full(x.shape, -1, dtype=np.int64)
-    finite = ~np.isnan(x)
-    if finite.any():
-        vals, inv = np.unique(x[finite], return_inverse=True)
-        codes = np.array([index.get(level_name(v), -1) for v in vals], dtype=np.int64)
-        out[finite] = codes[inv]
-    return out
-
-
 # ---------------------------------------------------------------------- building
 def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> DataInfo:
     """DataInfo of the training frame from this rank's raw columns ``cols`` (its shard).
@@ -239,6 +248,12 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     excluded = ({resp, params.weights_column, oname, params.fold_column}
                 | set(params.ignored_columns))
     predictors = [col for col in info.columns if col.name not in excluded]
+    plan = plan_encoding(params.categorical_encoding, params.max_categorical_levels, info, cols,
+                         predictors, comm)
+    if plan:
+        cols = dict(cols)   # the caller's raw columns stay as they are
+        info = encode_frame(plan, cols, info, source)
+        predictors = [col for col in info.columns if col.name not in excluded]
     regression = not (classification or auto)
     stat_cols = ([rcol] if regression else []) + predictors
     stats = global_column_stats([cols[c.name] for c in stat_cols],
@@ -248,8 +263,12 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
     resp_sub, resp_mul = _response_scaling(stats, resp, params, source) if regression \
         else (0.0, 1.0)
     inputs = _input_columns(predictors, stats, 1 if regression else 0, params, source)
+    if params.categorical_encoding == "SortByResponse" and not auto:
+        y = _raw_response(cols[resp], rcol)
+        inputs["cat_domains"] = [sorted_by_response(dom, cols[name], y, w, comm) for name, dom
+                                 in zip(inputs["cat_names"], inputs["cat_domains"])]
     order = h2o_cat_order([len(d) for d in inputs["cat_domains"]])
-    return DataInfo(
+    dinfo = DataInfo(
         response=resp, response_domain=domain, resp_sub=float(resp_sub), resp_mul=float(resp_mul),
         cat_names=[inputs["cat_names"][i] for i in order],
         cat_domains=[inputs["cat_domains"][i] for i in order],
@@ -259,7 +278,24 @@ def build_datainfo(frame, cols: dict, params, comm, source: str, log=print) -> D
         use_all_levels=bool(params.use_all_factor_levels),
         weights_column=params.weights_column or None,
         skip_missing=params.missing_values_handling == "Skip", autoencoder=auto,
-        offset_column=oname or None)
+        offset_column=oname or None, encoding=plan)
+    if params.max_categorical_features < dinfo.num_start:
+        if auto:
+            raise UserError(f"{source}: parameter 'max_categorical_features': hashing "
+                            f"{dinfo.num_start} categorical slots into "
+                            f"{params.max_categorical_features} is not supported for an "
+                            "autoencoder (it reconstructs every slot)")
+        dinfo.hash_slots = int(params.max_categorical_features)
+    return dinfo
+
+
+def _raw_response(raw, rcol) -> np.ndarray:
+    """float64 response as H2O reads it for SortByResponse: the class index of a categorical
+    response, the value of a numeric one (NaN when missing)."""
+    if rcol.kind == "categorical":
+        codes = np.asarray(raw, dtype=np.float64)
+        return np.where(codes < 0, np.nan, codes)
+    return np.asarray(raw, dtype=np.float64)
 
 
 def _row_weights(info, cols: dict, wname: str | None, comm, source: str) -> np.ndarray:

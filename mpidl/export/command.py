@@ -19,6 +19,14 @@ def run_export(args) -> list[str]:
         raise UserError(f"{args.model}: the model adds offset column "
                         f"'{model.dinfo.offset_column}' to its output, which the exported "
                         "scorer and ONNX graph do not take; export --weights only")
+    if args.output is not None and model.dinfo.hash_slots:
+        raise UserError(f"{args.model}: the model hashes its categorical slots "
+                        "(max_categorical_features), which the exported scorer and ONNX graph "
+                        "do not do; export --weights only")
+    if args.output is not None and model.dinfo.encoding:
+        raise UserError(f"{args.model}: categorical_encoding "
+                        f"{model.params.categorical_encoding} rewrites the categorical columns, "
+                        "which the exported scorer and ONNX graph do not do; export --weights only")
     written = []
     if args.output is not None and args.format == "onnx":
         from .onnx_graph import write_onnx

@@ -51,7 +51,7 @@ def assemble_input(x, nums, cats, order, lo, num_start, dropout, state):
         for c in range(cats.shape[1]):
             s = cats[row, c]
             if s >= 0:
-                x[i, s] = 1.0
+                x[i, s] += 1.0   # hashed slots add up (H2O)
         for j in range(nums.shape[1]):
             x[i, num_start + j] = nums[row, j]
         if dropout > 0.0:

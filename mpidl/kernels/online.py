@@ -72,7 +72,7 @@ def set_input(a0, nz0, nums, cats, row, num_start, fast_mode, dropout, state):
     for c in range(cats.shape[1]):
         s = cats[row, c]
         if s >= 0:
-            a0[s] = 1.0
+            a0[s] += 1.0   # hashed slots add up (H2O)
     for i in range(nums.shape[1]):
         a0[num_start + i] = nums[row, i]
     cnt = 0

@@ -73,7 +73,7 @@ _FIXED_ON_RESTART = frozenset("""
     epsilon sparse sparsity_beta col_major rate rate_annealing rate_decay momentum_start
     momentum_ramp momentum_stable nesterov_accelerated_gradient ignore_const_cols
     max_categorical_features nfolds distribution quantile_alpha huber_alpha tweedie_power
-    hidden ignored_columns categorical_encoding adaptive_rate_method adam_beta1 adam_beta2""".split())
+    hidden ignored_columns categorical_encoding max_categorical_levels adaptive_rate_method adam_beta1 adam_beta2""".split())
 
 ACTIVATIONS = ("Tanh", "TanhWithDropout", "Rectifier", "RectifierWithDropout", "Maxout", "MaxoutWithDropout")
 DROPOUT_ACTIVATIONS = frozenset(a for a in ACTIVATIONS if a.endswith("WithDropout"))
@@ -87,14 +87,14 @@ ADAPTIVE_RATE_METHODS = ("ADADELTA", "Adam")
 CATEGORICAL_ENCODINGS = ("AUTO", "OneHotInternal", "Binary", "Eigen", "LabelEncoder", "SortByResponse",
                          "EnumLimited")
 # Enum values H2O accepts that mpidl does not implement yet: (parameter, value).
-UNSUPPORTED_VALUES = frozenset([("categorical_encoding", v) for v in CATEGORICAL_ENCODINGS[2:]]
-                               + [("score_validation_sampling", "Stratified")])
+UNSUPPORTED_VALUES = frozenset([("categorical_encoding", "Eigen"),
+                                ("score_validation_sampling", "Stratified")])
 # Parameters whose value is accepted but has no effect yet: a note when the job sets them.
 NOTES_WHEN_SET: dict[str, str] = {}
 # Parameters H2O does not have (every other one is H2O's, with H2O's name and default).
-MPIDL_EXTENSIONS = frozenset({"adaptive_rate_method", "adam_beta1", "adam_beta2",
-                              "train_while_waiting", "checkpoint_interval", "node_shared_model",
-                              "averaging_overlap"})
+MPIDL_EXTENSIONS = frozenset({"max_categorical_levels", "adaptive_rate_method", "adam_beta1",
+                              "adam_beta2", "train_while_waiting", "checkpoint_interval",
+                              "node_shared_model", "averaging_overlap"})
 
 # Parameters that only one optimizer uses: sanitize zeroes them for the others, and the
 # restart check does not compare them when both runs use another optimizer.
@@ -147,10 +147,14 @@ def _data_and_columns(out: list[Param]) -> None:
       note="one factor per response level, in the levels' order")
     p("max_after_balance_size", "float", 5.0, "Max. relative size of the training data after balancing.", _GT0)
     p("categorical_encoding", "enum", "AUTO", "Encoding of categorical columns; AUTO means OneHotInternal.",
-      CATEGORICAL_ENCODINGS, note="only AUTO and OneHotInternal are implemented; Enum and OneHotExplicit are "
-                                  "rejected as in H2O")
+      CATEGORICAL_ENCODINGS, note="Eigen is not implemented yet; Enum and OneHotExplicit are rejected as "
+                                  "in H2O; the encoding computed on the training frame is applied to "
+                                  "every later frame (docs/quirks.md)")
+    p("max_categorical_levels", "int", 10, "EnumLimited: levels kept per categorical column (the most frequent).",
+      Range(1), note="mpidl extension: H2O's Deep Learning fixes it at 10 (Model.Parameters' default)")
     p("max_categorical_features", "int", 2147483647, "Max. number of categorical features, enforced by hashing.",
-      Range(1), supported=False)
+      Range(1), note="H2O's hashing trick (MurmurHash2 of each one-hot slot, seeded with the model's seed); "
+                     "refused for an autoencoder")
     p("missing_values_handling", "enum", "MeanImputation", "Missing numeric values: impute the mean, or skip the row.",
       ("MeanImputation", "Skip"))
     p("use_all_factor_levels", "bool", True, "Use all levels of a categorical (else drop the first).")

@@ -38,6 +38,9 @@ def check_unsupervised(vals: dict[str, Any], fail: Callable[[str, str], UserErro
         if not -1 < vals["average_activation"] < 1:
             raise fail("average_activation", f"must lie in (-1, 1) for Tanh with sparsity_beta "
                        f"> 0 (got {vals['average_activation']:g})")
+    if vals["categorical_encoding"] == "SortByResponse":
+        raise fail("categorical_encoding", "SortByResponse orders levels by the response; an "
+                   "autoencoder has none (use another encoding)")
     if vals["offset_column"]:
         raise fail("offset_column", "shifts a regression output; an autoencoder has none "
                    "(remove offset_column)")

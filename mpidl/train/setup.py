@@ -15,6 +15,7 @@ from ..checkpoint import read_model
 from ..comm import SerialComm
 from ..data.datainfo import build_datainfo, check_columns
 from ..data.frame import Frame
+from ..data.hashing import java_int
 from ..data.hdf5 import block_range
 from ..errors import UserError
 from ..export.weights import load_initial_tables
@@ -98,12 +99,13 @@ def _checkpoint_compatible(model: Model, info, cols: dict, source: str, offset) 
         shown = ", ".join(f"'{lv}'" for lv in new[:10]) + (", ..." if len(new) > 10 else "")
         raise UserError(f"checkpoint {source}: response column '{d.response}' of the training "
                         f"frame has {len(new)} level(s) the model does not know: {shown}")
-    for name, dom in zip(d.cat_names, d.cat_domains):
+    same = sorted if model.params.categorical_encoding == "SortByResponse" else list
+    for name, dom in d.raw_categoricals():
         col = info.column(name)
-        if col.kind != "categorical" or list(col.domain) != list(dom):
+        if col.kind != "categorical" or same(col.domain) != same(dom):
             raise UserError(f"checkpoint {source}: column '{name}' of the training frame "
                             "differs from the checkpoint's (kind or levels)")
-    for name in d.num_names:
+    for name in d.raw_numerics():
         if info.column(name).kind != "numeric":
             raise UserError(f"checkpoint {source}: column '{name}' is not numeric as in the "
                             "checkpoint")
@@ -152,6 +154,8 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1,
                      env_local_ranks())
     if p.seed == -1:
         p = p.replace(seed=comm.bcast_obj(int(np.random.SeedSequence().entropy % (2**62))))
+    if dinfo.hash_slots:   # H2O hashes with (int) of the model's seed
+        dinfo.hash_seed = java_int(p.seed)
     model = Model.create(p, dinfo, model_id)
     if p.pretrained_autoencoder:
         comm.call_agreed(start_from_autoencoder, model, p.pretrained_autoencoder)
