@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from .errors import UserError
+from .counters import Counter, WindowCounter
 from .launch_env import launched_by_mpi
 
 
@@ -253,52 +254,14 @@ class SerialComm:
         return float(self.allreduce_max(dt)[0])
 
 
-class Counter:
-    """A shared counter on one rank: ``take()`` returns its value and adds one."""
-
-    def __init__(self):
-        self._next = 0
-
-    def take(self) -> int:
-        """The counter's value before this call added one (not a collective)."""
-        self._next += 1
-        return self._next - 1
-
-    def free(self) -> None:
-        """Release the counter (a collective of the communicator that made it)."""
-
-
-class WindowCounter(Counter):
-    """A ``Counter`` in an MPI window on rank 0: ``take`` is one atomic MPI_Fetch_and_op under
-    a shared passive-target lock, so rank 0 hands out values without taking part."""
-
-    def __init__(self, MPI, comm):
-        self._MPI = MPI
-        self._win = MPI.Win.Allocate(8 if comm.Get_rank() == 0 else 0, 8, comm=comm)
-        if comm.Get_rank() == 0:
-            self._win.Lock(0)
-            np.frombuffer(self._win.tomemory(), dtype=np.int64)[:] = 0
-            self._win.Unlock(0)
-        comm.Barrier()
-
-    def take(self) -> int:
-        one, old = np.ones(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
-        self._win.Lock(0, self._MPI.LOCK_SHARED)
-        self._win.Fetch_and_op(one, old, 0, 0, self._MPI.SUM)
-        self._win.Unlock(0)
-        return int(old[0])
-
-    def free(self) -> None:
-        self._win.Free()
-
-
 class MPIComm(SerialComm):
     """COMM_WORLD through mpi4py (or ``c``, a communicator made from it)."""
 
-    def __init__(self, c=None):
+    def __init__(self, c=None, parent=None):
         from mpi4py import MPI
         self._MPI = MPI
         self._c = MPI.COMM_WORLD if c is None else c
+        self._parent = parent        # the communicator ``split`` cut this one from, or None
         self.rank = self._c.Get_rank()
         self.size = self._c.Get_size()
         self._nodes: dict[int | None, MPIComm] = {}   # node communicators by pretend size
@@ -340,7 +303,15 @@ class MPIComm(SerialComm):
             self._windows.pop().Free()
 
     def split(self, color):
-        return MPIComm(self._c.Split(int(color), self.rank))
+        return MPIComm(self._c.Split(int(color), self.rank), parent=self)
+
+    def _serve_parent(self):
+        """A split communicator's collectives first let MPI progress on its parent (one
+        ``MPI_Iprobe``): a ``shared_counter`` there is served (passive-target RMA moves only
+        inside MPI calls on its target), so another group's ``take`` waits at most one of
+        this group's iterations, not its whole model."""
+        if self._parent is not None:
+            self._parent._c.Iprobe(self._MPI.ANY_SOURCE, self._MPI.ANY_TAG)
 
     def free(self):
         self.free_shared()
@@ -352,6 +323,7 @@ class MPIComm(SerialComm):
     def _reduce(self, arr, op):
         if not arr.flags.c_contiguous:
             raise ValueError("allreduce needs a contiguous array")
+        self._serve_parent()
         self._c.Allreduce(self._MPI.IN_PLACE, arr, op=op)
         return arr
 
