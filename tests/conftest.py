@@ -7,6 +7,7 @@ never touches MPI here.
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import tempfile
 import traceback
@@ -69,3 +70,38 @@ def pytest_terminal_summary(terminalreporter):
     if reports:
         ok = sum(r.passed for r in reports)
         terminalreporter.write_line(f"adversarial: {len(reports)} cases, {ok} OK")
+
+
+# ``--launching-only``: keep only the adversarial cases that start ranks under an MPI launcher:
+# a case whose function, or whose module's helpers, pass ``ranks=`` or start a ``LongJob``,
+# ``mpirun``, ``srun`` or an MPMD launch (module-level helpers count for every case of the
+# module that calls one).  The second MPI family's CI run uses it: the other cases never start
+# MPI, behave the same under either family and already ran under the first.
+_LAUNCHING = ("ranks=", "LongJob", "mpirun", "srun", "mpmd")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--launching-only", action="store_true", default=False,
+                     help="adversarial cases that start MPI ranks only")
+
+
+def _launches(item) -> bool:
+    """Whether the case's function, or a function of its module that it calls, launches."""
+    try:
+        source = inspect.getsource(item.function)
+        module = inspect.getmodule(item.function)
+        helpers = [inspect.getsource(f) for name, f in vars(module).items()
+                   if inspect.isfunction(f) and f.__module__ == module.__name__
+                   and not name.startswith("test_") and f"{name}(" in source]
+    except (OSError, TypeError, AttributeError):
+        return True
+    return any(word in text for text in [source, *helpers] for word in _LAUNCHING)
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--launching-only"):
+        return
+    kept = [i for i in items if "adversarial" not in str(i.fspath) or _launches(i)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept

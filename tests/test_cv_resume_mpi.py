@@ -26,7 +26,7 @@ from mpidl.checkpoint import read_model
 pytestmark = [pytest.mark.timeout(600), pytest.mark.mpi_skip]
 
 JOB = FIXED + """\
-epochs = 300
+epochs = 1000
 hidden = [4]
 stopping_rounds = 0
 overwrite_with_best_model = false

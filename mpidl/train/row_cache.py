@@ -9,7 +9,8 @@ parameters give the same key takes them instead of loading again.
 
 The key holds what determines the rows (``ROW_PARAMETERS``, the columns left out, the frames'
 absolute paths, sizes and modification times, the communicator's size and this rank).  A
-model continued from a checkpoint (its DataInfo is the checkpoint's), a pipe (read once) and
+model continued from a checkpoint (its DataInfo is the checkpoint's), a pipe (read once),
+rows hashed by ``max_categorical_features`` (their slots depend on each model's seed) and
 rows in a node's shared memory (freed after each model) are never cached.  One entry is held:
 a miss drops it before the new load, so memory never holds two.  Whether a model hits is
 agreed over the communicator (a collective), so every rank loads, or none does.  Shards, score
@@ -32,7 +33,9 @@ from .setup import build_model, make_shard, open_training
 # train/setup.py's open_training); tests/test_row_cache.py checks the list against the code
 ROW_PARAMETERS = ("response_column", "weights_column", "offset_column", "standardize",
                   "missing_values_handling", "use_all_factor_levels", "ignore_const_cols",
-                  "autoencoder", "distribution", "replicate_training_data", "reproducible")
+                  "autoencoder", "distribution", "replicate_training_data", "reproducible",
+                  "categorical_encoding", "max_categorical_levels", "max_categorical_features")
+NO_HASHING = 2147483647   # max_categorical_features' default: no hashing
 
 
 def _file_identity(path: str | None) -> tuple | None:
@@ -53,8 +56,8 @@ def training_key(params, comm) -> tuple | None:
     """What determines this rank's training rows and DataInfo, or None when they are not
     cached.  The fold column counts as a column left out (a fold model ignores it)."""
     frame = _file_identity(params.training_frame)
-    if frame is None or params.checkpoint:
-        return None
+    if frame is None or params.checkpoint or params.max_categorical_features != NO_HASHING:
+        return None     # hashed slots depend on each model's seed: never shared
     left_out = set(params.ignored_columns) | {params.fold_column or ""}
     return (frame, tuple(sorted(left_out - {""})), comm.size, comm.rank,
             tuple(repr(getattr(params, name)) for name in ROW_PARAMETERS))
