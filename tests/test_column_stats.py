@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mpidl.comm import SerialComm
-from mpidl.data.datainfo import build_datainfo
+from mpidl.data.build_info import build_datainfo
 from mpidl.data.frame import Frame
 from mpidl.data.hdf5 import write_table
 from mpidl.params import validate

@@ -22,7 +22,7 @@ import pytest
 
 import kernel_driver as KD
 from mpidl.comm import SerialComm
-from mpidl.data.datainfo import build_datainfo
+from mpidl.data.build_info import build_datainfo
 from mpidl.data.frame import Frame
 from mpidl.data.hdf5 import write_table
 from mpidl.params import validate

@@ -10,7 +10,7 @@ import pytest
 import kernel_driver as KD
 import reference_input as RI
 from mpidl.comm import SerialComm
-from mpidl.data.datainfo import build_datainfo
+from mpidl.data.build_info import build_datainfo
 from mpidl.data.frame import Frame
 from mpidl.data.hdf5 import write_table
 from mpidl.params import validate

@@ -86,7 +86,8 @@ def test_a_rewritten_frame_is_loaded_again(tmp_path):
 def test_the_key_names_every_parameter_the_rows_are_made_from():
     """Every ``params.X`` the DataInfo and the training read use is in the key (a parameter
     added there and not here would let a model take other rows)."""
-    code = (REPO / "mpidl" / "data" / "datainfo.py").read_text()
+    code = "".join((REPO / "mpidl" / "data" / name).read_text()
+                   for name in ("datainfo.py", "build_info.py"))
     setup = (REPO / "mpidl" / "train" / "setup.py").read_text()
     code += setup[setup.index("def open_training"):setup.index("def _checkpoint_compatible")]
     used = set(re.findall(r"\bparams\.(\w+)", code))

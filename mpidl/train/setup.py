@@ -13,7 +13,7 @@ import numpy as np
 
 from ..checkpoint import read_model
 from ..comm import SerialComm
-from ..data.datainfo import build_datainfo, check_columns
+from ..data.build_info import build_datainfo, check_columns
 from ..data.frame import Frame
 from ..data.hashing import java_int
 from ..data.hdf5 import block_range

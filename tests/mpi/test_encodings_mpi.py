@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mpidl.data.datainfo import build_datainfo
+from mpidl.data.build_info import build_datainfo
 from mpidl.data.frame import Frame
 from mpidl.data.hdf5 import block_range, write_table
 from mpidl.params import validate
