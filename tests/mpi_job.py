@@ -90,6 +90,19 @@ def _env_rank_of(pid: int) -> int | None:
     return None
 
 
+def command_pids(launcher_pid: int, command: bytes) -> list[int]:
+    """The pids of the ``mpidl COMMAND`` processes (e.g. ``b"grid"``) under the launcher."""
+    pids = []
+    for pid in _children(launcher_pid):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"mpidl" in cmd and command in cmd:
+            pids.append(pid)
+    return pids
+
+
 def rank_pids(launcher_pid: int) -> dict[int, int]:
     """{rank: pid} of the ``mpidl train`` processes started by the launcher ``launcher_pid``."""
     ranks = {}

@@ -17,9 +17,8 @@ import h5py
 import numpy as np
 import pytest
 from launcher import mpirun_argv
-from mpi_job import job_env
+from mpi_job import command_pids, job_env
 from test_grid import FIXED
-from test_grid_mpi import _descends
 
 from mpidl.checkpoint import read_model
 
@@ -33,19 +32,6 @@ overwrite_with_best_model = false
 nfolds = 3
 fold_assignment = "Modulo"
 """
-
-
-def _train_ranks(launcher_pid: int) -> list[int]:
-    """The pids of the ``mpidl train`` ranks under the launcher."""
-    pids = []
-    for p in Path("/proc").iterdir():
-        try:
-            cmd = (p / "cmdline").read_bytes().split(b"\0") if p.name.isdigit() else []
-        except OSError:
-            continue
-        if b"mpidl" in cmd and b"train" in cmd and _descends(int(p.name), launcher_pid):
-            pids.append(int(p.name))
-    return pids
 
 
 def _command(job: Path, out: Path) -> list[str]:
@@ -80,7 +66,7 @@ def test_signalled_cv_continues_to_the_uninterrupted_metrics(tmp_path, keep, aft
     while not (out / after).exists() and proc.poll() is None:
         time.sleep(0.05)
     time.sleep(0.5)   # the next model is loading or training
-    for pid in _train_ranks(proc.pid):
+    for pid in command_pids(proc.pid, b"train"):
         os.kill(pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 75, err

@@ -11,13 +11,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 from launcher import mpirun_argv
-from mpi_job import job_env
+from mpi_job import command_pids, job_env
 from test_grid import FIXED, grid_job, table
 
 from mpidl.checkpoint import read_model
@@ -84,34 +83,6 @@ l2 = [0.0, 1e-5, 1e-4, 1e-3]
 POINTS_LONG = 4
 
 
-def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-
-
-def _descends(pid: int, ancestor: int) -> bool:
-    try:
-        while pid > 1:
-            pid = _parent(pid)
-            if pid == ancestor:
-                return True
-    except OSError:
-        pass
-    return False
-
-
-def _grid_ranks(launcher_pid: int) -> list[int]:
-    """The pids of the ``mpidl grid`` ranks under the launcher."""
-    pids = []
-    for p in Path("/proc").iterdir():
-        try:
-            cmd = (p / "cmdline").read_bytes().split(b"\0") if p.name.isdigit() else []
-        except OSError:
-            continue
-        if b"mpidl" in cmd and b"grid" in cmd and _descends(int(p.name), launcher_pid):
-            pids.append(int(p.name))
-    return pids
-
-
 def test_signalled_groups_checkpoint_and_the_restart_finishes_the_grid(tmp_path):
     """SIGTERM to every rank of a 2-group search (as srun forwards it): exit 75, the models in
     training written as resumable files; the restarted search trains nothing twice and ends
@@ -126,7 +97,7 @@ def test_signalled_groups_checkpoint_and_the_restart_finishes_the_grid(tmp_path)
     while not list(out.glob("*.h5")) and proc.poll() is None:
         time.sleep(0.05)
     time.sleep(0.5)   # the groups are training their next points
-    for pid in _grid_ranks(proc.pid):
+    for pid in command_pids(proc.pid, b"grid"):
         os.kill(pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 75, err
