@@ -216,6 +216,8 @@ def main() -> None:
     ap.add_argument("--cv", type=float, default=0.0)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--record-as", default="scaling-model",
+                    help="the RESULTS.md section --validate writes")
     a = ap.parse_args()
     units = [MNIST_INPUTS, *map(int, a.hidden.split(",")), 10]
     if a.validate:

@@ -91,7 +91,8 @@ def main(a) -> None:
                                "allreduce and wait (2 ranks, median).\n")
     print(body)
     if a.record:
-        common.record("scaling-model", "The scaling model against this machine", body)
+        common.record(a.record_as, f"The scaling model against this machine, [{a.hidden}]",
+                      body)
 
 
 def _report(rows, a) -> str:
