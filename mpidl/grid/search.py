@@ -2,8 +2,8 @@
 
 The world's ranks split into groups of ``--ranks-per-model`` K ranks (``comm.split``); each
 group trains one grid point after another with ``train.loop.train`` on its own communicator,
-taking the next point's index from a counter held by world rank 0 (``comm.shared_counter``),
-so every point is taken exactly once whatever the number of groups.  Before taking a point a
+taking the next point's index from the shared queue (``grid/queue.py``: a counter held by world
+rank 0), so every point is taken exactly once whatever the number of groups.  Before taking a point a
 group's first rank checks the grid's stop rules (max_runtime_secs, H2O's grid-level early stop,
 a signal).  A point whose parameters fail validation, or whose training refuses its data,
 is reported and leaves a ``.failed`` file; the search goes on.  A point already finished in
@@ -25,14 +25,11 @@ from ..destination import check_destination
 from ..errors import UserError
 from ..cv.run import train_with_cv
 from ..params.crossval import cross_validates
-from ..train.loop import CheckpointedOnSignal, TrainingDiverged
+from ..train.loop import TrainingDiverged
 from ..train.row_cache import RowCache
-from ..train.signals import SignalFlag
 from . import table
+from .queue import SIGNALLED, STOP, serve_queue
 from .space import GridJob, load_grid
-
-_SIGNALLED = -2   # what a group's first rank hands its group instead of an index
-_STOP = -1
 
 
 def _say(line: str) -> None:
@@ -101,50 +98,34 @@ def train_point(job: GridJob, index: int, comm, threads: int, folder: str,
 
 def _next_index(job: GridJob, counter, folder: str, deadline: float | None,
                 signalled: bool) -> int:
-    """A group's next point (its first rank only): an index, _STOP or _SIGNALLED."""
+    """A group's next point (its first rank only): an index, STOP or SIGNALLED."""
     if signalled:
-        return _SIGNALLED
+        return SIGNALLED
     if deadline is not None and time.time() >= deadline:
-        return _STOP
+        return STOP
     c = job.criteria
     if c.stopping_rounds > 0:
         rows = table.finished_rows(folder, job.grid_id, job.points, c.stopping_metric)
         if table.grid_converged(rows, c.stopping_rounds, c.stopping_tolerance):
-            return _STOP
+            return STOP
     index = counter.take()
-    return index if index < len(job.points) else _STOP
+    return index if index < len(job.points) else STOP
 
 
 def _search(job: GridJob, comm, ranks_per_model: int, threads: int, folder: str,
             choose_threads: bool) -> None:
-    """Every group trains points from the shared counter until none is left or a stop rule
-    holds (collective over ``comm``); CheckpointedOnSignal after a signal."""
-    group = comm.split(comm.rank // ranks_per_model)
-    counter = comm.shared_counter()
+    """Every group trains points from the shared queue (``grid/queue.py``) until none is
+    left or a stop rule holds (collective over ``comm``); CheckpointedOnSignal after a
+    signal."""
     c = job.criteria
     deadline = time.time() + c.max_runtime_secs if c.max_runtime_secs > 0 else None
     rows = RowCache()    # points with the same data parameters load the rows once
-    with SignalFlag() as sig:
-        while True:
-            index = group.bcast_obj(_next_index(job, counter, folder, deadline, sig.raised)
-                                    if group.is_root else None)
-            if index == _SIGNALLED:
-                raise CheckpointedOnSignal(folder)
-            if index == _STOP:
-                break
-            train_point(job, index, group, threads, folder, deadline, choose_threads, rows)
-        _wait_for_all(comm, sig)
-    counter.free()
-
-
-def _wait_for_all(comm, sig: SignalFlag) -> None:
-    """Wait until every group is done (a non-blocking barrier, polled): a rank done early
-    still hears a signal, and leaves like the group that is checkpointing then."""
-    everyone = comm.ibarrier()
-    while not everyone.done():
-        if sig.raised:
-            raise CheckpointedOnSignal("grid")
-        time.sleep(0.02)
+    serve_queue(comm, ranks_per_model,
+                lambda counter, signalled: _next_index(job, counter, folder, deadline,
+                                                       signalled),
+                lambda index, group: train_point(job, index, group, threads, folder, deadline,
+                                                 choose_threads, rows),
+                folder)
 
 
 def _report(job: GridJob, folder: str, seconds: float | None) -> None:
