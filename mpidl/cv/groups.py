@@ -14,7 +14,9 @@ done the folds are combined over the world:
   and the other ranks hold nothing, so the combined metrics are that run's, whichever group
   took which fold.
 
-In reproducible mode a fold model is bit-identical to the one a sequential cross-validation
+A fold model that fails (a UserError of its data, divergence) stops its group from taking
+more, and once every group is done the first failure is raised on every rank, as the
+sequential loop raises it.  In reproducible mode a fold model is bit-identical to the one a sequential cross-validation
 on K ranks trains (reproducible means "for a given rank count"), so are its metrics.
 """
 
@@ -27,6 +29,7 @@ from ..errors import UserError
 from ..grid.queue import SIGNALLED, STOP, serve_queue
 from ..params import cross_validates
 from ..predict import labeled
+from ..train.loop import TrainingDiverged
 from ..train.row_cache import RowCache
 from .holdouts import HoldoutKeeper, HoldoutPart
 
@@ -55,22 +58,46 @@ def train_on_groups(fold_models, comm, ranks_per_model: int) -> HoldoutKeeper:
     nfolds = len(fold_models.files)
     mine: dict[int, HoldoutKeeper] = {}   # this rank's group's folds, by fold
     rows = RowCache()                     # the group's rows, shared by its fold models
+    failed: list[Exception] = []          # the error that ended this group's fold model
 
     def next_fold(counter, signalled: bool) -> int:
         if signalled:
             return SIGNALLED
-        k = counter.take()
+        k = counter.take() if not failed else nfolds
         return k if k < nfolds else STOP
 
     def train_fold(k: int, group) -> None:
         mine[k] = HoldoutKeeper(group)
-        fold_models.train(k, group, mine[k], rows)
+        try:
+            fold_models.train(k, group, mine[k], rows)
+        except (UserError, TrainingDiverged) as e:
+            if isinstance(e, UserError) and not getattr(e, "agreed", False) and group.size > 1:
+                raise   # one rank's error its group cannot know of: the command ends the job
+            failed.append(e)
 
     serve_queue(comm, ranks_per_model, next_fold, train_fold, fold_models.model_id)
+    _raise_together(comm, failed[0] if failed else None)
     keeper, owners = _combined(comm, mine, ranks_per_model, fold_models.files)
     if comm.is_root and not fold_models.params.quiet_mode:
         fold_models.log(_owners_line(fold_models.model_id, owners, ranks_per_model))
     return keeper
+
+
+def _raise_together(comm, error: Exception | None) -> None:
+    """The first failing rank's fold model error raised on every rank of ``comm`` (the other
+    groups would wait for it forever): a UserError agreed (exit 2, printed once), a
+    TrainingDiverged as such (exit 1)."""
+    errors = comm.allgather_obj(None if error is None else
+                                (isinstance(error, TrainingDiverged), str(error)))
+    first = next((e for e in errors if e is not None), None)
+    if first is None:
+        return
+    diverged, message = first
+    if diverged:
+        raise TrainingDiverged(message)
+    agreed = UserError(message)
+    agreed.agreed = True
+    raise agreed
 
 
 def _combined(comm, mine: dict[int, HoldoutKeeper], k: int,
