@@ -9,7 +9,9 @@ a signal).  A point whose parameters fail validation, or whose training refuses 
 is reported and leaves a ``.failed`` file; the search goes on.  A point already finished in
 the output folder is skipped and an interrupted one (a model written on SIGTERM/SIGUSR1)
 resumes from its file, so a restarted grid trains nothing twice.  ``--index I`` trains one
-point with all ranks (one SLURM array task); ``--collect DIR`` only writes the table.
+point with all ranks (one SLURM array task); ``--collect DIR`` only writes the table.  A point
+with nfolds runs its fold models one after another on its group (``train_with_cv`` on the
+group's communicator).
 """
 
 from __future__ import annotations
