@@ -1,7 +1,7 @@
 """Cross-validation's fold models on groups of ranks (``train --ranks-per-model K``).
 
 The world splits into groups of K consecutive ranks that take fold models from the grid's
-shared queue (``grid/queue.py``), so each fold model is trained exactly once, by one group,
+shared queue (``group_queue.py``), so each fold model is trained exactly once, by one group,
 and its holdout is scored by that group (``HoldoutKeeper`` of the group).  Once every group is
 done the folds are combined over the world:
 
@@ -14,10 +14,11 @@ done the folds are combined over the world:
   and the other ranks hold nothing, so the combined metrics are that run's, whichever group
   took which fold.
 
-A fold model that fails (a UserError of its data, divergence) stops its group from taking
-more, and once every group is done the first failure is raised on every rank, as the
-sequential loop raises it.  In reproducible mode a fold model is bit-identical to the one a sequential cross-validation
-on K ranks trains (reproducible means "for a given rank count"), so are its metrics.
+A fold model that fails (a UserError of its data, divergence) stops its group from taking more,
+and once every group is done the first failure is raised on every rank, as the sequential loop
+raises it.  In reproducible mode a fold model is bit-identical to the one a sequential
+cross-validation on K ranks trains (reproducible means "for a given rank count"), and so are
+its metrics.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 
 from ..checkpoint import read_model
 from ..errors import UserError
-from ..grid.queue import SIGNALLED, STOP, serve_queue
+from ..group_queue import SIGNALLED, STOP, serve_queue
 from ..params import cross_validates
 from ..predict import labeled
 from ..train.loop import TrainingDiverged

@@ -3,10 +3,10 @@ the fold models one after another, then the main model on all rows, then the
 cross-validation metrics written into the main model.
 
 Each fold model is one call of the train-one-model step (``train.loop.train``) on the whole
-communicator, or on a group of ``ranks_per_model`` ranks taking fold models from a shared
-queue (``cv/groups.py``), with its fold held out (``train/holdout.py``); nothing else of
-training is done here.  The folds are assigned once, by global row index (``cv/folds.py``), so they are the same
-whatever the rank count.  The models share one load of the training rows
+communicator, or on a group of ``ranks_per_model`` ranks taking fold models from a shared queue
+(``cv/groups.py``), with its fold held out (``train/holdout.py``); nothing else of training is
+done here.  The folds are assigned once, by global row index (``cv/folds.py``), so they are the
+same whatever the rank count.  The models share one load of the training rows
 (``train/row_cache.py``); a run stopped by a signal continues when started again
 (``cv/resume.py``).
 """

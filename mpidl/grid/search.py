@@ -2,16 +2,16 @@
 
 The world's ranks split into groups of ``--ranks-per-model`` K ranks (``comm.split``); each
 group trains one grid point after another with ``train.loop.train`` on its own communicator,
-taking the next point's index from the shared queue (``grid/queue.py``: a counter held by world
-rank 0), so every point is taken exactly once whatever the number of groups.  Before taking a point a
+taking the next point's index from a counter held by world rank 0 (``comm.shared_counter``),
+so every point is taken exactly once whatever the number of groups.  Before taking a point a
 group's first rank checks the grid's stop rules (max_runtime_secs, H2O's grid-level early stop,
 a signal).  A point whose parameters fail validation, or whose training refuses its data,
 is reported and leaves a ``.failed`` file; the search goes on.  A point already finished in
 the output folder is skipped and an interrupted one (a model written on SIGTERM/SIGUSR1)
 resumes from its file, so a restarted grid trains nothing twice.  ``--index I`` trains one
-point with all ranks (one SLURM array task); ``--collect DIR`` only writes the table.  A point
-with nfolds runs its fold models one after another on its group (``train_with_cv`` on the
-group's communicator).
+point with all ranks (one SLURM array task); ``--collect DIR`` only writes the table.
+The queue is ``group_queue.py`` (cross-validation's fold models use it too); a point with
+nfolds runs its fold models one after another on its group.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import numpy as np
 from ..destination import check_destination
 from ..errors import UserError
 from ..cv.run import train_with_cv
+from ..group_queue import SIGNALLED, STOP, serve_queue
 from ..params.crossval import cross_validates
 from ..train.loop import TrainingDiverged
 from ..train.row_cache import RowCache
 from . import table
-from .queue import SIGNALLED, STOP, serve_queue
 from .space import GridJob, load_grid
 
 
@@ -116,7 +116,7 @@ def _next_index(job: GridJob, counter, folder: str, deadline: float | None,
 
 def _search(job: GridJob, comm, ranks_per_model: int, threads: int, folder: str,
             choose_threads: bool) -> None:
-    """Every group trains points from the shared queue (``grid/queue.py``) until none is
+    """Every group trains points from the shared queue (``group_queue.py``) until none is
     left or a stop rule holds (collective over ``comm``); CheckpointedOnSignal after a
     signal."""
     c = job.criteria

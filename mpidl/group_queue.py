@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from ..train.loop import CheckpointedOnSignal
-from ..train.signals import SignalFlag
+from .train.loop import CheckpointedOnSignal
+from .train.signals import SignalFlag
 
 SIGNALLED = -2   # what a group's first rank hands its group instead of an index
 STOP = -1        # no more work for this group
