@@ -2,7 +2,9 @@
 fold model is trained exactly once, by one whole group, and in reproducible mode the CV
 metrics are those of a sequential cross-validation on a communicator of the group's size
 (reproducible means bit-identical for a given rank count, so that is the run the groups must
-reproduce).  Under ``mpirun -n 3`` a group of 2 does not divide the ranks: refused.
+reproduce).  With models that do not depend on the rank count (rank 0 of each communicator
+trains alone), groups of any size give the CV metrics of the run on all ranks.  Under
+``mpirun -n 3`` a group of 2 does not divide the ranks: refused.
 
 Run inside MPI: ``mpirun -n 4 python -m pytest --with-mpi tests/mpi/test_cv_groups_mpi.py``.
 """
@@ -29,13 +31,16 @@ BASE = dict(training_frame=PROSTATE, response_column="CAPSULE", ignored_columns=
 NO_KEEP = dict(keep_cross_validation_predictions=False)
 
 
-def cv_run(comm, folder: Path, lines: list, **kw):
-    """The CV of BASE on ``comm`` into folder/m.h5 (rank 0 makes the folder)."""
+def cv_run(comm, folder: Path, lines: list, ranks_per_model=None, **changes):
+    """The CV of BASE with ``changes`` on ``comm`` into folder/m.h5 (rank 0 makes the
+    folder)."""
     if comm.is_root:
         folder.mkdir()
     comm.barrier()
-    return run.train_with_cv(validate(BASE, "test"), comm, 1, str(folder / "m.h5"), "m",
-                             log=lambda *a, **k: lines.append(" ".join(map(str, a))), **kw)
+    return run.train_with_cv(validate({**BASE, **changes}, "test"), comm, 1,
+                             str(folder / "m.h5"), "m",
+                             log=lambda *a, **k: lines.append(" ".join(map(str, a))),
+                             ranks_per_model=ranks_per_model)
 
 
 def counting_train(monkeypatch) -> list[str]:
@@ -108,5 +113,37 @@ def test_all_ranks_is_the_sequential_run_and_no_cv_is_refused(comm, shared_dir, 
     def body():
         if comm.is_root:
             assert whole.cross_validation_metrics == default.cross_validation_metrics
+        return True
+    assert everywhere(body)
+
+
+# rank 0 of a communicator trains alone on all rows, shuffled, one epoch per iteration: a
+# model that does not depend on the rank count (tests/mpi/test_cv_mpi.py), so groups of any
+# size must give the CV metrics of the run on all ranks
+ROOT_TRAINS = dict(reproducible=False, replicate_training_data=True, single_node_mode=True,
+                   shuffle_training_data=True, train_samples_per_iteration=0,
+                   score_each_iteration=True)
+
+
+@pytest.mark.mpi
+def test_models_free_of_the_rank_count_give_the_all_ranks_metrics(comm, shared_dir,
+                                                                   everywhere):
+    everyone = cv_run(comm, shared_dir / "all", [], **ROOT_TRAINS)
+    grouped = {k: cv_run(comm, shared_dir / f"k{k}", [], ranks_per_model=k, **ROOT_TRAINS)
+               for k in (1, 2) if comm.size % k == 0}
+
+    def body():
+        if not comm.is_root:
+            return True
+        name = "m_cv_holdout_predictions.csv"
+        predictions = (shared_dir / "all" / name).read_text()
+        for k, model in grouped.items():
+            assert (shared_dir / f"k{k}" / name).read_text() == predictions, k
+            for key, value in everyone.cross_validation_metrics.items():
+                if isinstance(value, float):
+                    assert model.cross_validation_metrics[key] == pytest.approx(value, rel=1e-9)
+            for key, value in everyone.cross_validation_metrics_summary.items():
+                assert model.cross_validation_metrics_summary[key]["folds"] == pytest.approx(
+                    value["folds"], rel=1e-9), key
         return True
     assert everywhere(body)
