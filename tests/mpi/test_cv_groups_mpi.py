@@ -147,3 +147,30 @@ def test_models_free_of_the_rank_count_give_the_all_ranks_metrics(comm, shared_d
                     value["folds"], rel=1e-9), key
         return True
     assert everywhere(body)
+
+
+@pytest.mark.mpi
+def test_grid_points_with_nfolds_run_their_folds_on_their_group(comm, shared_dir, everywhere,
+                                                               monkeypatch):
+    """A grid point with nfolds on a group of one rank: its fold models and main model are
+    all trained on that rank, each once (the folds are not split again)."""
+    from mpidl.grid.search import run as grid
+    job = shared_dir / "g.toml"
+    if comm.is_root:
+        job.write_text(f'training_frame = "{PROSTATE}"\nresponse_column = "CAPSULE"\n'
+                       'ignored_columns = ["ID"]\nepochs = 1\nhidden = [3]\nnfolds = 2\n'
+                       'seed = 3\nreproducible = true\n'
+                       '[hyper_parameters]\nl2 = [0.0, 1e-3, 1e-2]\n')
+    comm.barrier()
+    calls = counting_train(monkeypatch)
+    grid(str(job), str(shared_dir), comm, 1, ranks_per_model=1)
+    by_rank = comm.allgather_obj(list(calls))
+
+    def body():
+        for i in range(3):
+            ids = [f"g_model_{i}", f"g_model_{i}_cv_1", f"g_model_{i}_cv_2"]
+            ranks = {r for r, called in enumerate(by_rank) for m in called if m in ids}
+            assert len(ranks) == 1, (i, by_rank)
+            assert sorted(m for called in by_rank for m in called if m in ids) == sorted(ids)
+        return True
+    assert everywhere(body)
