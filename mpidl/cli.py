@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     tr.add_argument("--threads", type=int, default=None, help="Hogwild threads per rank")
     tr.add_argument("-o", "--output", default=None, help="model file (default MODEL_ID.h5)")
+    tr.add_argument("--ranks-per-model", type=int, default=None, metavar="K",
+                    help="with nfolds: groups of K ranks share the fold models (default all)")
     gr = sub.add_parser("grid", help="H2O grid search: train a model per hyper-parameter point")
     gr.add_argument("job")
     gr.add_argument("-o", "--output", default=".", help="folder for the models and grid.csv")
@@ -152,7 +154,8 @@ def _cmd_train(args, comm, threads: int) -> int:
     comm.call_root_agreed(check_destination, out,
                           [params.training_frame, params.validation_frame])
     model = train_with_cv(params, comm, threads, out, model_id, log=_log_root(comm),
-                          choose_threads=args.threads is None)
+                          choose_threads=args.threads is None,
+                          ranks_per_model=args.ranks_per_model)
     if comm.is_root:
         metric = resolve_stopping_metric(model.params, model.dinfo.classification)
         print(final_line(model, out, metric))

@@ -2,7 +2,8 @@
 session) in a fold model or in the main model: exit 75, the model in training written as a
 resumable file; the same command started again skips the finished fold models, continues the
 interrupted one and ends with the models and cross-validation metrics of an uninterrupted
-run (reproducible mode)."""
+run (reproducible mode); the same with the fold models on two groups of one rank
+(``--ranks-per-model 1``), where several fold models may be stopped at once."""
 
 from __future__ import annotations
 
@@ -34,9 +35,9 @@ fold_assignment = "Modulo"
 """
 
 
-def _command(job: Path, out: Path) -> list[str]:
+def _command(job: Path, out: Path, *extra: str) -> list[str]:
     return mpirun_argv(2) + [sys.executable, "-m", "mpidl", "train", str(job), "-o",
-                             str(out / "m.h5"), "--threads", "1"]
+                             str(out / "m.h5"), "--threads", "1", *extra]
 
 
 def _buf(path: Path) -> np.ndarray:
@@ -88,3 +89,38 @@ def test_signalled_cv_continues_to_the_uninterrupted_metrics(tmp_path, keep, aft
     assert (resumed.cross_validation_metrics_summary
             == uninterrupted.cross_validation_metrics_summary)
     np.testing.assert_array_equal(_buf(out / "m.h5"), _buf(whole / "m.h5"))
+
+
+def test_signalled_cv_on_groups_continues_to_the_uninterrupted_metrics(tmp_path):
+    job = tmp_path / "cv.toml"
+    job.write_text(JOB + "keep_cross_validation_models = true\n")
+    whole, out = tmp_path / "whole", tmp_path / "out"
+    whole.mkdir()
+    out.mkdir()
+    groups = ("--ranks-per-model", "1")
+    r = subprocess.run(_command(job, whole, *groups), capture_output=True, text=True,
+                       timeout=500, cwd=tmp_path, env=job_env())
+    assert r.returncode == 0, r.stderr
+    proc = subprocess.Popen(_command(job, out, *groups), cwd=tmp_path, env=job_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while not list(out.glob("m_cv_*.h5")) and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)   # the other group is training its fold model, this one the next
+    for pid in command_pids(proc.pid, b"train"):
+        os.kill(pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 75, err
+    assert "Traceback" not in err, err
+    stopped = [p.name for p in out.glob("*.h5") if read_model(str(p)).stop_reason == "signal"]
+    assert stopped, sorted(p.name for p in out.iterdir())
+    r = subprocess.run(_command(job, out, *groups), capture_output=True, text=True,
+                       timeout=500, cwd=tmp_path, env=job_env())
+    assert r.returncode == 0, r.stderr
+    assert f"continuing the cross-validation stopped in {out / 'm.h5'}" in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in whole.iterdir())
+    for name in [f"m_cv_{k}.h5" for k in (1, 2, 3)] + ["m.h5"]:
+        np.testing.assert_array_equal(_buf(out / name), _buf(whole / name))
+    resumed, uninterrupted = read_model(str(out / "m.h5")), read_model(str(whole / "m.h5"))
+    assert resumed.cross_validation_metrics == uninterrupted.cross_validation_metrics
+    assert (resumed.cross_validation_metrics_summary
+            == uninterrupted.cross_validation_metrics_summary)

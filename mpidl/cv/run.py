@@ -3,9 +3,10 @@ the fold models one after another, then the main model on all rows, then the
 cross-validation metrics written into the main model.
 
 Each fold model is one call of the train-one-model step (``train.loop.train``) on the whole
-communicator, with its fold held out (``train/holdout.py``); nothing else of training is done
-here.  The folds are assigned once, by global row index (``cv/folds.py``), so they are the same
-whatever the rank count.  The models share one load of the training rows
+communicator, or on a group of ``ranks_per_model`` ranks taking fold models from a shared queue
+(``cv/groups.py``), with its fold held out (``train/holdout.py``); nothing else of training is
+done here.  The folds are assigned once, by global row index (``cv/folds.py``), so they are the
+same whatever the rank count.  The models share one load of the training rows
 (``train/row_cache.py``); a run stopped by a signal continues when started again
 (``cv/resume.py``).
 """
@@ -13,6 +14,8 @@ whatever the rank count.  The models share one load of the training rows
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -29,6 +32,7 @@ from ..train.signals import SignalFlag
 from .files import (cv_paths, kept_paths, remove_quietly, write_fold_assignment,
                     write_holdout_predictions)
 from .folds import assign_folds
+from .groups import ranks_per_fold, train_on_groups
 from .holdouts import HoldoutKeeper, summary
 from .resume import DONE, INTERRUPTED, fold_files, keep_finished_fold, resume_states
 
@@ -76,39 +80,65 @@ def main_params(params, fold_epochs: list[float], seconds_used: float, notes: li
     return params.replace(**{k: v for k, (v, _) in changes.items()})
 
 
-def _train_folds(params, model_id, folds, comm, threads, files, states, log,
-                 choose_threads, rows: RowCache) -> HoldoutKeeper:
-    """Train the fold models one after another (each on all ranks) into ``files``: a
-    finished one (``states``, cv/resume.py) only scores its holdout again, an interrupted one
-    continues from its file.  Returns their holdouts."""
-    keeper = HoldoutKeeper(comm)
-    fold_p = fold_params(params, len(files))
-    for k, (out, state) in enumerate(zip(files, states)):
-        fold_id, holdout = f"{model_id}_cv_{k + 1}", Holdout(folds, k, keeper.keep)
+@dataclass
+class FoldModels:
+    """What the fold models of one cross-validation share: their parameters (``fold_params``),
+    the main model's id, the folds (int32[N]), their files and resume states (cv/resume.py)."""
+
+    params: object
+    model_id: str
+    folds: np.ndarray
+    files: list[str]
+    states: list
+    threads: int
+    log: Callable
+    choose_threads: bool
+
+    def train(self, k: int, comm, keeper: HoldoutKeeper, rows: RowCache) -> None:
+        """Fold model ``k`` (0-based) on every rank of ``comm``, its holdout kept by ``keeper``:
+        a finished one (DONE) only scores its holdout again, an interrupted one continues
+        from its file."""
+        out, state = self.files[k], self.states[k]
+        fold_id, holdout = f"{self.model_id}_cv_{k + 1}", Holdout(self.folds, k, keeper.keep)
         if state == DONE:
-            keep_finished_fold(out, fold_p, holdout, comm, threads, rows, fold_id)
-            continue
-        p = fold_p.replace(checkpoint=out) if state == INTERRUPTED else fold_p
-        train(p, comm, threads, out, fold_id, log, choose_threads, holdout, rows)
+            keep_finished_fold(out, self.params, holdout, comm, self.threads, rows, fold_id)
+            return
+        p = self.params.replace(checkpoint=out) if state == INTERRUPTED else self.params
+        train(p, comm, self.threads, out, fold_id, self.log, self.choose_threads, holdout, rows)
+
+
+def _train_folds(fold_models: FoldModels, comm, ranks_per_model: int,
+                 rows: RowCache) -> HoldoutKeeper:
+    """The fold models one after another on all ranks, or on groups of ``ranks_per_model``
+    ranks (``cv/groups.py``).  Returns their holdouts."""
+    if ranks_per_model < comm.size:
+        return train_on_groups(fold_models, comm, ranks_per_model)
+    keeper = HoldoutKeeper(comm)
+    for k in range(len(fold_models.files)):
+        fold_models.train(k, comm, keeper, rows)
     return keeper
 
 
 def train_with_cv(params, comm, threads: int, out_path: str, model_id: str, log=print,
-                  choose_threads: bool = False, rows: RowCache | None = None):
+                  choose_threads: bool = False, rows: RowCache | None = None,
+                  ranks_per_model: int | None = None):
     """The train command's step: ``train`` itself, or with nfolds / fold_column the fold
     models, the main model and its cross-validation metrics.  Returns the main model on rank 0
     (None elsewhere).  ``rows``: the rows loaded for earlier models of ``comm`` (a grid
     group's), reused when the same; the fold models and the main model share a cache of
-    their own when none is given."""
+    their own when none is given.  ``ranks_per_model``: the fold models run on groups of
+    that many ranks (None: all ranks; refused without cross-validation)."""
+    per_fold = comm.call_agreed(ranks_per_fold, params, comm.size, ranks_per_model)
     if not cross_validates(params):
         return train(params, comm, threads, out_path, model_id, log, choose_threads,
                      rows=rows)
     with SignalFlag():   # a signal between two models stops the next at its first iteration
         return _cross_validate(params, comm, threads, out_path, model_id, log, choose_threads,
-                               RowCache() if rows is None else rows)
+                               RowCache() if rows is None else rows, per_fold)
 
 
-def _cross_validate(params, comm, threads, out_path, model_id, log, choose_threads, rows):
+def _cross_validate(params, comm, threads, out_path, model_id, log, choose_threads, rows,
+                    per_fold):
     """``train_with_cv`` with cross-validation (continued when a signal stopped it)."""
     t0 = time.perf_counter()
     if params.seed == -1:       # one seed for the folds and every model
@@ -123,8 +153,9 @@ def _cross_validate(params, comm, threads, out_path, model_id, log, choose_threa
     if comm.is_root and (main_state is not None or INTERRUPTED in states):
         log(f"continuing the cross-validation stopped in {out_path}: "
             f"{states.count(DONE)} fold model(s) finished")
-    keeper = _train_folds(params, model_id, folds, comm, threads, files, states, log,
-                          choose_threads, rows)
+    fold_models = FoldModels(fold_params(params, len(files)), model_id, folds, files, states,
+                             threads, log, choose_threads)
+    keeper = _train_folds(fold_models, comm, per_fold, rows)
     notes: list[str] = []
     main_p = main_params(params, keeper.epochs, time.perf_counter() - t0, notes)
     for note in notes if comm.is_root and not params.quiet_mode else []:

@@ -10,6 +10,8 @@ is reported and leaves a ``.failed`` file; the search goes on.  A point already 
 the output folder is skipped and an interrupted one (a model written on SIGTERM/SIGUSR1)
 resumes from its file, so a restarted grid trains nothing twice.  ``--index I`` trains one
 point with all ranks (one SLURM array task); ``--collect DIR`` only writes the table.
+The queue is ``group_queue.py`` (cross-validation's fold models use it too); a point with
+nfolds runs its fold models one after another on its group.
 """
 
 from __future__ import annotations
@@ -24,15 +26,12 @@ import numpy as np
 from ..destination import check_destination
 from ..errors import UserError
 from ..cv.run import train_with_cv
+from ..group_queue import SIGNALLED, STOP, serve_queue
 from ..params.crossval import cross_validates
-from ..train.loop import CheckpointedOnSignal, TrainingDiverged
+from ..train.loop import TrainingDiverged
 from ..train.row_cache import RowCache
-from ..train.signals import SignalFlag
 from . import table
 from .space import GridJob, load_grid
-
-_SIGNALLED = -2   # what a group's first rank hands its group instead of an index
-_STOP = -1
 
 
 def _say(line: str) -> None:
@@ -101,50 +100,34 @@ def train_point(job: GridJob, index: int, comm, threads: int, folder: str,
 
 def _next_index(job: GridJob, counter, folder: str, deadline: float | None,
                 signalled: bool) -> int:
-    """A group's next point (its first rank only): an index, _STOP or _SIGNALLED."""
+    """A group's next point (its first rank only): an index, STOP or SIGNALLED."""
     if signalled:
-        return _SIGNALLED
+        return SIGNALLED
     if deadline is not None and time.time() >= deadline:
-        return _STOP
+        return STOP
     c = job.criteria
     if c.stopping_rounds > 0:
         rows = table.finished_rows(folder, job.grid_id, job.points, c.stopping_metric)
         if table.grid_converged(rows, c.stopping_rounds, c.stopping_tolerance):
-            return _STOP
+            return STOP
     index = counter.take()
-    return index if index < len(job.points) else _STOP
+    return index if index < len(job.points) else STOP
 
 
 def _search(job: GridJob, comm, ranks_per_model: int, threads: int, folder: str,
             choose_threads: bool) -> None:
-    """Every group trains points from the shared counter until none is left or a stop rule
-    holds (collective over ``comm``); CheckpointedOnSignal after a signal."""
-    group = comm.split(comm.rank // ranks_per_model)
-    counter = comm.shared_counter()
+    """Every group trains points from the shared queue (``group_queue.py``) until none is
+    left or a stop rule holds (collective over ``comm``); CheckpointedOnSignal after a
+    signal."""
     c = job.criteria
     deadline = time.time() + c.max_runtime_secs if c.max_runtime_secs > 0 else None
     rows = RowCache()    # points with the same data parameters load the rows once
-    with SignalFlag() as sig:
-        while True:
-            index = group.bcast_obj(_next_index(job, counter, folder, deadline, sig.raised)
-                                    if group.is_root else None)
-            if index == _SIGNALLED:
-                raise CheckpointedOnSignal(folder)
-            if index == _STOP:
-                break
-            train_point(job, index, group, threads, folder, deadline, choose_threads, rows)
-        _wait_for_all(comm, sig)
-    counter.free()
-
-
-def _wait_for_all(comm, sig: SignalFlag) -> None:
-    """Wait until every group is done (a non-blocking barrier, polled): a rank done early
-    still hears a signal, and leaves like the group that is checkpointing then."""
-    everyone = comm.ibarrier()
-    while not everyone.done():
-        if sig.raised:
-            raise CheckpointedOnSignal("grid")
-        time.sleep(0.02)
+    serve_queue(comm, ranks_per_model,
+                lambda counter, signalled: _next_index(job, counter, folder, deadline,
+                                                       signalled),
+                lambda index, group: train_point(job, index, group, threads, folder, deadline,
+                                                 choose_threads, rows),
+                folder)
 
 
 def _report(job: GridJob, folder: str, seconds: float | None) -> None:

@@ -151,8 +151,8 @@ class Trainer:
             self.model.prior_class_dist = self.model.model_class_dist = None
         self.trainers = 1 if p.single_node_mode else comm.size   # ranks that train
         self.rows = global_rows(self.shard, comm, self.replicated)
-        if self.rows == 0:
-            raise UserError(f"{p.training_frame}: no training rows with a usable response")
+        comm.agree(UserError(f"{p.training_frame}: no training rows with a usable response")
+                   if self.rows == 0 else None)     # every rank knows: printed once, exit 2
         self.model.training_rows = self.rows
         self.model.nranks = comm.size
         self.train_set = training_score_set(self.model, self.shard, self.rows, comm,
