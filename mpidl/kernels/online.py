@@ -28,6 +28,7 @@ from .codes import (
     F_ONE_BETA1, F_BETA2, F_ONE_BETA2,
 )
 from .fpmode import denormals_off, restore
+from .numerics import column_count, input_value
 from .rng import next_float, seed_state
 from .rules import (
     FASTMATH, adadelta, adam, channels, elastic, hidden_slope_times, hidden_value,
@@ -63,7 +64,8 @@ def matrix(buf, off, n_in, n_out):
 def set_input(a0, nz0, nums, cats, row, num_start, fast_mode, dropout, state):
     """Fill the input activations ``a0[units0]`` for ``row``; return the count of ``nz0``.
 
-    ``cats[row, c]``: one-hot slot index or -1; ``nums[row, i]`` goes to ``num_start + i``.
+    ``cats[row, c]``: one-hot slot index or -1; numeric ``i`` of ``row`` (``nums``: either
+    form of ``numerics.py``) goes to ``num_start + i``.
     ``nz0`` receives the indices of non-zero inputs (all indices when not fast_mode).
     Input dropout (ratio ``dropout``) zeroes each slot independently, without rescaling.
     """
@@ -73,8 +75,8 @@ def set_input(a0, nz0, nums, cats, row, num_start, fast_mode, dropout, state):
         s = cats[row, c]
         if s >= 0:
             a0[s] += 1.0   # hashed slots add up (H2O)
-    for i in range(nums.shape[1]):
-        a0[num_start + i] = nums[row, i]
+    for i in range(column_count(nums)):
+        a0[num_start + i] = input_value(nums, row, i)
     cnt = 0
     for j in range(n0):
         if a0[j] != 0.0 and dropout > 0.0:
