@@ -378,7 +378,7 @@ class Trainer:
         m, comm, root = self.model, self.comm, self.root
         self._finish_average()
         mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start,
-                               *resident_split_bytes()))
+                               *resident_split_bytes(), self.shard.nbytes))
         if root:
             m.memory = memory_summary(mem, m.buf.nbytes)
             self.log(memory_line(m.memory), flush=True)

@@ -47,6 +47,13 @@ class Shard:
     def n(self) -> int:
         return int(self.y.shape[0])
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the shard's arrays (the training rows a rank holds, in its own memory or
+        mapped from its node's)."""
+        return sum(a.nbytes for a in (self.nums, self.cats, self.y, self.w, self.kept, self.off)
+                   if a is not None)
+
     def score_set(self, idx: np.ndarray) -> ScoreSet:
         """The rows ``idx`` (indices or a mask) as rows to score."""
         return ScoreSet(self.nums[idx], self.cats[idx], self.y[idx], self.w[idx],
