@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from mpidl.comm import SerialComm
+from mpidl.cv.run import train_with_cv
 from mpidl.data.frame import Frame
 from mpidl.data.shard_numerics import CompactNumerics, kernel_numerics
 from mpidl.kernels.minibatch import assemble_input
@@ -23,12 +24,12 @@ from mpidl.train.row_cache import RowCache
 
 NAN = math.nan
 #   pixel (0..255)  count (-3..300)  flag     y
-TABLE = [(0, -3, 1, 0),
-         (255, 7, NAN, 1),
-         (17, NAN, 0, 1),
-         (NAN, 300, 1, 0),
-         (128, 12, 0, 1),
-         (3, -1, 1, 0)]
+TABLE = [(0, -3, 1, "n"),
+         (255, 7, NAN, "p"),
+         (17, NAN, 0, "p"),
+         (NAN, 300, 1, "n"),
+         (128, 12, 0, "p"),
+         (3, -1, 1, "n")]
 
 
 def _csv(tmp_path, rows=TABLE, repeat=1):
@@ -98,7 +99,7 @@ def test_set_input_standardizes_the_raw_values_as_numpy_does(tmp_path, monkeypat
 
 
 def test_uint8_columns_without_missing_values_use_all_256_values(tmp_path, monkeypatch):
-    rows = [(v, v % 7, v % 2, v % 2) for v in (0, 255, 9, 200, 31, 64)]
+    rows = [(v, v % 7, v % 2, "np"[v % 2]) for v in (0, 255, 9, 200, 31, 64)]
     path = _csv(tmp_path, rows)
     model, _ = _fit(path, tmp_path, "m", monkeypatch, compact=True)
     nums = _shard(model, path)
@@ -107,7 +108,7 @@ def test_uint8_columns_without_missing_values_use_all_256_values(tmp_path, monke
 
 
 def test_a_fractional_column_keeps_the_shard_float32(tmp_path, monkeypatch):
-    path = _csv(tmp_path, [(1, 2, 0.5, 0), (3, 4, 1, 1), (5, 6, 0, 1)])
+    path = _csv(tmp_path, [(1, 2, 0.5, "n"), (3, 4, 1, "p"), (5, 6, 0, "p")])
     model, _ = _fit(path, tmp_path, "m", monkeypatch, compact=False)
     monkeypatch.setenv("MPIDL_COMPACT_SHARD", "1")
     assert _shard(model, path).dtype == np.float32
@@ -115,8 +116,9 @@ def test_a_fractional_column_keeps_the_shard_float32(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("kw", [dict(), dict(mini_batch_size=4),
                                 dict(standardize=False, missing_values_handling="Skip"),
-                                dict(autoencoder=True, response_column=None, hidden=[2])],
-                         ids=["online", "minibatch", "raw_skip", "autoencoder"])
+                                dict(autoencoder=True, response_column=None, hidden=[2]),
+                                dict(balance_classes=True, class_sampling_factors=[1.0, 0.5])],
+                         ids=["online", "minibatch", "raw_skip", "autoencoder", "balance"])
 def test_the_compact_shard_trains_the_float32_shards_model(tmp_path, monkeypatch, kw):
     path = _csv(tmp_path, repeat=20)
     if kw.get("autoencoder"):
@@ -129,6 +131,22 @@ def test_the_compact_shard_trains_the_float32_shards_model(tmp_path, monkeypatch
         if key in plain.training_metrics:
             assert compact.training_metrics[key] == pytest.approx(plain.training_metrics[key],
                                                                   rel=1e-5)
+
+
+def test_cross_validation_on_compact_rows_equals_float32(tmp_path, monkeypatch):
+    """Fold models train on subsets of the compact shard and score its holdout rows."""
+    path = _csv(tmp_path, repeat=10)
+    metrics, bufs = {}, {}
+    for compact in ("1", "0"):
+        monkeypatch.setenv("MPIDL_COMPACT_SHARD", compact)
+        params = validate({"training_frame": path, "response_column": "y", "hidden": [3],
+                           "epochs": 2, "seed": 5, "reproducible": True, "nfolds": 2}, "test")
+        out = str(tmp_path / f"cv{compact}.h5")
+        model = train_with_cv(params, SerialComm(), 1, out, f"cv{compact}",
+                              log=lambda *a, **k: None)
+        metrics[compact], bufs[compact] = model.cross_validation_metrics, model.buf
+    np.testing.assert_array_equal(bufs["1"], bufs["0"])
+    assert metrics["1"] == metrics["0"]
 
 
 def test_a_bad_setting_is_refused(monkeypatch):

@@ -59,10 +59,8 @@ class CompactNumerics:
 
     def standardized(self) -> np.ndarray:
         """float32[n, n_num]: the inputs the kernels read (missing values filled)."""
-        x = (self.raw.astype(np.float64) - self.shift) * self.scale
-        if self.marker is not None:
-            x = np.where(self.raw == self.marker, self.fill, x)
-        return x.astype(np.float32)
+        from ..kernels.numerics import standardized_rows
+        return standardized_rows(self.kernel())
 
 
 def compact_shard_setting() -> bool:

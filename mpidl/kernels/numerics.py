@@ -24,7 +24,7 @@ integer type it meets.
 from collections import namedtuple
 
 import numpy as np
-from numba import types
+from numba import njit, types
 from numba.extending import overload
 
 Numerics = namedtuple("Numerics", ["raw", "shift", "scale", "fill", "marker"])
@@ -75,3 +75,14 @@ def _row_count(nums):
     if isinstance(nums, types.Array):
         return lambda nums: nums.shape[0]
     return lambda nums: nums.raw.shape[0]
+
+
+@njit(cache=True, error_model="numpy")
+def standardized_rows(nums):
+    """float32[n, n_num]: every row's numeric inputs, as the kernels fill them."""
+    n, k = row_count(nums), column_count(nums)
+    out = np.empty((n, k), dtype=np.float32)
+    for row in range(n):
+        for i in range(k):
+            out[row, i] = input_value(nums, row, i)
+    return out
