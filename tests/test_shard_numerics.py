@@ -149,6 +149,21 @@ def test_cross_validation_on_compact_rows_equals_float32(tmp_path, monkeypatch):
     assert metrics["1"] == metrics["0"]
 
 
+def test_hogwild_threads_train_from_compact_rows(tmp_path, monkeypatch):
+    """Two Hogwild threads (the parallel kernel takes the rows apart: numba's parallel loop
+    cannot take the compact tuple inside the rows' tuple) train every row of 3 epochs."""
+    monkeypatch.setenv("MPIDL_COMPACT_SHARD", "1")
+    path = _csv(tmp_path, repeat=50)
+    params = validate({"training_frame": path, "response_column": "y", "hidden": [4],
+                       "epochs": 3, "seed": 5, "train_samples_per_iteration": 0}, "test")
+    rows = RowCache()
+    model = train(params, SerialComm(), 2, str(tmp_path / "h.h5"), "h",
+                  log=lambda *a, **k: None, rows=rows)
+    assert isinstance(rows.entry.shard.nums, CompactNumerics)
+    assert model.processed == 3 * len(TABLE) * 50
+    assert np.isfinite(model.buf).all() and np.isfinite(model.training_metrics["logloss"])
+
+
 def test_a_bad_setting_is_refused(monkeypatch):
     from mpidl.data.shard_numerics import compact_shard_setting
     from mpidl.errors import UserError

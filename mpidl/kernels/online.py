@@ -375,18 +375,26 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     return stop - start
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def train_hogwild(net, objective, buf, center, rows, order, nthreads, seeds):
     """Hogwild: ``nthreads`` threads each train a contiguous slice of ``order`` on shared ``buf``.
 
     Arguments as ``train_chunk``; seeds: int64[nthreads] per-thread RNG streams.  Returns rows
-    processed (int64).
+    processed (int64).  The rows go to the parallel loop one by one: numba's parallel loop
+    cannot take a tuple (compact ``Numerics``) inside a tuple.
     """
+    nums, cats, y, off = rows
+    return _hogwild(net, objective, buf, center, nums, cats, y, off, order, nthreads, seeds)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _hogwild(net, objective, buf, center, nums, cats, y, off, order, nthreads, seeds):
+    """``train_hogwild``'s parallel loop, the rows' four parts as arguments."""
     n = order.shape[0]
     done = np.zeros(nthreads, dtype=np.int64)
     for t in prange(nthreads):
         lo = n * t // nthreads
         hi = n * (t + 1) // nthreads
-        done[t] = train_chunk(net, objective, buf, center, rows, order, lo, hi, seeds[t],
-                              nthreads)
+        done[t] = train_chunk(net, objective, buf, center, (nums, cats, y, off), order, lo, hi,
+                              seeds[t], nthreads)
     return done.sum()
