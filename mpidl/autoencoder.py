@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .data.shard_numerics import float_numerics
+
 
 def expanded_inputs(dinfo, nums: np.ndarray, cats: np.ndarray) -> np.ndarray:
     """float64[n, full_n]: the network's input rows without dropout (one-hot slots set to 1,
-    the transformed numerics at ``num_start``); ``nums``, ``cats`` as ``DataInfo.transform``."""
+    the transformed numerics at ``num_start``); ``nums``, ``cats`` as ``DataInfo.transform``
+    (either form of numerics)."""
     n = nums.shape[0]
     x = np.zeros((n, dinfo.full_n))
     rows = np.arange(n)
     for c in range(cats.shape[1]):
         hot = cats[:, c] >= 0
         x[rows[hot], cats[hot, c]] = 1.0
-    x[:, dinfo.num_start:] = nums
+    x[:, dinfo.num_start:] = float_numerics(nums)
     return x
 
 

@@ -179,8 +179,7 @@ def test_hidden_dropout_rules():
 
 
 def test_unsupported_and_required():
-    fails(r"parameter 'sparse' is not supported by mpidl yet", sparse=True)
-    assert ok(sparse=False).sparse is False  # the default is accepted
+    assert ok(sparse=True).sparse is True     # implemented (tests/test_sparse.py)
     fails(r"parameter 'categorical_encoding': value 'Eigen' is not supported", categorical_encoding="Eigen")
     fails(r"parameter 'col_major'", col_major=True)
     with pytest.raises(UserError, match="parameter 'training_frame' is required"):
@@ -318,7 +317,7 @@ def test_every_parameter_says_where_it_comes_from():
     md = P.describe_markdown()
     assert "| `adam_beta1` | mpidl extension |" in md
     assert "| `train_while_waiting` | mpidl extension |" in md
-    assert "| `sparse` | H2O, not supported yet |" in md
+    assert "| `sparse` | H2O |" in md
     assert "| `nfolds` | H2O |" in md
     assert "| `hidden` | H2O |" in md
     rows = [x for x in md.splitlines() if x.startswith("| `")]

@@ -21,7 +21,7 @@ from mpidl.train.progress import Progress
 NUM = r"[0-9.]+"
 ITER = (rf"iter +\d+  epochs +{NUM}  samples +\d+ +\d+ rows/s  elapsed +[0-9.hms]+  "
         rf"left +[0-9.hms?]+  train (RMSE|logloss) .*")
-MEMORY = (rf"memory per rank \(MB\): peak RSS \d+, data read \d+, model {NUM}, at start \d+; "
+MEMORY = (rf"memory per rank \(MB\): peak RSS \d+, data read \d+, data held \d+, model {NUM}, at start \d+; "
           r"at end RSS \d+, PSS \d+, shared \d+")
 
 

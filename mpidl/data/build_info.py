@@ -163,8 +163,8 @@ def _input_columns(predictors, stats, first: int, params, source: str) -> dict[s
             continue
         out["num_names"].append(col.name)
         out["num_fill"].append(mean)
-        if params.standardize:
-            out["num_sub"].append(mean)
+        if params.standardize:   # sparse: H2O's DESCALE, zeros stay zero
+            out["num_sub"].append(0.0 if params.sparse and not params.autoencoder else mean)
             out["num_mul"].append(_input_multiplier(bool(params.autoencoder), sd,
                                                     float(stats.lo[j]), float(stats.hi[j])))
         else:

@@ -30,7 +30,7 @@ def _marker(dtype) -> int:
     return int(info.max) if info.min == 0 else int(info.min)
 
 
-def _integer_range(values: np.ndarray) -> tuple[int, int] | None:
+def integer_range(values: np.ndarray) -> tuple[int, int] | None:
     """(min, max) of the present values if all are integers within int32 (no -0.0), else
     None.  ``values``: float64[n], NaN = missing; an all-missing column gives (0, 0)."""
     present = values[~np.isnan(values)]
@@ -46,23 +46,30 @@ def _integer_range(values: np.ndarray) -> tuple[int, int] | None:
     return int(lo), int(hi)
 
 
+def integer_type(lo: int, hi: int, has_missing: bool):
+    """(dtype, missing marker or None): the first integer type of the module docstring that
+    holds [lo, hi] (and its marker, when ``has_missing``); None when int32 cannot."""
+    for dtype in _INTEGER_TYPES:
+        info = np.iinfo(dtype)
+        marker = _marker(dtype)
+        low = info.min + (1 if has_missing and marker == info.min else 0)
+        high = info.max - (1 if has_missing and marker == info.max else 0)
+        if low <= lo and hi <= high:
+            return dtype, (marker if has_missing else None)
+    return None
+
+
 def numeric_storage(values: np.ndarray) -> tuple[np.ndarray, int | None]:
     """(stored array, missing marker or None) for numeric column ``values`` (float64[n],
     NaN = missing): the smallest type of the module docstring that holds them exactly."""
     values = np.asarray(values, dtype=np.float64)
     missing = np.isnan(values)
     has_missing = bool(missing.any())
-    bounds = _integer_range(values)
-    if bounds is not None:
-        lo, hi = bounds
-        for dtype in _INTEGER_TYPES:
-            info = np.iinfo(dtype)
-            marker = _marker(dtype)
-            low = info.min + (1 if has_missing and marker == info.min else 0)
-            high = info.max - (1 if has_missing and marker == info.max else 0)
-            if low <= lo and hi <= high:
-                stored = np.where(missing, marker, values).astype(dtype)
-                return stored, (marker if has_missing else None)
+    bounds = integer_range(values)
+    chosen = None if bounds is None else integer_type(*bounds, has_missing)
+    if chosen is not None:
+        dtype, marker = chosen
+        return np.where(missing, marker, values).astype(dtype), marker
     single = values.astype(np.float32)
     if np.array_equal(single.astype(np.float64), values, equal_nan=True):
         return single, None

@@ -7,7 +7,9 @@ then the numeric predictors at ``num_start..full_n-1``, standardized as ``(x - s
 
 A transformed row set is four arrays, the kernels' input:
 ``nums float32[n, n_num]`` (NaN imputed to the column mean ``num_fill``, standardized like
-any value: 0 when ``standardize``, the raw mean when not),
+any value: 0 when ``standardize``, the raw mean when not; a training shard's integer columns
+may instead be compact raw values standardized as the kernels read them,
+``shard_numerics.py``),
 ``cats int32[n, n_cat]`` (one-hot slot index, -1 for none), ``y float64[n]`` (class index,
 or the standardized response) and ``w float64[n]`` (observation weights).
 
@@ -22,9 +24,9 @@ import numpy as np
 
 from ..errors import UserError
 from .coltypes import level_name
-from .column_stats import standardized
 from .encodings import codes_in_domain, encode_frame, encoded_names
 from .hashing import hashed_slots
+from .shard_numerics import numeric_block
 
 
 @dataclass
@@ -112,7 +114,7 @@ class DataInfo:
         return cls(**{"num_fill": d.get("num_sub"), **d})
 
     # ------------------------------------------------------------------ transform
-    def transform(self, cols: dict, info, source: str, training: bool):
+    def transform(self, cols: dict, info, source: str, training: bool, compact: bool = False):
         """Raw columns of a frame -> (nums, cats, y, w, kept_row_index).
 
         ``info``: the frame's TableInfo (its domains are mapped onto the model's by level
@@ -120,7 +122,8 @@ class DataInfo:
         missing predictor (scoring always imputes, as H2O).  Rows with a missing response or a
         zero / missing weight are dropped when the response / weights are present.
         ``cols`` is consumed: each raw column leaves the dict as soon as it is converted, so a
-        large shard never holds all its raw and converted columns at once.
+        large shard never holds all its raw and converted columns at once.  ``compact``: nums
+        may be compact numerics (``shard_numerics.py``), standardized as the kernels read them.
         """
         n = len(next(iter(cols.values()))) if cols else 0
         info = encode_frame(self.encoding, cols, info, source)
@@ -140,19 +143,9 @@ class DataInfo:
             cats[:, c] = slot
         if self.hash_slots:
             cats = hashed_slots(cats, self.hash_seed, self.hash_slots)
-        # column-major while columns arrive (each raw column is freed as its converted column
-        # is written, page by page); made row-major for the kernels at the end
-        nums = np.empty((n, len(self.num_names)), dtype=np.float32, order="F")
-        for i, name in enumerate(self.num_names):
-            if info.column(name).kind != "numeric":
-                raise UserError(f"{source}: column '{name}' is categorical here but numeric in "
-                                "the training frame")
-            x = np.asarray(cols.pop(name), dtype=np.float64)
-            bad = np.isnan(x)
-            if training and self.skip_missing:
-                keep &= ~bad
-            nums[:, i] = standardized(np.where(bad, self.num_fill[i], x), self.num_sub[i],
-                                      self.num_mul[i], name, source)
+        nums, missing = numeric_block(self, cols, info, source, compact)
+        if training and self.skip_missing:
+            keep &= ~missing
         y = np.zeros(n)
         if self.response in cols:
             y = self.response_values(cols.pop(self.response), info.column(self.response), source)
@@ -165,8 +158,8 @@ class DataInfo:
                               self.nclasses)
         idx = np.flatnonzero(keep)
         if idx.size == n:
-            return np.ascontiguousarray(nums), cats, y, w, idx
-        return np.ascontiguousarray(nums[idx]), cats[idx], y[idx], w[idx], idx
+            return nums, cats, y, w, idx
+        return nums[idx], cats[idx], y[idx], w[idx], idx
 
     def link_offsets(self, cols: dict, info, source: str) -> np.ndarray | None:
         """float64[n]: the offset column of ``cols`` (popped) in the network's output units,

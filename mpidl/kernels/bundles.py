@@ -16,7 +16,8 @@ typed tuples, so a kernel call is one short line and a new field is one new name
     avg_act float64[sum of hidden units]  the autoencoder's running mean activation per
                         hidden unit (sparsity_beta > 0; updated in place), else empty
 ``Rows``: the training rows --
-    nums    float32[n, n_num]  transformed numerics
+    nums    float32[n, n_num] or numerics.Numerics  transformed numerics (compact:
+                               standardized as they are read)
     cats    int32[n, n_cat]    one-hot slot per categorical column, or -1
     y       float64[n]         response (class index, or standardized value)
     off     float64[n] or [0]  offset added to a linear output before the loss (output

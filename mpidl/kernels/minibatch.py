@@ -30,6 +30,7 @@ from .codes import (ACT_MAXOUT, ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_
                     HP_PROCESSED, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_AUTOENCODER, OUT_LINEAR,
                     F_BETA1, F_ONE_BETA1, F_BETA2, F_ONE_BETA2)
 from .fpmode import denormals_off, restore
+from .numerics import column_count, input_value
 from .pool import run_slices
 from .rng import next_float, seed_state
 from .rules import (FASTMATH, adadelta, adam, elastic, hidden_slope_times, hidden_value,
@@ -44,7 +45,8 @@ _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 @njit(fastmath=_FM, **_OPTS)
 def assemble_input(x, nums, cats, order, lo, num_start, dropout, state):
     """x[b, units0] <- the input rows ``order[lo:lo+b]`` (one-hot slots, numerics), with input
-    dropout (each non-zero input dropped with probability ``dropout``, no rescaling)."""
+    dropout (each non-zero input dropped with probability ``dropout``, no rescaling);
+    ``nums``: either form of ``numerics.py``."""
     x[:, :] = 0.0
     for i in range(x.shape[0]):
         row = order[lo + i]
@@ -52,8 +54,8 @@ def assemble_input(x, nums, cats, order, lo, num_start, dropout, state):
             s = cats[row, c]
             if s >= 0:
                 x[i, s] += 1.0   # hashed slots add up (H2O)
-        for j in range(nums.shape[1]):
-            x[i, num_start + j] = nums[row, j]
+        for j in range(column_count(nums)):
+            x[i, num_start + j] = input_value(nums, row, j)
         if dropout > 0.0:
             for j in range(x.shape[1]):
                 if x[i, j] != 0.0 and next_float(state) < dropout:

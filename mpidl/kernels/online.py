@@ -28,6 +28,7 @@ from .codes import (
     F_ONE_BETA1, F_BETA2, F_ONE_BETA2,
 )
 from .fpmode import denormals_off, restore
+from .numerics import column_count, input_value
 from .rng import next_float, seed_state
 from .rules import (
     FASTMATH, adadelta, adam, channels, elastic, hidden_slope_times, hidden_value,
@@ -63,7 +64,8 @@ def matrix(buf, off, n_in, n_out):
 def set_input(a0, nz0, nums, cats, row, num_start, fast_mode, dropout, state):
     """Fill the input activations ``a0[units0]`` for ``row``; return the count of ``nz0``.
 
-    ``cats[row, c]``: one-hot slot index or -1; ``nums[row, i]`` goes to ``num_start + i``.
+    ``cats[row, c]``: one-hot slot index or -1; numeric ``i`` of ``row`` (``nums``: either
+    form of ``numerics.py``) goes to ``num_start + i``.
     ``nz0`` receives the indices of non-zero inputs (all indices when not fast_mode).
     Input dropout (ratio ``dropout``) zeroes each slot independently, without rescaling.
     """
@@ -73,8 +75,8 @@ def set_input(a0, nz0, nums, cats, row, num_start, fast_mode, dropout, state):
         s = cats[row, c]
         if s >= 0:
             a0[s] += 1.0   # hashed slots add up (H2O)
-    for i in range(nums.shape[1]):
-        a0[num_start + i] = nums[row, i]
+    for i in range(column_count(nums)):
+        a0[num_start + i] = input_value(nums, row, i)
     cnt = 0
     for j in range(n0):
         if a0[j] != 0.0 and dropout > 0.0:
@@ -373,18 +375,26 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     return stop - start
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def train_hogwild(net, objective, buf, center, rows, order, nthreads, seeds):
     """Hogwild: ``nthreads`` threads each train a contiguous slice of ``order`` on shared ``buf``.
 
     Arguments as ``train_chunk``; seeds: int64[nthreads] per-thread RNG streams.  Returns rows
-    processed (int64).
+    processed (int64).  The rows go to the parallel loop one by one: numba's parallel loop
+    cannot take a tuple (compact ``Numerics``) inside a tuple.
     """
+    nums, cats, y, off = rows
+    return _hogwild(net, objective, buf, center, nums, cats, y, off, order, nthreads, seeds)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _hogwild(net, objective, buf, center, nums, cats, y, off, order, nthreads, seeds):
+    """``train_hogwild``'s parallel loop, the rows' four parts as arguments."""
     n = order.shape[0]
     done = np.zeros(nthreads, dtype=np.int64)
     for t in prange(nthreads):
         lo = n * t // nthreads
         hi = n * (t + 1) // nthreads
-        done[t] = train_chunk(net, objective, buf, center, rows, order, lo, hi, seeds[t],
-                              nthreads)
+        done[t] = train_chunk(net, objective, buf, center, (nums, cats, y, off), order, lo, hi,
+                              seeds[t], nthreads)
     return done.sum()

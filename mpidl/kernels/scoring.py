@@ -12,6 +12,7 @@ from numba import njit, prange
 
 from .fpmode import denormals_off, restore
 from .minibatch import add_bias_activate, assemble_input, layer_views, output_activation
+from .numerics import row_count
 from .online import forward, layer_offsets, set_input
 from .pool import run_slices
 
@@ -20,11 +21,11 @@ from .pool import run_slices
 def predict_rows(net, buf, input_dropout, num_start, nums, cats, nthreads):
     """Network outputs for every row: float64[n, units[-1]] (probabilities or link-space f).
 
-    net: ``bundles.Net``; nums: float32[n, n_num] transformed numerics (the first at input
-    unit ``num_start``); cats: int32[n, n_cat] one-hot slots or -1.
+    net: ``bundles.Net``; nums: the numerics in either form of ``numerics.py`` (the first at
+    input unit ``num_start``); cats: int32[n, n_cat] one-hot slots or -1.
     """
     units, mult, woff, boff, act, out_kind, ratios = net
-    n = nums.shape[0]
+    n = row_count(nums)
     nl = units.shape[0] - 1
     n_out = units[nl]
     out = np.empty((n, n_out), dtype=np.float64)
@@ -65,7 +66,7 @@ def _predict_slice(out, net, buf, input_dropout, num_start, nums, cats, lo, hi, 
     z = [np.zeros((block, n), buf.dtype) for n in n_z]
     keep = np.ones((1, 1), np.uint8)
     state = np.ones(1, np.uint64)
-    rows = np.arange(nums.shape[0], dtype=np.int64)
+    rows = np.arange(row_count(nums), dtype=np.int64)
     mode = denormals_off()
     try:
         for s in range(lo, hi, block):
@@ -91,7 +92,7 @@ def predict_blocks(net, buf, input_dropout, num_start, nums, cats, nthreads, blo
     The dense counterpart of ``scoring.predict_rows`` (same arguments and results up to
     float rounding), much faster on wide layers; threads take contiguous row ranges.
     """
-    n = nums.shape[0]
+    n = row_count(nums)
     out = np.empty((n, int(net.units[-1])), dtype=np.float64)
     args = (out, net, buf, input_dropout, num_start, nums, cats)
     nthreads = max(1, min(nthreads, -(-n // block)))

@@ -150,13 +150,14 @@ class Model:
         offsets in output units (``DataInfo.link_offsets``) added to a regression output, or
         None; a model trained on resampled classes gives probabilities corrected back to the
         training frame's class distribution (``class_dist.py``)."""
+        from ..data.shard_numerics import kernel_numerics
         from ..kernels.bundles import Net
         from ..kernels.scoring import predict_blocks, predict_rows
         b = self.buf if buf is None else buf
         # wide layers: dense matrix products; small nets: the row kernel (less per-call cost)
         predict = predict_blocks if self.n_params >= _DENSE_SCORING_PARAMS else predict_rows
         out = predict(Net(*self.net_args()), b, float(self.params.input_dropout_ratio),
-                      self.dinfo.num_start, nums, cats, max(1, int(threads)))
+                      self.dinfo.num_start, kernel_numerics(nums), cats, max(1, int(threads)))
         if off is not None:
             out[:, 0] += off
         if self.model_class_dist is None:

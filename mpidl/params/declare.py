@@ -185,7 +185,11 @@ def _network(out: list[Param]) -> None:
            "autoencoder has mismatched output shapes).")
     p("pretrained_autoencoder", "path", None, "Autoencoder model used to initialize the network.",
       note="An mpidl autoencoder model file (.h5); same inputs and hidden layers, checked.")
-    p("sparse", "bool", False, "Sparse input handling.", supported=False)
+    p("sparse", "bool", False, "Sparse input handling.",
+      note="H2O's DESCALE: with standardize, numeric inputs are divided by their sd but not "
+           "mean-shifted, so zeros stay zero and fast_mode's training touches only a row's "
+           "non-zero inputs; a missing value gives mean / sd.  Refused with "
+           "elastic_averaging (as H2O).")
     p("sparsity_beta", "float", 0.0, "Sparsity regularization (autoencoder only).", _GE0,
       note="Tanh only. The pull is added to the hidden biases' gradient (H2O subtracts rate "
            "times it after the update: the same step under a manual rate); each rank keeps "

@@ -65,6 +65,9 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
     if vals["response_column"] and vals["response_column"] in (vals["ignored_columns"] or []):
         raise fail("ignored_columns", f"lists the response column '{vals['response_column']}'; "
                    "remove it from ignored_columns")
+    if vals["sparse"] and vals["elastic_averaging"]:
+        raise fail("sparse", "not with elastic_averaging = true (H2O refuses the pair); set one "
+                   "false")
     if vals["class_sampling_factors"] is not None and not vals["balance_classes"]:
         raise fail("class_sampling_factors", "needs balance_classes = true")
     if vals["validation_frame"] == "":

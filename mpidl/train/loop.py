@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.shard_numerics import kernel_numerics
 from ..errors import UserError
 from ..memory import (current_rss_bytes, peak_rss_bytes, resident_split_bytes,
                       return_freed_memory_promptly)
@@ -97,8 +98,9 @@ def _train_local(model, buf, center, shard, order, threads, seeds, hp):
     from ..kernels.bundles import Net, Objective, Rows
     from ..kernels.online import train_chunk, train_hogwild
     objective = Objective(model.loss_code(), model.optimizer_code(), hp, model.sparsity_state())
-    rows = Rows(shard.nums, shard.cats, shard.y) if shard.off is None else \
-        Rows(shard.nums, shard.cats, shard.y, shard.off)
+    nums = kernel_numerics(shard.nums)
+    rows = Rows(nums, shard.cats, shard.y) if shard.off is None else \
+        Rows(nums, shard.cats, shard.y, shard.off)
     args = (Net(*model.net_args()), objective, buf, center, rows, order)
     batch = int(model.params.mini_batch_size)
     if batch > 1:
@@ -376,7 +378,7 @@ class Trainer:
         m, comm, root = self.model, self.comm, self.root
         self._finish_average()
         mem = comm.gather_obj((peak_rss_bytes(), self.read_bytes, self.rss_start,
-                               *resident_split_bytes()))
+                               *resident_split_bytes(), self.shard.nbytes))
         if root:
             m.memory = memory_summary(mem, m.buf.nbytes)
             self.log(memory_line(m.memory), flush=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 
 from ..comm import ranks_per_node_setting
+from ..data.shard_numerics import share_numerics
 from ..errors import UserError
 from ..launch_env import env_local_ranks
 from ..memory import require
@@ -69,10 +70,11 @@ def require_data_memory(info, names, rows: int, node) -> None:
 
 
 def share_shard(shard, node):
-    """``shard`` with its arrays in the node's shared memory: the node's rank 0 passes its
-    transformed rows, the others their empty ones, and every rank gets views of rank 0's."""
+    """``shard`` with its arrays in the node's shared memory (compact numerics stay compact):
+    the node's rank 0 passes its transformed rows, the others their empty ones, and every rank gets views of rank 0's."""
     lead = node.rank == 0
+    nums = share_numerics(shard.nums, node)
     shared = [node.share_array(a if lead else None)
-              for a in (shard.nums, shard.cats, shard.y, shard.w, shard.kept)]
+              for a in (shard.cats, shard.y, shard.w, shard.kept)]
     off = None if shard.off is None else node.share_array(shard.off if lead else None)
-    return type(shard)(*shared[:4], shard.first_row, shared[4], off)
+    return type(shard)(nums, *shared[:3], shard.first_row, shared[3], off)

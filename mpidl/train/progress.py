@@ -94,12 +94,12 @@ class Progress:
 
 
 _MEMORY_KEYS = ("peak_rss_mb", "data_read_mb", "rss_at_start_mb", "rss_at_end_mb",
-                "pss_at_end_mb", "shared_at_end_mb")
+                "pss_at_end_mb", "shared_at_end_mb", "data_held_mb")
 
 
 def memory_summary(per_rank, model_bytes: int) -> dict:
-    """The model's ``memory`` record (MB) from (peak RSS, data read, RSS at start, and at the
-    end of training RSS, PSS, shared) bytes per rank."""
+    """The model's ``memory`` record (MB) from (peak RSS, data read, RSS at start, at the end
+    of training RSS, PSS, shared, and the training rows' arrays held) bytes per rank."""
     mb = lambda b: round(b / 2**20, 1)  # noqa: E731
     out = {key: [mb(r[i]) for r in per_rank] for i, key in enumerate(_MEMORY_KEYS)}
     return {**out, "model_mb": mb(model_bytes)}
@@ -110,7 +110,8 @@ def memory_line(memory: dict) -> str:
     (a page shared by k ranks counts 1/k on each), shared is what other processes map too."""
     each = lambda key: "/".join(f"{x:.0f}" for x in memory[key])  # noqa: E731
     return (f"memory per rank (MB): peak RSS {each('peak_rss_mb')}, data read "
-            f"{each('data_read_mb')}, model {memory['model_mb']}, at start "
+            f"{each('data_read_mb')}, data held {each('data_held_mb')}, model "
+            f"{memory['model_mb']}, at start "
             f"{each('rss_at_start_mb')}; at end RSS {each('rss_at_end_mb')}, PSS "
             f"{each('pss_at_end_mb')}, shared {each('shared_at_end_mb')}")
 

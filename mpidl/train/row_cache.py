@@ -31,7 +31,7 @@ from .setup import build_model, make_shard, open_training
 
 # every parameter the training rows and the DataInfo are made from (data/build_info.py,
 # train/setup.py's open_training); tests/test_row_cache.py checks the list against the code
-ROW_PARAMETERS = ("response_column", "weights_column", "offset_column", "standardize",
+ROW_PARAMETERS = ("response_column", "weights_column", "offset_column", "standardize", "sparse",
                   "missing_values_handling", "use_all_factor_levels", "ignore_const_cols",
                   "autoencoder", "distribution", "replicate_training_data", "reproducible",
                   "categorical_encoding", "max_categorical_levels", "max_categorical_features")

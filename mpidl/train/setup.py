@@ -17,6 +17,7 @@ from ..data.build_info import build_datainfo, check_columns
 from ..data.frame import Frame
 from ..data.hashing import java_int
 from ..data.hdf5 import block_range
+from ..data.shard_numerics import compact_shard_setting
 from ..errors import UserError
 from ..export.weights import load_initial_tables
 from ..launch_env import env_local_ranks
@@ -31,9 +32,10 @@ from .node_data import require_data_memory, share_shard
 
 @dataclass
 class Shard:
-    """This rank's training rows, transformed: see ``DataInfo.transform``."""
+    """This rank's training rows, transformed: see ``DataInfo.transform`` (``nums``: float32
+    or compact numerics, ``data/shard_numerics.py``)."""
 
-    nums: np.ndarray
+    nums: object
     cats: np.ndarray
     y: np.ndarray
     w: np.ndarray
@@ -44,6 +46,13 @@ class Shard:
     @property
     def n(self) -> int:
         return int(self.y.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the shard's arrays (the training rows a rank holds, in its own memory or
+        mapped from its node's)."""
+        return sum(a.nbytes for a in (self.nums, self.cats, self.y, self.w, self.kept, self.off)
+                   if a is not None)
 
     def score_set(self, idx: np.ndarray) -> ScoreSet:
         """The rows ``idx`` (indices or a mask) as rows to score."""
@@ -167,11 +176,13 @@ def build_model(params, frame, cols, comm, model_id: str, log, threads: int = 1,
 
 
 def make_shard(model: Model, frame, cols, first_row: int, comm, node=None) -> Shard:
-    """Transform this rank's raw rows for training (rows with a missing response dropped);
-    with ``node``, the node's rank 0's rows in the node's shared memory on every rank."""
+    """Transform this rank's raw rows for training (rows with a missing response dropped;
+    integer numerics kept compact unless ``MPIDL_COMPACT_SHARD=0``); with ``node``, the node's
+    rank 0's rows in the node's shared memory on every rank."""
     def transform():
         d, source = model.dinfo, model.params.training_frame
-        nums, cats, y, w, kept = d.transform(cols, frame.info, source, True)
+        nums, cats, y, w, kept = d.transform(cols, frame.info, source, True,
+                                             compact=compact_shard_setting())
         off = d.link_offsets(cols, frame.info, source)
         return Shard(nums, cats, y, w, first_row, kept, None if off is None else off[kept])
     shard = comm.call_agreed(transform)
