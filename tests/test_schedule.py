@@ -113,7 +113,7 @@ def test_first_iteration_is_capped_by_max_runtime_at_the_measured_speed(tmp_path
     from mpidl.params import validate
     monkeypatch.setattr(loop.Trainer, "_seconds_per_row", lambda self, n, seconds=0.2: 1e-3)
     planned = []
-    monkeypatch.setattr(loop, "_train_local",
+    monkeypatch.setattr(loop.kernel_call, "train_rows",
                         lambda *args: planned.append(len(args[4])) or len(args[4]))
     data = str(Path(__file__).resolve().parents[1] / "data" / "prostate.csv")
     job = dict(training_frame=data, response_column="CAPSULE", ignored_columns=["ID"],

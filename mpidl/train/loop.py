@@ -24,13 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.shard_numerics import kernel_numerics
 from ..errors import UserError
 from ..memory import (current_rss_bytes, peak_rss_bytes, resident_split_bytes,
                       return_freed_memory_promptly)
 from ..params import resolve_stopping_metric
 from ..varimp import saw_missing_cats
-from . import calibrate, evaluate, threadcount
+from . import calibrate, evaluate, kernel_call, threadcount
 from .averaging import iteration_counts
 from .balance import balance_shard
 from .control import Control, share
@@ -83,32 +82,6 @@ class Counts:
     compute: float
     idle: float
     wait: float
-
-
-def _thread_seeds(seed: int, iteration: int, rank: int, threads: int, part: int = 0) -> np.ndarray:
-    """One int64 seed per Hogwild thread for (seed, iteration, rank); ``part`` > 0 numbers the
-    kernel calls that train while waiting, so each gets streams of its own."""
-    key = [seed & (2**63 - 1), iteration, rank] + ([part] if part else [])
-    return np.random.SeedSequence(key).generate_state(threads, np.uint64).view(np.int64)
-
-
-def _train_local(model, buf, center, shard, order, threads, seeds, hp):
-    """Run the Hogwild kernel (online, or mini-batch when mini_batch_size > 1) over ``order``
-    with the hyper-parameters ``hp`` (``Control.kernel_hyper``); returns rows processed."""
-    from ..kernels.bundles import Net, Objective, Rows
-    from ..kernels.online import train_chunk, train_hogwild
-    objective = Objective(model.loss_code(), model.optimizer_code(), hp, model.sparsity_state())
-    nums = kernel_numerics(shard.nums)
-    rows = Rows(nums, shard.cats, shard.y) if shard.off is None else \
-        Rows(nums, shard.cats, shard.y, shard.off)
-    args = (Net(*model.net_args()), objective, buf, center, rows, order)
-    batch = int(model.params.mini_batch_size)
-    if batch > 1:
-        from ..kernels.minibatch import train_minibatch
-        return int(train_minibatch(*args, batch, threads, seeds))
-    if threads == 1:
-        return int(train_chunk(*args, 0, order.shape[0], seeds[0], 1))
-    return int(train_hogwild(*args, threads, seeds))
 
 
 class Trainer:
@@ -204,11 +177,12 @@ class Trainer:
     def _seconds_per_row(self, threads: int, seconds: float = 0.2) -> float:
         """Measured seconds per training row with ``threads`` threads (``calibrate``)."""
         m = self.model
-        seeds = _thread_seeds(m.params.seed, 0, self.comm.rank, threads)
+        seeds = kernel_call.thread_seeds(m.params.seed, 0, self.comm.rank, threads)
         hp = m.hyper(m.huber_delta, m.processed)
 
         def train(buf, center, order):
-            return _train_local(m, buf, center, self.shard, order, threads, seeds, hp)
+            return kernel_call.train_rows(m, buf, center, self.shard, order, threads, seeds,
+                                          hp)
         return calibrate.seconds_per_row(m, self.shard.n, self._trains(), self.comm, threads,
                                          seconds, train)
 
@@ -262,11 +236,11 @@ class Trainer:
         t_it = time.perf_counter()
         rng = np.random.default_rng([p.seed & (2**63 - 1), m.iterations, comm.rank])
         order = self.plan.order(self.plan.local_rows(d.tspi) if p.epochs > 0 else 0, rng)
-        seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads)
+        seeds = kernel_call.thread_seeds(p.seed, m.iterations, comm.rank, self.threads)
         hp = d.kernel_hyper(m)
         t_c = time.perf_counter()
-        n_local = _train_local(m, copies.local, copies.center, self.shard, order, self.threads,
-                               seeds, hp)
+        n_local = kernel_call.train_rows(m, copies.local, copies.center, self.shard, order,
+                                         self.threads, seeds, hp)
         t_compute = time.perf_counter() - t_c
         ready = time.perf_counter() - t_it
         extra_seconds = 0.0
@@ -275,9 +249,10 @@ class Trainer:
                                 self.trainers) if self._trains() else 0)
 
             def more(rows, part):
-                seeds = _thread_seeds(p.seed, m.iterations, comm.rank, self.threads, part)
-                return _train_local(m, copies.local, copies.center, self.shard, rows,
-                                    self.threads, seeds, hp)
+                seeds = kernel_call.thread_seeds(p.seed, m.iterations, comm.rank,
+                                                 self.threads, part)
+                return kernel_call.train_rows(m, copies.local, copies.center, self.shard, rows,
+                                              self.threads, seeds, hp)
             unit = self.threads * max(1, int(p.mini_batch_size))
             extra, seconds = train_while_waiting(comm, self.plan, rng, limit, n_local,
                                                  t_compute, unit, more)

@@ -182,16 +182,16 @@ def test_autotuner_counts_the_wait_of_ranks_faster_than_rank_0(comm, shared_dir,
     waits for nobody, but every other rank waits for it, and that loss must be seen (rank 0's
     own idle time alone would read ~0 here and keep iterations too short).  The others really
     wait here: train_while_waiting is off."""
-    import mpidl.train.loop as loop
+    import mpidl.train.kernel_call as kernel_call
     slow = 0.08
     if comm.is_root:
-        original = loop._train_local
+        original = kernel_call.train_rows
 
         def slow_train_local(*args):
             n = original(*args)
             time.sleep(slow)
             return n
-        monkeypatch.setattr(loop, "_train_local", slow_train_local)
+        monkeypatch.setattr(kernel_call, "train_rows", slow_train_local)
 
     def body():
         raw = {**BASE, "train_samples_per_iteration": -2, "epochs": 30,
@@ -216,8 +216,8 @@ def test_faster_ranks_train_while_the_slowest_finishes(comm, shared_dir, everywh
     trains more of its rows until rank 0 is done (at most its share again) instead of idling.
     Without it every rank trains the same share.  Either way the run ends at ``epochs`` within
     -2's overshoot bound and every rank holds the same averaged model."""
-    import mpidl.train.loop as loop
-    original = loop._train_local
+    import mpidl.train.kernel_call as kernel_call
+    original = kernel_call.train_rows
     rows = []
 
     def counted(*args):
@@ -226,7 +226,7 @@ def test_faster_ranks_train_while_the_slowest_finishes(comm, shared_dir, everywh
         if comm.is_root:
             time.sleep(0.1)
         return n
-    monkeypatch.setattr(loop, "_train_local", counted)
+    monkeypatch.setattr(kernel_call, "train_rows", counted)
 
     def body():
         raw = {**BASE, "train_samples_per_iteration": -2, "epochs": 40,
