@@ -1,0 +1,269 @@
+"""``mpidl import`` in bounded memory, on one rank or many: CSV -> HDF5 table in two passes.
+
+Pass 1 (``csv_blocks.first_pass``) reads the records in blocks of ``block_bytes`` and tallies
+every column (type counts, numeric ranges for the compact type, distinct levels); the tallies
+of all ranks are gathered in rank order (file order) and every rank decides the same types,
+storage and levels (``column_tally.decide``).  Pass 2 reads the same blocks again, converts
+them and writes them into the preallocated table at the rank's row offset.  Memory holds one
+block per rank (and the levels), whatever the file size.
+
+Under ``mpirun -n N`` a plain file is split into N byte ranges at record boundaries: each rank
+counts the quotes of its nominal range, and starts at the first newline outside quotes given
+the parity of the quotes before it (``csv_scan``), so quoted newlines are respected.  A quote
+inside an unquoted field breaks that parity: such a file is imported by rank 0 alone (as is a
+compressed file or a pipe, which cannot be split).  The writes go rank by rank (a token passed
+from rank to rank for each round of blocks: HDF5 without a parallel build), into a temporary
+file that rank 0 renames when every rank has written (``atomic.atomic_path``).
+
+Pass 1 is repeated when it must be: with latin-1 when some bytes are not UTF-8 (the table then
+holds what ``importer.read_csv`` gives), on rank 0 alone after a stray quote, and for the
+columns that pandas read as numbers in one block but not in another (re-read as text).
+Errors are one line naming the file, on every rank: a ragged record or a NUL byte with its line
+number in the file, as ``importer.read_csv`` words them.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack, nullcontext
+from dataclasses import replace
+
+import numpy as np
+
+from mpidl.atomic import atomic_path, recording_h5
+from mpidl.comm import SerialComm
+from mpidl.data import csv_scan as S
+from mpidl.data.column_tally import Decision, convert, decide
+from mpidl.data.csv_blocks import BLOCK_BYTES, block_pieces, first_pass, record_blocks
+from mpidl.data.csv_source import Layout, Source, open_source, sniff
+from mpidl.destination import reason
+from mpidl.data.hdf5 import _LIBVER, TableInfo, create_columns, open_columns, read_info
+from mpidl.errors import UserError
+
+_SCAN_BYTES = 16 << 20
+CACHE_MB = 256
+
+
+def cache_budget() -> int:
+    """Bytes of first-pass Pieces a rank keeps for the second pass (``MPIDL_IMPORT_CACHE_MB``,
+    default ``CACHE_MB``): the blocks beyond it are parsed again."""
+    raw = os.environ.get("MPIDL_IMPORT_CACHE_MB", "")
+    try:
+        return int(float(raw or CACHE_MB) * (1 << 20))
+    except ValueError:
+        raise _agreed(f"MPIDL_IMPORT_CACHE_MB={raw!r}: expected a number of MiB") from None
+
+
+def import_table(src, dst, comm=None, categorical=(), header=None, numeric=(), notes=None,
+                 compression=None, block_bytes: int = BLOCK_BYTES) -> TableInfo | None:
+    """Import the CSV ``src`` into the table ``dst`` on every rank of ``comm`` (collective);
+    returns its TableInfo on rank 0 (None elsewhere).  Arguments as ``importer.import_csv``;
+    ``notes`` receives the odd-token lines (on every rank)."""
+    comm = comm or SerialComm()
+    src, dst = os.fspath(src), os.fspath(dst)
+    source = comm.call_root_agreed(open_source, src)
+    shared = comm.bcast_obj(replace(source, data=None) if comm.is_root else None)
+    source = source if comm.is_root else shared   # a pipe's bytes stay on rank 0
+    layout = comm.bcast_obj(comm.call_root_agreed(sniff, source, header, categorical, numeric))
+    spans, encoding, text, passes, cache = _first_passes(source, layout, comm, block_bytes)
+    decisions = _decide(src, layout, passes, notes if notes is not None else [])
+    counts = [p.records for p in passes]
+    if sum(counts) == 0:
+        raise _agreed(f"{src}: no data rows (only a header line)")
+    with atomic_path(dst, [src]) if comm.is_root else nullcontext() as tmp:
+        tmp = comm.bcast_obj(tmp)
+        comm.call_root_agreed(_create, dst, tmp, decisions, sum(counts), compression)
+        err = None
+        try:
+            _second_pass(source, layout, spans[comm.rank], (encoding, text, cache), decisions,
+                         tmp, (comm, sum(counts[:comm.rank]), max(p.blocks for p in passes)),
+                         block_bytes)
+        except OSError as e:
+            err = UserError(f"{dst}: cannot write ({reason(e)})")
+        comm.agree(err)
+    return read_info(dst) if comm.is_root else None
+
+
+def _agreed(message: str) -> UserError:
+    """A UserError every rank raises alike (so the command line prints it once)."""
+    err = UserError(message)
+    err.agreed = True
+    return err
+
+
+def _first_passes(source: Source, layout: Layout, comm, block_bytes: int):
+    """(spans by rank, encoding, text columns, RankPass of every rank, this rank's cached
+    Pieces) after pass 1 and the repeats the module docstring lists."""
+    split = source.splittable and comm.size > 1
+    encoding, text = "utf-8", set(layout.stringy)
+    columns = list(range(layout.ncols))
+    while True:
+        spans = _spans(source, layout, comm) if split else _serial_spans(layout, comm.size)
+        mine, cache = first_pass(source, layout, spans[comm.rank], encoding, text, columns,
+                                 block_bytes, split, cache_budget())
+        passes = comm.allgather_obj(mine)
+        rank, event = next(((r, p.event) for r, p in enumerate(passes) if p.event),
+                           (None, None))
+        if event is None:
+            break
+        if event[0] == "stray":
+            split = False
+        elif event[0] == "latin-1" and encoding != "latin-1":
+            encoding = "latin-1"
+        else:
+            raise _agreed(_event_line(source.path, layout, passes, rank, event))
+    redo = [j for j in columns if any(p.tallies[j].not_numeric for p in passes)]
+    if redo:
+        text |= set(redo)
+        mine, cache = first_pass(source, layout, spans[comm.rank], encoding, text, redo,
+                                 block_bytes, split)
+        for p, q in zip(passes, comm.allgather_obj(mine)):
+            p.tallies.update(q.tallies)
+    return spans, encoding, text, passes, cache
+
+
+def _event_line(src: str, layout: Layout, passes, rank: int, event: tuple) -> str:
+    """The one error line of the first event (in file order) of pass 1."""
+    kind, line, detail = event
+    line += layout.lines_before + sum(p.newlines for p in passes[:rank])
+    if kind == "fields":
+        return (f"{src}: line {line} has {detail} fields, expected {layout.ncols} "
+                "(as on the first line)")
+    if kind == "nul":
+        return f"{src}: line {line} holds a NUL byte (not a text CSV; UTF-16?)"
+    if kind == "read":
+        return f"{src}: cannot read ({detail})"
+    if kind == "count":
+        parsed, counted = detail.split()
+        return f"{src}: parsed {parsed} rows but counted {counted} (unbalanced quotes?)"
+    return f"{src}: cannot parse ({detail})"
+
+
+def _decide(src: str, layout: Layout, passes, notes: list) -> list[Decision]:
+    """Every column's Decision from the tallies of all ranks, merged in file order."""
+    out = []
+    for j, name in enumerate(layout.names):
+        total = passes[0].tallies[j]
+        for p in passes[1:]:
+            total.merge(p.tallies[j])
+        out.append(decide(src, name, total, layout.kinds.get(name), notes))
+    return out
+
+
+def _serial_spans(layout: Layout, size: int) -> list[tuple[int, int | None]]:
+    """Rank 0 reads everything, the other ranks nothing."""
+    return [(layout.data_start, None)] + [(0, 0)] * (size - 1)
+
+
+def _spans(source: Source, layout: Layout, comm) -> list[tuple[int, int]]:
+    """The byte range of each rank: nominal equal shares moved to the next record start."""
+    first, size = layout.data_start, source.nbytes
+    # rank r looks for its first record from byte lo[r] (one before its nominal share, so a
+    # share that begins a record keeps it), with the parity of the quotes in [first, lo[r])
+    lo = [first] + [max(first, first + (size - first) * r // comm.size - 1)
+                    for r in range(1, comm.size)] + [size]
+    quotes = _read_fold(source, lo[comm.rank], lo[comm.rank + 1],
+                        lambda buf, acc: acc + S.count_quotes(buf, ord('"')), 0)
+    before = comm.allgather_array(np.array([quotes], dtype=np.int64))[:comm.rank].sum()
+    start = first if comm.rank == 0 else _record_start(source, lo[comm.rank], bool(before % 2))
+    starts = [int(s) for s in comm.allgather_array(np.array([start], dtype=np.int64))[:, 0]]
+    starts.append(size)
+    return [(starts[r], max(starts[r], starts[r + 1])) for r in range(comm.size)]
+
+
+def _read_fold(source: Source, start: int, stop: int, fold, acc):
+    """``fold(uint8 block, acc)`` over bytes [start, stop) of a plain file, read in blocks."""
+    with open(source.path, "rb") as f:
+        f.seek(start)
+        while start < stop:
+            buf = f.read(min(_SCAN_BYTES, stop - start))
+            if not buf:
+                break
+            acc = fold(np.frombuffer(buf, dtype=np.uint8), acc)
+            start += len(buf)
+    return acc
+
+
+def _record_start(source: Source, lo: int, in_quotes: bool) -> int:
+    """The first record start after byte ``lo`` (inside quotes if ``in_quotes``), or the
+    file's size when none follows."""
+    with open(source.path, "rb") as f:
+        f.seek(lo)
+        pos = lo
+        while True:
+            buf = f.read(_SCAN_BYTES)
+            if not buf:
+                return source.nbytes
+            arr = np.frombuffer(buf, dtype=np.uint8)
+            found = S.record_start(arr, in_quotes, ord('"'))
+            if found >= 0:
+                return pos + found
+            in_quotes = bool((in_quotes + S.count_quotes(arr, ord('"'))) % 2)
+            pos += len(buf)
+
+
+def _create(dst: str, tmp: str, decisions: list[Decision], nrows: int, compression) -> None:
+    """The empty table in ``tmp``: every column's dataset of ``nrows`` values."""
+    try:
+        with recording_h5(tmp, "w", libver=_LIBVER) as f:
+            create_columns(f, [d.spec for d in decisions], nrows, compression)
+    except OSError as e:
+        raise UserError(f"{dst}: cannot write ({reason(e)})") from None
+
+
+def _second_pass(source: Source, layout: Layout, span, how, decisions, tmp: str, where,
+                 block_bytes: int) -> None:
+    """Convert this rank's blocks and write them at its row offset, in rounds of one block per
+    rank, rank after rank (``where``: communicator, first row, rounds; ``how``: encoding,
+    text columns, cached Pieces).  Raises the first OSError of a write, after the rounds."""
+    comm, row, rounds = where
+    encoding, text, cache = how
+    columns = list(range(layout.ncols))
+    blocks = record_blocks(source, layout, *span, S.new_state(), block_bytes, False)
+    error = None
+    with _Writer(tmp, keep_open=comm.size == 1) as writer:
+        for k in range(rounds):
+            block = next(blocks, None)
+            stored = None
+            if block is not None and error is None:
+                pieces = cache[k] if k < len(cache) else \
+                    block_pieces(block[0], layout, encoding, text, columns)[0]
+                stored = [convert(pieces[j], d) for j, d in enumerate(decisions)]
+            if comm.size > 1 and (comm.rank or k):
+                comm.recv_array(np.zeros(1, dtype=np.int8), (comm.rank - 1) % comm.size)
+            if stored is not None and error is None:
+                try:
+                    writer.write(stored, row)
+                except OSError as e:
+                    error = e
+                row += len(stored[0])
+            if comm.size > 1 and not (comm.rank == comm.size - 1 and k == rounds - 1):
+                comm.send_array(np.zeros(1, dtype=np.int8), (comm.rank + 1) % comm.size)
+    if error is not None:
+        raise error
+
+
+class _Writer:
+    """Writes blocks of stored columns into the table file ``tmp``: opened for each block
+    (ranks take turns), or once for all of them when ``keep_open``."""
+
+    def __init__(self, tmp: str, keep_open: bool):
+        self.tmp, self.keep_open, self._stack = tmp, keep_open, ExitStack()
+        self._columns = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._stack.close()
+
+    def write(self, stored: list[np.ndarray], row: int) -> None:
+        """Write one block's stored columns at rows [row, row + len)."""
+        if self._columns is None:
+            f = self._stack.enter_context(recording_h5(self.tmp, "r+"))
+            self._columns = open_columns(f)
+        for ds, values in zip(self._columns, stored):
+            ds[row:row + len(values)] = values
+        if not self.keep_open:
+            self._columns = None
+            self._stack.close()
