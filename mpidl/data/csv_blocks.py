@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,7 +147,7 @@ def first_pass(source: Source, layout: Layout, span: tuple[int, int | None], enc
         event = ("latin-1", 0, 0)
     except pd.errors.ParserError as err:
         event = ("parse", 0, " ".join(str(err).split()))
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         event = ("read", 0, " ".join(str(err).split()))
     rank_pass = RankPass(tallies, int(state[S.RECORDS]), int(state[S.LINE]) - 1, blocks, event)
     return rank_pass, cache

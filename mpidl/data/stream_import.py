@@ -44,22 +44,28 @@ _SCAN_BYTES = 16 << 20
 CACHE_MB = 256
 
 
-def cache_budget() -> int:
-    """Bytes of first-pass Pieces a rank keeps for the second pass (``MPIDL_IMPORT_CACHE_MB``,
-    default ``CACHE_MB``): the blocks beyond it are parsed again."""
-    raw = os.environ.get("MPIDL_IMPORT_CACHE_MB", "")
+def env_bytes(name: str, default_mib: float) -> int:
+    """Bytes from the environment variable ``name`` in MiB (``default_mib`` when unset); a
+    value that is not a number > 0 is a UserError naming the variable (the same on every
+    rank)."""
+    raw = os.environ.get(name, "")
     try:
-        return int(float(raw or CACHE_MB) * (1 << 20))
+        value = float(raw) if raw else default_mib
     except ValueError:
-        raise _agreed(f"MPIDL_IMPORT_CACHE_MB={raw!r}: expected a number of MiB") from None
+        value = -1.0
+    if not value >= 0 or (value == 0 and name != "MPIDL_IMPORT_CACHE_MB"):
+        raise _agreed(f"{name}={raw!r}: expected a number of MiB > 0")
+    return int(value * (1 << 20))
 
 
 def import_table(src, dst, comm=None, categorical=(), header=None, numeric=(), notes=None,
-                 compression=None, block_bytes: int = BLOCK_BYTES) -> TableInfo | None:
+                 compression=None, block_bytes: int | None = None) -> TableInfo | None:
     """Import the CSV ``src`` into the table ``dst`` on every rank of ``comm`` (collective);
     returns its TableInfo on rank 0 (None elsewhere).  Arguments as ``importer.import_csv``;
-    ``notes`` receives the odd-token lines (on every rank)."""
+    ``notes`` receives the odd-token lines (on every rank); ``block_bytes``: bytes read per
+    block (default ``MPIDL_IMPORT_BLOCK_MB``, 16 MiB)."""
     comm = comm or SerialComm()
+    block_bytes = block_bytes or env_bytes("MPIDL_IMPORT_BLOCK_MB", BLOCK_BYTES / (1 << 20))
     src, dst = os.fspath(src), os.fspath(dst)
     source = comm.call_root_agreed(open_source, src)
     shared = comm.bcast_obj(replace(source, data=None) if comm.is_root else None)
@@ -100,7 +106,8 @@ def _first_passes(source: Source, layout: Layout, comm, block_bytes: int):
     while True:
         spans = _spans(source, layout, comm) if split else _serial_spans(layout, comm.size)
         mine, cache = first_pass(source, layout, spans[comm.rank], encoding, text, columns,
-                                 block_bytes, split, cache_budget())
+                                 block_bytes, split,
+                                 env_bytes("MPIDL_IMPORT_CACHE_MB", CACHE_MB))
         passes = comm.allgather_obj(mine)
         rank, event = next(((r, p.event) for r, p in enumerate(passes) if p.event),
                            (None, None))
@@ -146,7 +153,10 @@ def _decide(src: str, layout: Layout, passes, notes: list) -> list[Decision]:
         total = passes[0].tallies[j]
         for p in passes[1:]:
             total.merge(p.tallies[j])
-        out.append(decide(src, name, total, layout.kinds.get(name), notes))
+        try:
+            out.append(decide(src, name, total, layout.kinds.get(name), notes))
+        except UserError as e:   # decided alike on every rank
+            raise _agreed(str(e)) from None
     return out
 
 
