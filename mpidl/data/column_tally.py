@@ -98,9 +98,12 @@ class Piece:
 
 def encode(series: pd.Series, text: bool) -> Piece:
     """The Piece of one parsed block of a column, read as strings (``text``) or inferred."""
-    if text:
-        codes, tokens = pd.factorize(stripped_text(series), use_na_sentinel=True)
-        return Piece(codes=codes.astype(np.int32), tokens=np.asarray(tokens, dtype=object))
+    if text:   # strip the distinct raw tokens, not every row's, then merge equal results
+        raw_codes, raw_tokens = pd.factorize(series, use_na_sentinel=True)
+        codes, tokens = pd.factorize(stripped_text(pd.Series(raw_tokens, dtype=object)),
+                                     use_na_sentinel=True)
+        codes = np.append(codes, -1).astype(np.int32)[raw_codes]   # raw -1 picks the -1
+        return Piece(codes=codes, tokens=np.asarray(tokens, dtype=object))
     if series.dtype.kind not in "iuf":
         return Piece(not_numeric=True)
     values = series.to_numpy().astype(np.float64, copy=False)

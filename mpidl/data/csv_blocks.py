@@ -11,6 +11,7 @@ is counted from ``start``.  ``parse_block`` is pandas' C parser with the options
 from __future__ import annotations
 
 import io
+import os
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -37,9 +38,9 @@ class LineError(Exception):
 
 
 def _skip(f, nbytes: int) -> None:
-    """Move ``f`` forward ``nbytes`` (a seek where it can, else reads)."""
+    """Move ``f`` forward ``nbytes`` from its start (a seek where it can, else reads)."""
     if f.seekable():
-        f.seek(nbytes)
+        f.seek(nbytes, os.SEEK_CUR)
         return
     while nbytes > 0:
         got = f.read(min(nbytes, BLOCK_BYTES))
@@ -50,7 +51,8 @@ def _skip(f, nbytes: int) -> None:
 
 def record_blocks(source: Source, layout: Layout, start: int, stop: int | None,
                   state: np.ndarray, block_bytes: int = BLOCK_BYTES, split: bool = False):
-    """Yield (block bytes, records in it) for bytes [start, stop) (``stop`` None: to the end);
+    """Yield (offset, block bytes, records in it) for bytes [start, stop) (``stop`` None: to
+    the end; ``offset``: where the block begins in the decompressed text);
     ``state`` (``csv_scan.new_state()``) is updated and ends holding the newlines and
     records read.  Raises LineError as the module docstring says."""
     sep = ord(layout.sep)
@@ -59,7 +61,7 @@ def record_blocks(source: Source, layout: Layout, start: int, stop: int | None,
     with source.open() as f:
         _skip(f, start)
         left = None if stop is None else stop - start
-        carry = b""
+        carry, offset = b"", start
         while left is None or left > 0:
             chunk = f.read(block_bytes if left is None else min(block_bytes, left))
             if not chunk:
@@ -76,12 +78,29 @@ def record_blocks(source: Source, layout: Layout, start: int, stop: int | None,
                 carry += chunk
                 continue
             block, carry = carry + chunk[:cut], chunk[cut:]
-            yield block, int(state[S.RECORDS]) - before
+            yield offset, block, int(state[S.RECORDS]) - before
+            offset += len(block)
         before = int(state[S.RECORDS])
         S.finish(state, layout.ncols)
         _raise_on_bad(state, split)
         if carry.strip():
-            yield carry, int(state[S.RECORDS]) - before
+            yield offset, carry, int(state[S.RECORDS]) - before
+
+
+def read_blocks(source: Source, cuts: list[tuple[int, int]]):
+    """Yield the bytes of each (offset, length) of ``cuts`` (in increasing order), the blocks
+    ``record_blocks`` found, read again without scanning."""
+    if not cuts:
+        return
+    with source.open() as f:
+        at = 0
+        for offset, length in cuts:
+            if f.seekable():
+                f.seek(offset)
+            else:
+                _skip(f, offset - at)
+            yield f.read(length)
+            at = offset + length
 
 
 def _raise_on_bad(state: np.ndarray, split: bool) -> None:
@@ -121,16 +140,19 @@ class RankPass:
 
 def first_pass(source: Source, layout: Layout, span: tuple[int, int | None], encoding: str,
                text: set[int], columns: list[int], block_bytes: int, split: bool,
-               cache_bytes: int = 0) -> tuple[RankPass, list[dict]]:
+               cache_bytes: int = 0) -> tuple[RankPass, list[dict], list[tuple[int, int]]]:
     """Tally ``columns`` over the records of bytes ``span`` (``text``: the columns read as
     strings); stops at the first event (see RankPass).  Also returns the Pieces of the first
-    blocks ({column: Piece} per block) while they fit in ``cache_bytes``."""
+    blocks ({column: Piece} per block) while they fit in ``cache_bytes``, and the (offset,
+    length) of every block."""
     state = S.new_state()
     tallies = {j: Tally(j in text) for j in columns}
     forced = {j: layout.kinds.get(layout.names[j]) for j in columns}
-    blocks, event, cache, cached = 0, None, [], 0
+    blocks, event, cache, cached, cuts = 0, None, [], 0, []
     try:
-        for block, nrec in record_blocks(source, layout, *span, state, block_bytes, split):
+        for offset, block, nrec in record_blocks(source, layout, *span, state, block_bytes,
+                                                 split):
+            cuts.append((offset, len(block)))
             pieces, nrows = block_pieces(block, layout, encoding, text, columns)
             if nrows != nrec:
                 event = ("count", 0, f"{nrows} {nrec}")
@@ -150,7 +172,7 @@ def first_pass(source: Source, layout: Layout, span: tuple[int, int | None], enc
     except (OSError, EOFError, zlib.error) as err:
         event = ("read", 0, " ".join(str(err).split()))
     rank_pass = RankPass(tallies, int(state[S.RECORDS]), int(state[S.LINE]) - 1, blocks, event)
-    return rank_pass, cache
+    return rank_pass, cache, cuts
 
 
 def block_pieces(block: bytes, layout: Layout, encoding: str, text: set[int],

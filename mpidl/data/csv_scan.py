@@ -41,52 +41,41 @@ def scan(buf, state, sep, quote, ncols, stop_on_stray):  # pragma: no cover - co
     last newline outside quotes in ``buf`` (-1 if none).  Each non-blank record ended adds one
     to RECORDS; the first one with a field count other than ``ncols`` sets BAD_LINE and
     BAD_FIELDS and ends the scan, as does the first stray quote when ``stop_on_stray``."""
+    in_quotes, at_start, blank = state[IN_QUOTES], state[AT_START], state[BLANK]
+    fields, line, rec_line = state[FIELDS], state[LINE], state[REC_LINE]
+    records, stray, closed = state[RECORDS], state[STRAY_LINE], state[JUST_CLOSED]
     last = -1
-    n = buf.size
-    i = 0
-    while i < n:
+    for i in range(buf.size):
         c = buf[i]
-        if state[IN_QUOTES] == 1:
+        if in_quotes == 1:
             if c == quote:
-                state[IN_QUOTES] = 0
-                state[JUST_CLOSED] = 1
+                in_quotes, closed = 0, 1
             elif c == 10:
-                state[LINE] += 1
-            i += 1
+                line += 1
             continue
-        closed = state[JUST_CLOSED] == 1
-        state[JUST_CLOSED] = 0
+        was_closed, closed = closed, 0
         if c == 10:
-            if state[BLANK] == 0:
-                if state[FIELDS] != ncols:
-                    state[BAD_LINE] = state[REC_LINE]
-                    state[BAD_FIELDS] = state[FIELDS]
-                    return last
-                state[RECORDS] += 1
-            state[LINE] += 1
-            state[REC_LINE] = state[LINE]
-            state[FIELDS] = 1
-            state[BLANK] = 1
-            state[AT_START] = 1
-            last = i + 1
+            if blank == 0:
+                if fields != ncols:
+                    state[BAD_LINE], state[BAD_FIELDS] = rec_line, fields
+                    break
+                records += 1
+            line += 1
+            rec_line, fields, blank, at_start, last = line, 1, 1, 1, i + 1
         elif c == sep:
-            state[FIELDS] += 1
-            state[BLANK] = 0
-            state[AT_START] = 1
-        elif c == quote and (state[AT_START] == 1 or closed):
-            state[IN_QUOTES] = 1   # a field's opening quote, or the second of a doubled ""
-            state[BLANK] = 0
-            state[AT_START] = 0
-        elif c == 32 or c == 9 or c == 13:
-            pass
-        else:
-            if c == quote and state[STRAY_LINE] == 0:
-                state[STRAY_LINE] = state[LINE]
+            fields += 1
+            blank, at_start = 0, 1
+        elif c == quote and (at_start == 1 or was_closed == 1):
+            in_quotes, blank, at_start = 1, 0, 0   # an opening quote, or the 2nd of ""
+        elif c != 32 and c != 9 and c != 13:
+            if c == quote and stray == 0:
+                stray = line
                 if stop_on_stray:
-                    return last
-            state[BLANK] = 0
-            state[AT_START] = 0
-        i += 1
+                    break
+            blank, at_start = 0, 0
+    state[IN_QUOTES], state[AT_START], state[BLANK] = in_quotes, at_start, blank
+    state[FIELDS], state[LINE], state[REC_LINE] = fields, line, rec_line
+    state[RECORDS], state[STRAY_LINE], state[JUST_CLOSED] = records, stray, closed
     return last
 
 

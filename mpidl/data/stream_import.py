@@ -34,7 +34,7 @@ from mpidl.atomic import atomic_path, recording_h5
 from mpidl.comm import SerialComm
 from mpidl.data import csv_scan as S
 from mpidl.data.column_tally import Decision, convert, decide
-from mpidl.data.csv_blocks import BLOCK_BYTES, block_pieces, first_pass, record_blocks
+from mpidl.data.csv_blocks import BLOCK_BYTES, block_pieces, first_pass, read_blocks
 from mpidl.data.csv_source import Layout, Source, open_source, sniff
 from mpidl.destination import reason
 from mpidl.data.hdf5 import _LIBVER, TableInfo, create_columns, open_columns, read_info
@@ -71,7 +71,7 @@ def import_table(src, dst, comm=None, categorical=(), header=None, numeric=(), n
     shared = comm.bcast_obj(replace(source, data=None) if comm.is_root else None)
     source = source if comm.is_root else shared   # a pipe's bytes stay on rank 0
     layout = comm.bcast_obj(comm.call_root_agreed(sniff, source, header, categorical, numeric))
-    spans, encoding, text, passes, cache = _first_passes(source, layout, comm, block_bytes)
+    spans, encoding, text, passes, blocks = _first_passes(source, layout, comm, block_bytes)
     decisions = _decide(src, layout, passes, notes if notes is not None else [])
     counts = [p.records for p in passes]
     if sum(counts) == 0:
@@ -81,9 +81,8 @@ def import_table(src, dst, comm=None, categorical=(), header=None, numeric=(), n
         comm.call_root_agreed(_create, dst, tmp, decisions, sum(counts), compression)
         err = None
         try:
-            _second_pass(source, layout, spans[comm.rank], (encoding, text, cache), decisions,
-                         tmp, (comm, sum(counts[:comm.rank]), max(p.blocks for p in passes)),
-                         block_bytes)
+            _second_pass(source, layout, blocks, (encoding, text), decisions, tmp,
+                         (comm, sum(counts[:comm.rank]), max(p.blocks for p in passes)))
         except OSError as e:
             err = UserError(f"{dst}: cannot write ({reason(e)})")
         comm.agree(err)
@@ -105,7 +104,7 @@ def _first_passes(source: Source, layout: Layout, comm, block_bytes: int):
     columns = list(range(layout.ncols))
     while True:
         spans = _spans(source, layout, comm) if split else _serial_spans(layout, comm.size)
-        mine, cache = first_pass(source, layout, spans[comm.rank], encoding, text, columns,
+        mine, cache, cuts = first_pass(source, layout, spans[comm.rank], encoding, text, columns,
                                  block_bytes, split,
                                  env_bytes("MPIDL_IMPORT_CACHE_MB", CACHE_MB))
         passes = comm.allgather_obj(mine)
@@ -122,11 +121,11 @@ def _first_passes(source: Source, layout: Layout, comm, block_bytes: int):
     redo = [j for j in columns if any(p.tallies[j].not_numeric for p in passes)]
     if redo:
         text |= set(redo)
-        mine, cache = first_pass(source, layout, spans[comm.rank], encoding, text, redo,
-                                 block_bytes, split)
+        mine, cache, _ = first_pass(source, layout, spans[comm.rank], encoding, text, redo,
+                                    block_bytes, split)
         for p, q in zip(passes, comm.allgather_obj(mine)):
             p.tallies.update(q.tallies)
-    return spans, encoding, text, passes, cache
+    return spans, encoding, text, passes, (cache, cuts)
 
 
 def _event_line(src: str, layout: Layout, passes, rank: int, event: tuple) -> str:
@@ -221,27 +220,27 @@ def _create(dst: str, tmp: str, decisions: list[Decision], nrows: int, compressi
         raise UserError(f"{dst}: cannot write ({reason(e)})") from None
 
 
-def _second_pass(source: Source, layout: Layout, span, how, decisions, tmp: str, where,
-                 block_bytes: int) -> None:
+def _second_pass(source: Source, layout: Layout, blocks, how, decisions, tmp: str,
+                 where) -> None:
     """Convert this rank's blocks and write them at its row offset, in rounds of one block per
-    rank, rank after rank (``where``: communicator, first row, rounds; ``how``: encoding,
-    text columns, cached Pieces).  Raises the first OSError of a write, after the rounds."""
+    rank, rank after rank (``blocks``: the cached Pieces and every block's (offset, length);
+    ``how``: encoding, text columns; ``where``: communicator, first row, rounds).  Raises the
+    first OSError of a write, after the rounds."""
     comm, row, rounds = where
-    encoding, text, cache = how
+    cache, cuts = blocks
     columns = list(range(layout.ncols))
-    blocks = record_blocks(source, layout, *span, S.new_state(), block_bytes, False)
+    again = read_blocks(source, cuts[len(cache):])
     error = None
     with _Writer(tmp, keep_open=comm.size == 1) as writer:
         for k in range(rounds):
-            block = next(blocks, None)
             stored = None
-            if block is not None and error is None:
+            if k < len(cuts) and error is None:
                 pieces = cache[k] if k < len(cache) else \
-                    block_pieces(block[0], layout, encoding, text, columns)[0]
+                    block_pieces(next(again), layout, *how, columns)[0]
                 stored = [convert(pieces[j], d) for j, d in enumerate(decisions)]
             if comm.size > 1 and (comm.rank or k):
                 comm.recv_array(np.zeros(1, dtype=np.int8), (comm.rank - 1) % comm.size)
-            if stored is not None and error is None:
+            if stored is not None:
                 try:
                     writer.write(stored, row)
                 except OSError as e:
