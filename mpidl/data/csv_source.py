@@ -33,12 +33,14 @@ _READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, RuntimeError)
 @dataclass
 class Source:
     """The CSV ``path``: ``kind`` "plain", "gzip", "zip" or "stream" (then ``data`` holds its
-    bytes); ``nbytes``: its size as stored (bytes read per pass)."""
+    bytes); ``nbytes``: its size as stored (bytes read per pass); ``temporary``: a decompressed
+    copy that the import removes."""
 
     path: str
     kind: str
     nbytes: int
     data: bytes | None = None
+    temporary: bool = False
 
     @property
     def splittable(self) -> bool:

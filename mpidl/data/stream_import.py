@@ -10,8 +10,9 @@ block per rank (and the levels), whatever the file size.
 Under ``mpirun -n N`` a plain file is split into N byte ranges at record boundaries: each rank
 counts the quotes of its nominal range, and starts at the first newline outside quotes given
 the parity of the quotes before it (``csv_scan``), so quoted newlines are respected.  A quote
-inside an unquoted field breaks that parity: such a file is imported by rank 0 alone (as is a
-compressed file or a pipe, which cannot be split).  The writes go rank by rank (a token passed
+inside an unquoted field breaks that parity: such a file is imported by rank 0 alone.  A
+compressed file or a pipe cannot be split: rank 0 first writes its text into a temporary file
+beside the table (removed at the end), which the ranks split.  The writes go rank by rank (a token passed
 from rank to rank for each round of blocks: HDF5 without a parallel build), into a temporary
 file that rank 0 renames when every rank has written (``atomic.atomic_path``).
 
@@ -25,8 +26,8 @@ number in the file, as ``importer.read_csv`` words them.
 from __future__ import annotations
 
 import os
+import zlib
 from contextlib import ExitStack, nullcontext
-from dataclasses import replace
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from mpidl.data import csv_scan as S
 from mpidl.data.column_tally import Decision, convert, decide
 from mpidl.data.csv_blocks import BLOCK_BYTES, block_pieces, first_pass, read_blocks
 from mpidl.data.csv_source import Layout, Source, open_source, sniff
-from mpidl.destination import reason
+from mpidl.destination import reason, temp_name
 from mpidl.data.hdf5 import _LIBVER, TableInfo, create_columns, open_columns, read_info
 from mpidl.errors import UserError
 
@@ -68,10 +69,21 @@ def import_table(src, dst, comm=None, categorical=(), header=None, numeric=(), n
     block_bytes = block_bytes or env_bytes("MPIDL_IMPORT_BLOCK_MB", BLOCK_BYTES / (1 << 20))
     src, dst = os.fspath(src), os.fspath(dst)
     source = comm.call_root_agreed(open_source, src)
-    shared = comm.bcast_obj(replace(source, data=None) if comm.is_root else None)
-    source = source if comm.is_root else shared   # a pipe's bytes stay on rank 0
     layout = comm.bcast_obj(comm.call_root_agreed(sniff, source, header, categorical, numeric))
-    spans, encoding, text, passes, blocks = _first_passes(source, layout, comm, block_bytes)
+    if comm.size > 1:
+        source = _splittable(source, dst, comm)
+    try:
+        return _import(src, dst, comm, source, layout, (notes, compression, block_bytes))
+    finally:
+        if comm.is_root and source.temporary:
+            os.unlink(source.path)
+
+
+def _import(src: str, dst: str, comm, source: Source, layout: Layout, options):
+    """Both passes and the table; ``options``: notes, compression, block bytes."""
+    notes, compression, block_bytes = options
+    spans, encoding, text, passes, blocks = _first_passes(src, source, layout, comm,
+                                                          block_bytes)
     decisions = _decide(src, layout, passes, notes if notes is not None else [])
     counts = [p.records for p in passes]
     if sum(counts) == 0:
@@ -89,6 +101,42 @@ def import_table(src, dst, comm=None, categorical=(), header=None, numeric=(), n
     return read_info(dst) if comm.is_root else None
 
 
+def _splittable(source: Source | None, dst: str, comm) -> Source:
+    """The Source every rank reads: a plain file as it is; a gz / zip / pipe decompressed by
+    rank 0 into a temporary file beside ``dst`` (removed at the end), so ranks can split it."""
+    kind = comm.bcast_obj(source.kind if comm.is_root else None)
+    if kind != "plain":
+        source = comm.call_root_agreed(_plain_copy, source, dst)
+    return comm.bcast_obj(source if comm.is_root else None)
+
+
+def _plain_copy(source: Source, dst: str) -> Source:
+    """The decompressed text of ``source`` in a new temporary file beside ``dst``; UserError
+    naming the source (cannot read) or ``dst`` (cannot write) on failure."""
+    tmp = temp_name(os.path.abspath(dst))
+    try:
+        with source.open() as f, open(tmp, "xb") as out:
+            while True:
+                chunk = _read_or_refuse(source, f)
+                if not chunk:
+                    break
+                out.write(chunk)
+        return Source(tmp, "plain", os.path.getsize(tmp), temporary=True)
+    except BaseException as e:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise UserError(f"{dst}: cannot write ({reason(e)})") from None
+        raise
+
+
+def _read_or_refuse(source: Source, f) -> bytes:
+    try:
+        return f.read(_SCAN_BYTES)
+    except (OSError, EOFError, zlib.error) as err:
+        raise UserError(f"{source.path}: cannot read ({' '.join(str(err).split())})") from None
+
+
 def _agreed(message: str) -> UserError:
     """A UserError every rank raises alike (so the command line prints it once)."""
     err = UserError(message)
@@ -96,7 +144,7 @@ def _agreed(message: str) -> UserError:
     return err
 
 
-def _first_passes(source: Source, layout: Layout, comm, block_bytes: int):
+def _first_passes(src: str, source: Source, layout: Layout, comm, block_bytes: int):
     """(spans by rank, encoding, text columns, RankPass of every rank, this rank's cached
     Pieces) after pass 1 and the repeats the module docstring lists."""
     split = source.splittable and comm.size > 1
@@ -117,7 +165,7 @@ def _first_passes(source: Source, layout: Layout, comm, block_bytes: int):
         elif event[0] == "latin-1" and encoding != "latin-1":
             encoding = "latin-1"
         else:
-            raise _agreed(_event_line(source.path, layout, passes, rank, event))
+            raise _agreed(_event_line(src, layout, passes, rank, event))
     redo = [j for j in columns if any(p.tallies[j].not_numeric for p in passes)]
     if redo:
         text |= set(redo)

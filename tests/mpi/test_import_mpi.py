@@ -8,6 +8,8 @@ reads several blocks and the split points fall inside records and quoted fields.
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from import_inputs import FORCED_CATEGORICAL, long_quoted_csv, stray_quote_csv, tricky_csv
 from test_stream_import import assert_same_table
@@ -69,3 +71,16 @@ def test_ragged_row_late_in_the_file_is_the_same_error_on_every_rank(comm, every
         assert getattr(err.value, "agreed", False)
         assert not (shared_dir / "n.h5").exists()
     everywhere(check)
+
+
+@pytest.mark.mpi(min_size=2)
+def test_gzip_is_decompressed_once_and_split(comm, everywhere, shared_dir):
+    def gzipped(path):
+        raw = tricky_csv(shared_dir / "plain.csv").read_bytes()
+        path.write_bytes(gzip.compress(raw))
+    _both(comm, everywhere, shared_dir, gzipped, 97, categorical=FORCED_CATEGORICAL)
+
+    def no_temporary_left():
+        assert sorted(p.name for p in shared_dir.iterdir()) == ["in.csv", "n.h5", "one.h5",
+                                                               "plain.csv"]
+    everywhere(no_temporary_left)
