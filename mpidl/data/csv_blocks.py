@@ -127,14 +127,13 @@ def parse_block(block: bytes, layout: Layout, encoding: str, text: set[int],
 @dataclass
 class RankPass:
     """One rank's first pass: ``tallies`` by column position, ``records`` and ``newlines``
-    read, ``blocks`` parsed, and the ``event`` that stopped it early: None, or (kind, line,
+    read, and the ``event`` that stopped it early: None, or (kind, line,
     detail) with kind "fields", "nul", "stray", "latin-1" (bytes that are not UTF-8),
     "count" (pandas found other than the records counted) or "parse" (pandas' message)."""
 
     tallies: dict[int, Tally]
     records: int
     newlines: int
-    blocks: int
     event: tuple | None
 
 
@@ -171,7 +170,7 @@ def first_pass(source: Source, layout: Layout, span: tuple[int, int | None], enc
         event = ("parse", 0, " ".join(str(err).split()))
     except (OSError, EOFError, zlib.error) as err:
         event = ("read", 0, " ".join(str(err).split()))
-    rank_pass = RankPass(tallies, int(state[S.RECORDS]), int(state[S.LINE]) - 1, blocks, event)
+    rank_pass = RankPass(tallies, int(state[S.RECORDS]), int(state[S.LINE]) - 1, event)
     return rank_pass, cache, cuts
 
 

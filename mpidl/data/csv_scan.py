@@ -106,3 +106,10 @@ def record_start(buf, in_quotes, quote):  # pragma: no cover - compiled
         elif c == 10 and not inside:
             return i + 1
     return -1
+
+
+def warm_up() -> None:
+    """Load (or compile) the scans now: numba takes about half a second per process."""
+    empty = np.zeros(0, dtype=np.uint8)
+    scan(empty, new_state(), 44, 34, 1, False)
+    record_start(empty, False, 34)

@@ -12,9 +12,10 @@ counts the quotes of its nominal range, and starts at the first newline outside 
 the parity of the quotes before it (``csv_scan``), so quoted newlines are respected.  A quote
 inside an unquoted field breaks that parity: such a file is imported by rank 0 alone.  A
 compressed file or a pipe cannot be split: rank 0 first writes its text into a temporary file
-beside the table (removed at the end), which the ranks split.  The writes go rank by rank (a token passed
-from rank to rank for each round of blocks: HDF5 without a parallel build), into a temporary
-file that rank 0 renames when every rank has written (``atomic.atomic_path``).
+beside the table (removed at the end), which the ranks split.  HDF5 is not built parallel
+here, so rank 0 alone writes: in rounds of one batch of converted rows per rank, it writes its
+own and receives the others' in rank order, into the preallocated table in a temporary file
+that it renames when every row is in (``atomic.atomic_path``).
 
 Pass 1 is repeated when it must be: with latin-1 when some bytes are not UTF-8 (the table then
 holds what ``importer.read_csv`` gives), on rank 0 alone after a stray quote, and for the
@@ -43,6 +44,7 @@ from mpidl.errors import UserError
 
 _SCAN_BYTES = 16 << 20
 CACHE_MB = 256
+WRITE_BYTES = 64 << 20
 
 
 def env_bytes(name: str, default_mib: float) -> int:
@@ -71,6 +73,7 @@ def import_table(src, dst, comm=None, categorical=(), header=None, numeric=(), n
     source = comm.call_root_agreed(open_source, src)
     layout = comm.bcast_obj(comm.call_root_agreed(sniff, source, header, categorical, numeric))
     if comm.size > 1:
+        S.warm_up()   # every rank loads the compiled scans now, not one after another later
         source = _splittable(source, dst, comm)
     try:
         return _import(src, dst, comm, source, layout, (notes, compression, block_bytes))
@@ -94,7 +97,7 @@ def _import(src: str, dst: str, comm, source: Source, layout: Layout, options):
         err = None
         try:
             _second_pass(source, layout, blocks, (encoding, text), decisions, tmp,
-                         (comm, sum(counts[:comm.rank]), max(p.blocks for p in passes)))
+                         (comm, sum(counts[:comm.rank])))
         except OSError as e:
             err = UserError(f"{dst}: cannot write ({reason(e)})")
         comm.agree(err)
@@ -270,43 +273,81 @@ def _create(dst: str, tmp: str, decisions: list[Decision], nrows: int, compressi
 
 def _second_pass(source: Source, layout: Layout, blocks, how, decisions, tmp: str,
                  where) -> None:
-    """Convert this rank's blocks and write them at its row offset, in rounds of one block per
-    rank, rank after rank (``blocks``: the cached Pieces and every block's (offset, length);
-    ``how``: encoding, text columns; ``where``: communicator, first row, rounds).  Raises the
-    first OSError of a write, after the rounds."""
-    comm, row, rounds = where
-    cache, cuts = blocks
-    columns = list(range(layout.ncols))
-    again = read_blocks(source, cuts[len(cache):])
+    """Convert this rank's blocks and write them at its row offset (``blocks``: the cached
+    Pieces and every block's (offset, length); ``how``: encoding, text columns; ``where``:
+    communicator, first row).  Blocks go in batches of about ``WRITE_BYTES``, in rounds: an
+    allreduce says whether any rank has a batch left, then rank 0 writes its own batch and
+    receives and writes the others' in rank order (it alone holds the file open).  Raises
+    rank 0's first OSError of a write, after the rounds."""
+    comm, row = where
+    batches = _batches(_stored_blocks(source, layout, blocks, how, decisions))
+    dtypes = [d.spec.dtype for d in decisions]
     error = None
-    with _Writer(tmp, keep_open=comm.size == 1) as writer:
-        for k in range(rounds):
-            stored = None
-            if k < len(cuts) and error is None:
-                pieces = cache[k] if k < len(cache) else \
-                    block_pieces(next(again), layout, *how, columns)[0]
-                stored = [convert(pieces[j], d) for j, d in enumerate(decisions)]
-            if comm.size > 1 and (comm.rank or k):
-                comm.recv_array(np.zeros(1, dtype=np.int8), (comm.rank - 1) % comm.size)
-            if stored is not None:
-                try:
-                    writer.write(stored, row)
-                except OSError as e:
-                    error = e
-                row += len(stored[0])
-            if comm.size > 1 and not (comm.rank == comm.size - 1 and k == rounds - 1):
-                comm.send_array(np.zeros(1, dtype=np.int8), (comm.rank + 1) % comm.size)
+    with _Writer(tmp) if comm.is_root else nullcontext() as writer:
+        while True:
+            batch = next(batches, None)
+            if not comm.allreduce_max(np.array([batch is not None], dtype=np.int64))[0]:
+                break
+            if not comm.is_root:
+                _send_batch(comm, batch, row)
+            else:
+                for r in range(comm.size):
+                    got, at = (batch, row) if r == 0 else _recv_batch(comm, r, dtypes)
+                    try:
+                        if got is not None and error is None:
+                            writer.write(got, at)
+                    except OSError as e:
+                        error = e
+            row += 0 if batch is None else len(batch[0])
     if error is not None:
         raise error
 
 
-class _Writer:
-    """Writes blocks of stored columns into the table file ``tmp``: opened for each block
-    (ranks take turns), or once for all of them when ``keep_open``."""
+def _send_batch(comm, batch, row: int) -> None:
+    """To rank 0: (rows, first row), then each stored column (nothing when ``batch`` is None)."""
+    rows = 0 if batch is None else len(batch[0])
+    comm.send_array(np.array([rows, row], dtype=np.int64), 0)
+    for column in batch or ():
+        comm.send_array(np.ascontiguousarray(column), 0)
 
-    def __init__(self, tmp: str, keep_open: bool):
-        self.tmp, self.keep_open, self._stack = tmp, keep_open, ExitStack()
-        self._columns = None
+
+def _recv_batch(comm, rank: int, dtypes) -> tuple[list | None, int]:
+    """Rank ``rank``'s batch (stored columns of ``dtypes``) and its first row."""
+    rows, row = comm.recv_array(np.zeros(2, dtype=np.int64), rank)
+    if rows == 0:
+        return None, int(row)
+    return [comm.recv_array(np.empty(int(rows), dtype=t), rank) for t in dtypes], int(row)
+
+
+def _stored_blocks(source: Source, layout: Layout, blocks, how, decisions):
+    """Each block's stored columns, from the cached Pieces or by parsing it again."""
+    cache, cuts = blocks
+    columns = list(range(layout.ncols))
+    for pieces in cache:
+        yield [convert(pieces[j], d) for j, d in enumerate(decisions)]
+    for raw in read_blocks(source, cuts[len(cache):]):
+        pieces = block_pieces(raw, layout, *how, columns)[0]
+        yield [convert(pieces[j], d) for j, d in enumerate(decisions)]
+
+
+def _batches(stored_blocks):
+    """Consecutive blocks joined column by column into batches of about ``WRITE_BYTES``."""
+    batch, nbytes = [], 0
+    for stored in stored_blocks:
+        batch.append(stored)
+        nbytes += sum(a.nbytes for a in stored)
+        if nbytes >= WRITE_BYTES:
+            yield [np.concatenate(column) for column in zip(*batch)]
+            batch, nbytes = [], 0
+    if batch:
+        yield [np.concatenate(column) for column in zip(*batch)]
+
+
+class _Writer:
+    """Writes batches of stored columns into the table file ``tmp``, opened once."""
+
+    def __init__(self, tmp: str):
+        self.tmp, self._stack, self._columns = tmp, ExitStack(), None
 
     def __enter__(self):
         return self
@@ -315,12 +356,8 @@ class _Writer:
         self._stack.close()
 
     def write(self, stored: list[np.ndarray], row: int) -> None:
-        """Write one block's stored columns at rows [row, row + len)."""
+        """Write one batch's stored columns at rows [row, row + len)."""
         if self._columns is None:
-            f = self._stack.enter_context(recording_h5(self.tmp, "r+"))
-            self._columns = open_columns(f)
+            self._columns = open_columns(self._stack.enter_context(recording_h5(self.tmp, "r+")))
         for ds, values in zip(self._columns, stored):
             ds[row:row + len(values)] = values
-        if not self.keep_open:
-            self._columns = None
-            self._stack.close()
