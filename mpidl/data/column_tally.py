@@ -26,6 +26,7 @@ from mpidl.data.hdf5 import ColumnSpec
 from mpidl.errors import UserError
 
 MAX_NUMBER_TOKENS = 1 << 20
+_EXACT = 1 << 24   # integers up to this size are exact in float32
 
 
 @dataclass
@@ -79,10 +80,11 @@ class Piece:
     exact type of this block (``compact.storage_type``), ``marker`` its missing marker.  A
     column read as text: ``codes`` (int32, -1 = missing) into ``tokens``, its distinct stripped
     tokens in order of first appearance.  ``not_numeric``: pandas did not parse the block as
-    numbers (the column must be read as text)."""
+    numbers (the column must be read as text).  ``summary``: of a numeric piece's values."""
 
     stored: np.ndarray | None = None
     marker: int | None = None
+    summary: NumericSummary | None = None
     codes: np.ndarray | None = None
     tokens: np.ndarray | None = None
     not_numeric: bool = False
@@ -106,15 +108,28 @@ def encode(series: pd.Series, text: bool) -> Piece:
         return Piece(codes=codes, tokens=np.asarray(tokens, dtype=object))
     if series.dtype.kind not in "iuf":
         return Piece(not_numeric=True)
-    values = series.to_numpy().astype(np.float64, copy=False)
-    dtype, marker = storage_type(summarize(values))
-    return Piece(stored=store(values, dtype, marker), marker=marker)
+    raw = series.to_numpy()
+    if raw.dtype.kind in "iu" and raw.size and -_EXACT <= raw.min() and raw.max() <= _EXACT:
+        # integers that float32 holds exactly, none missing: the summary from the range
+        summary = NumericSummary(True, float(raw.min()), float(raw.max()), False, True, True)
+        dtype, marker = storage_type(summary)
+        return Piece(stored=raw.astype(dtype), marker=marker, summary=summary)
+    values = raw.astype(np.float64, copy=False)
+    summary = summarize(values)
+    dtype, marker = storage_type(summary)
+    return Piece(stored=store(values, dtype, marker), marker=marker, summary=summary)
 
 
 def tally(piece: Piece, forced: str | None) -> Tally:
     """The Tally of one block's Piece of a column (``forced``: its forced kind or None)."""
     if piece.not_numeric:
         return Tally(False, not_numeric=True)
+    if piece.codes is None and piece.stored.dtype.kind in "iu":   # no infinities
+        present = piece.stored if piece.marker is None else \
+            piece.stored[piece.stored != piece.marker]
+        distinct = np.unique(present).astype(np.float64) if forced == "categorical" \
+            else np.empty(0)
+        return Tally(False, int(present.size), values=distinct, summary=piece.summary)
     if piece.codes is None:
         values = piece.values()
         inf = np.isinf(values)

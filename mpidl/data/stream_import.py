@@ -44,7 +44,7 @@ from mpidl.errors import UserError
 
 _SCAN_BYTES = 16 << 20
 CACHE_MB = 256
-WRITE_BYTES = 64 << 20
+WRITE_BYTES = 16 << 20
 
 
 def env_bytes(name: str, default_mib: float) -> int:
