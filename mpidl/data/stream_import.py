@@ -148,16 +148,17 @@ def _agreed(message: str) -> UserError:
 
 
 def _first_passes(src: str, source: Source, layout: Layout, comm, block_bytes: int):
-    """(spans by rank, encoding, text columns, RankPass of every rank, this rank's cached
-    Pieces) after pass 1 and the repeats the module docstring lists."""
+    """(spans by rank, encoding, text columns, RankPass of every rank, this rank's blocks:
+    (cached Pieces, (offset, length) of each)) after pass 1 and the repeats the module
+    docstring lists."""
     split = source.splittable and comm.size > 1
     encoding, text = "utf-8", set(layout.stringy)
     columns = list(range(layout.ncols))
     while True:
         spans = _spans(source, layout, comm) if split else _serial_spans(layout, comm.size)
-        mine, cache, cuts = first_pass(source, layout, spans[comm.rank], encoding, text, columns,
-                                 block_bytes, split,
-                                 env_bytes("MPIDL_IMPORT_CACHE_MB", CACHE_MB))
+        mine, cache, cuts = first_pass(source, layout, spans[comm.rank], encoding, text,
+                                       columns, block_bytes, split,
+                                       env_bytes("MPIDL_IMPORT_CACHE_MB", CACHE_MB))
         passes = comm.allgather_obj(mine)
         rank, event = next(((r, p.event) for r, p in enumerate(passes) if p.event),
                            (None, None))
