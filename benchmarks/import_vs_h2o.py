@@ -1,8 +1,9 @@
 """Import speed against H2O-3's own parse, in one run: ``h2o.import_file`` (a local JVM,
 nthreads=2) and ``python -m mpidl import`` on 1 rank and under ``mpirun -n 2``, on MNIST's
 training file and the 100k-row airlines 2005 file (both gzip), alternating, ``--repeats``
-times: wall seconds, mean ± sample sd.  mpidl's wall time is the whole command (Python's
-start included); "in" is the time the command reports for the import itself.  The load
+times: wall seconds, mean ± sample sd.  H2O's first import of each file is not counted (the
+JVM's warm-up).  mpidl's wall time is the whole command (Python's start included); "in" is the
+time the command reports for the import itself.  The load
 average (1 minute) before each dataset's runs is shown: the machine is shared.
 
     python benchmarks/import_vs_h2o.py --repeats 3 --record
@@ -60,6 +61,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, (src, categorical) in DATASETS.items():
+            _h2o(h2o, src)   # warm-up, not counted
             load = os.getloadavg()[0]
             runs = {"h2o": [], 1: [], 2: []}
             for _ in range(args.repeats):
