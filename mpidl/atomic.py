@@ -71,6 +71,21 @@ def atomic_h5(path, inputs=(), **h5_options):
             raise sink.error
 
 
+@contextmanager
+def recording_h5(path, mode: str, **h5_options):
+    """Yield an ``h5py.File`` on the existing file ``path`` (a temporary file of ``atomic_path``)
+    written through ``_RecordingFile``; its first failed write is raised (the OSError) once
+    HDF5 has closed the file."""
+    sink = _RecordingFile(path)
+    try:
+        with h5py.File(sink, mode, **h5_options) as f:
+            yield f
+    finally:
+        sink.close()
+    if sink.error is not None:
+        raise sink.error
+
+
 class _RecordingFile(RawFile):
     """A file for h5py's file-object driver whose writes never fail: the first OSError is
     kept in ``error`` and every later write or resize is dropped (the file is thrown away)."""

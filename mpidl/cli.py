@@ -117,24 +117,19 @@ def _log_root(comm):
 def _cmd_import(args, comm) -> int:
     from .data.importer import import_csv
     from .destination import check_destination
-    err, info = None, None
+    t0 = time.perf_counter()
+    comm.call_root_agreed(check_destination, args.output, [args.src])
+    notes: list[str] = []
+    info = import_csv(args.src, args.output, categorical=args.categorical, header=args.header,
+                      numeric=args.numeric, notes=notes, compression=args.compress, comm=comm)
     if comm.is_root:
-        try:
-            t0 = time.perf_counter()
-            check_destination(args.output, [args.src])
-            notes: list[str] = []
-            info = import_csv(args.src, args.output, categorical=args.categorical,
-                              header=args.header, numeric=args.numeric, notes=notes,
-                              compression=args.compress)
-            for line in notes:
-                _say(f"mpidl: warning: {line}")
-            ncat = sum(c.kind == "categorical" for c in info.columns)
-            print(f"imported {args.src} -> {args.output}: {info.nrows} rows x "
-                  f"{len(info.columns)} columns ({ncat} categorical) in "
-                  f"{time.perf_counter() - t0:.1f}s")
-        except UserError as e:
-            err = e
-    comm.agree(err)
+        for line in notes:
+            _say(f"mpidl: warning: {line}")
+        ncat = sum(c.kind == "categorical" for c in info.columns)
+        ranks = f" on {comm.size} ranks" if comm.size > 1 else ""
+        print(f"imported {args.src} -> {args.output}: {info.nrows} rows x "
+              f"{len(info.columns)} columns ({ncat} categorical) in "
+              f"{time.perf_counter() - t0:.1f}s{ranks}")
     return EXIT_OK
 
 

@@ -72,11 +72,18 @@ def odd_tokens_line(source: str, name: str, tokens: pd.Series, n_numbers: int,
                     forced: bool) -> str:
     """The one line that reports the non-numbers ``tokens`` of numeric column ``name``."""
     examples = list(dict.fromkeys(tokens.tolist()))
+    return odd_line(source, name, len(tokens), examples, n_numbers, forced)
+
+
+def odd_line(source: str, name: str, count: int, examples: list[str], n_numbers: int,
+             forced: bool) -> str:
+    """The one line that reports ``count`` non-number tokens of numeric column ``name``, whose
+    distinct values begin with ``examples`` (in file order; more than 3 shows "...")."""
     shown = ", ".join(repr(t) for t in examples[:_EXAMPLES])
     more = ", ..." if len(examples) > _EXAMPLES else ""
     why = ("--numeric" if forced else
-           f"{n_numbers:,} of {n_numbers + len(tokens):,} values are numbers")
-    return (f"{source}: column '{name}': {len(tokens):,} value(s) not a number ({shown}{more}) "
+           f"{n_numbers:,} of {n_numbers + count:,} values are numbers")
+    return (f"{source}: column '{name}': {count:,} value(s) not a number ({shown}{more}) "
             f"read as missing; the column is numeric ({why})")
 
 

@@ -17,6 +17,8 @@ that holds -1 and the largest code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 MISSING_ATTR = "missing"
@@ -30,50 +32,78 @@ def _marker(dtype) -> int:
     return int(info.max) if info.min == 0 else int(info.min)
 
 
-def integer_range(values: np.ndarray) -> tuple[int, int] | None:
-    """(min, max) of the present values if all are integers within int32 (no -0.0), else
-    None.  ``values``: float64[n], NaN = missing; an all-missing column gives (0, 0)."""
-    present = values[~np.isnan(values)]
+@dataclass(frozen=True)
+class NumericSummary:
+    """What the storage type of a numeric column depends on, mergeable over blocks of rows.
+
+    ``integral``: every present value is an integer within int32 (no -0.0, no infinity);
+    ``lo`` / ``hi``: the least and greatest present value (0, 0 when none is present);
+    ``has_missing``: some value is NaN; ``single``: every value survives float32 exactly."""
+
+    integral: bool = True
+    lo: float = 0.0
+    hi: float = 0.0
+    has_missing: bool = False
+    single: bool = True
+    present: bool = False
+
+    def merge(self, other: "NumericSummary") -> "NumericSummary":
+        """The summary of both blocks' rows together."""
+        if not other.present:
+            return replace(self, has_missing=self.has_missing or other.has_missing,
+                           single=self.single and other.single)
+        if not self.present:
+            return other.merge(self)
+        return NumericSummary(self.integral and other.integral, min(self.lo, other.lo),
+                              max(self.hi, other.hi), self.has_missing or other.has_missing,
+                              self.single and other.single, True)
+
+
+def summarize(values: np.ndarray) -> NumericSummary:
+    """The ``NumericSummary`` of ``values`` (float64[n], NaN = missing)."""
+    values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    present = values[~missing]
+    single = bool(np.array_equal(values.astype(np.float32).astype(np.float64), values,
+                                 equal_nan=True))
     if present.size == 0:
-        return 0, 0
-    if not np.all(np.isfinite(present)) or not np.all(present == np.floor(present)):
-        return None
-    if np.any((present == 0) & np.signbit(present)):
-        return None
-    lo, hi = float(present.min()), float(present.max())
-    if lo < np.iinfo(np.int32).min + 1 or hi > np.iinfo(np.int32).max:
-        return None
-    return int(lo), int(hi)
+        return NumericSummary(True, 0.0, 0.0, bool(missing.any()), single, False)
+    integral = bool(np.all(np.isfinite(present)) and np.all(present == np.floor(present))
+                    and not np.any((present == 0) & np.signbit(present)))
+    lo, hi = (float(present.min()), float(present.max())) if integral else (0.0, 0.0)
+    return NumericSummary(integral, lo, hi, bool(missing.any()), single, True)
 
 
-def integer_type(lo: int, hi: int, has_missing: bool):
-    """(dtype, missing marker or None): the first integer type of the module docstring that
-    holds [lo, hi] (and its marker, when ``has_missing``); None when int32 cannot."""
-    for dtype in _INTEGER_TYPES:
-        info = np.iinfo(dtype)
-        marker = _marker(dtype)
-        low = info.min + (1 if has_missing and marker == info.min else 0)
-        high = info.max - (1 if has_missing and marker == info.max else 0)
-        if low <= lo and hi <= high:
-            return dtype, (marker if has_missing else None)
-    return None
+def storage_type(summary: NumericSummary) -> tuple[np.dtype, int | None]:
+    """(storage dtype, missing marker or None) of a numeric column with ``summary``: the
+    smallest type of the module docstring that holds its values exactly."""
+    if summary.integral and (np.iinfo(np.int32).min + 1 <= summary.lo
+                             and summary.hi <= np.iinfo(np.int32).max):
+        for dtype in _INTEGER_TYPES:
+            info = np.iinfo(dtype)
+            marker = _marker(dtype)
+            low = info.min + (1 if summary.has_missing and marker == info.min else 0)
+            high = info.max - (1 if summary.has_missing and marker == info.max else 0)
+            if low <= summary.lo and summary.hi <= high:
+                return np.dtype(dtype), (marker if summary.has_missing else None)
+    return np.dtype(np.float32 if summary.single else np.float64), None
+
+
+def store(values: np.ndarray, dtype: np.dtype, marker: int | None) -> np.ndarray:
+    """``values`` (float64[n], NaN = missing) as ``dtype`` (from ``storage_type``), NaN as
+    ``marker`` in an integer type."""
+    values = np.asarray(values, dtype=np.float64)
+    if np.dtype(dtype).kind in "iu":
+        fill = 0 if marker is None else marker
+        return np.where(np.isnan(values), fill, values).astype(dtype)
+    return values.astype(dtype)
 
 
 def numeric_storage(values: np.ndarray) -> tuple[np.ndarray, int | None]:
     """(stored array, missing marker or None) for numeric column ``values`` (float64[n],
     NaN = missing): the smallest type of the module docstring that holds them exactly."""
-    values = np.asarray(values, dtype=np.float64)
-    missing = np.isnan(values)
-    has_missing = bool(missing.any())
-    bounds = integer_range(values)
-    chosen = None if bounds is None else integer_type(*bounds, has_missing)
-    if chosen is not None:
-        dtype, marker = chosen
-        return np.where(missing, marker, values).astype(dtype), marker
-    single = values.astype(np.float32)
-    if np.array_equal(single.astype(np.float64), values, equal_nan=True):
-        return single, None
-    return values, None
+    dtype, marker = storage_type(summarize(values))
+    return store(values, dtype, marker), marker
 
 
 def numeric_values(stored: np.ndarray, marker) -> np.ndarray:

@@ -261,6 +261,17 @@ def checked_codes(path: str, name: str, block: np.ndarray, nlevels: int) -> np.n
     return block.astype(np.int32, copy=False)
 
 
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How one column is stored: ``dtype`` of its dataset, the ``missing`` marker of an integer
+    numeric column (or None) and the ``domain`` of a categorical one (None if numeric)."""
+
+    name: str
+    dtype: np.dtype
+    marker: int | None = None
+    domain: tuple[str, ...] | None = None
+
+
 def write_table(path, columns: dict[str, np.ndarray], domains: dict[str, list[str]],
                 compression: str | None = None) -> None:
     """Write a table to ``path`` atomically (``atomic.py``: temp file + os.replace; a full disk
@@ -271,9 +282,6 @@ def write_table(path, columns: dict[str, np.ndarray], domains: dict[str, list[st
     ``domains[name]`` (-1 = missing). Other columns are numbers (NaN = missing), stored in
     the smallest exact type.  ``compression``: None, "lzf" or "gzip".
     """
-    path = os.fspath(path)
-    if compression not in (None, *COMPRESSIONS):
-        raise ValueError(f"write_table: compression {compression!r} is not one of {COMPRESSIONS}")
     unknown = [n for n in domains if n not in columns]
     if unknown:
         raise ValueError(f"write_table: domains given for unknown columns {unknown}")
@@ -281,41 +289,71 @@ def write_table(path, columns: dict[str, np.ndarray], domains: dict[str, list[st
     if len(lengths) > 1:
         raise ValueError(f"write_table: columns have different lengths {sorted(lengths)}")
     nrows = lengths.pop() if lengths else 0
-    with atomic_h5(path, libver=_LIBVER) as f:
-        group = f.create_group(GROUP)
-        group.attrs["format"] = FORMAT
-        group.attrs["version"] = VERSION
-        group.attrs["nrows"] = nrows
-        group.attrs.create("columns", data=list(columns), dtype=h5py.string_dtype())
-        group.attrs.create("categorical", data=[i for i, n in enumerate(columns) if n in domains],
-                           dtype=np.int64)
-        for i, (name, values) in enumerate(columns.items()):
-            _write_column(group, _key(i), name, np.asarray(values), domains.get(name),
-                          compression)
+    specs, stored = [], []
+    for name, values in columns.items():
+        data, spec = _stored(name, np.asarray(values), domains.get(name))
+        specs.append(spec)
+        stored.append(data)
+    with atomic_h5(os.fspath(path), libver=_LIBVER) as f:
+        datasets = create_columns(f, specs, nrows, compression)
+        for ds, data in zip(datasets, stored):
+            _write_column(ds, data)
 
 
-def _write_column(group: h5py.Group, key: str, name: str, values: np.ndarray, domain,
-                  compression: str | None) -> None:
+def create_columns(f: h5py.File, specs: list[ColumnSpec], nrows: int,
+                   compression: str | None = None) -> list[h5py.Dataset]:
+    """Create the table group of the module docstring in the new file ``f``: its attributes
+    and one empty dataset of ``nrows`` values per column of ``specs`` (chunked by
+    ``chunk_rows``, ``compression`` None, "lzf" or "gzip"); returns the datasets in order."""
+    if compression not in (None, *COMPRESSIONS):
+        raise ValueError(f"write_table: compression {compression!r} is not one of {COMPRESSIONS}")
+    group = f.create_group(GROUP)
+    group.attrs["format"] = FORMAT
+    group.attrs["version"] = VERSION
+    group.attrs["nrows"] = nrows
+    group.attrs.create("columns", data=[s.name for s in specs], dtype=h5py.string_dtype())
+    group.attrs.create("categorical", data=[i for i, s in enumerate(specs)
+                                            if s.domain is not None], dtype=np.int64)
+    out = []
+    for i, spec in enumerate(specs):
+        itemsize = np.dtype(spec.dtype).itemsize
+        chunks = (chunk_rows(nrows, itemsize),) if nrows else None
+        shuffle = compression is not None and itemsize > 1 and nrows > 0
+        ds = group.create_dataset(_key(i), shape=(nrows,), dtype=spec.dtype, chunks=chunks,
+                                  compression=compression if nrows else None, shuffle=shuffle)
+        ds.attrs["name"] = spec.name
+        if spec.marker is not None:
+            ds.attrs[MISSING_ATTR] = spec.marker
+        if spec.domain is not None:
+            ds.attrs.create("domain", data=[str(s) for s in spec.domain],
+                            shape=(len(spec.domain),), dtype=h5py.string_dtype())
+        out.append(ds)
+    return out
+
+
+def _write_column(ds: h5py.Dataset, data: np.ndarray) -> None:
+    if len(data):
+        ds[...] = data
+
+
+def open_columns(f: h5py.File) -> list[h5py.Dataset]:
+    """The column datasets, in order, of a table file ``f`` written by ``create_columns``."""
+    group = f[GROUP]
+    return [group[_key(i)] for i in range(len(group.attrs["columns"]))]
+
+
+def _stored(name: str, values: np.ndarray, domain) -> tuple[np.ndarray, ColumnSpec]:
+    """(the stored array, its ColumnSpec) of column ``name``: numbers in their smallest exact
+    type, codes (checked against ``domain``) in the smallest code type."""
     if values.ndim != 1:
         raise ValueError(f"write_table: column '{name}' is not 1-D")
-    nrows = len(values)
-    marker = None
     if domain is None:
         data, marker = numeric_storage(values)
-    else:
-        if values.dtype.kind not in "iu":
-            raise ValueError(f"write_table: categorical column '{name}' needs integer codes")
-        if nrows and (values.min() < -1 or values.max() >= len(domain)):
-            raise ValueError(f"write_table: codes of column '{name}' outside its "
-                             f"{len(domain)} levels")
-        data = code_storage(values, len(domain))
-    chunks = (chunk_rows(nrows, data.itemsize),) if nrows else None
-    shuffle = compression is not None and data.itemsize > 1 and nrows > 0
-    ds = group.create_dataset(key, data=data, chunks=chunks,
-                              compression=compression if nrows else None, shuffle=shuffle)
-    ds.attrs["name"] = name
-    if marker is not None:
-        ds.attrs[MISSING_ATTR] = marker
-    if domain is not None:
-        ds.attrs.create("domain", data=[str(s) for s in domain], shape=(len(domain),),
-                        dtype=h5py.string_dtype())
+        return data, ColumnSpec(name, data.dtype, marker)
+    if values.dtype.kind not in "iu":
+        raise ValueError(f"write_table: categorical column '{name}' needs integer codes")
+    if len(values) and (values.min() < -1 or values.max() >= len(domain)):
+        raise ValueError(f"write_table: codes of column '{name}' outside its "
+                         f"{len(domain)} levels")
+    data = code_storage(values, len(domain))
+    return data, ColumnSpec(name, data.dtype, None, tuple(str(s) for s in domain))

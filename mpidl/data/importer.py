@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from mpidl.data.coltypes import NA_STRINGS, NUMBER, convert_column, odd_tokens_line
-from mpidl.data.hdf5 import TableInfo, read_info, write_table
+from mpidl.data.hdf5 import TableInfo
 from mpidl.data.stream import read_stream
 from mpidl.errors import UserError
 
@@ -127,13 +127,15 @@ def read_csv(src, categorical=(), header=None, numeric=(), notes=None, count=Non
 
 
 def import_csv(src, dst, categorical=(), header=None, numeric=(), notes=None,
-               compression=None) -> TableInfo:
-    """Parse the CSV ``src`` (see ``read_csv``) and write it as an HDF5 table ``dst``
-    (``compression``: None, "lzf" or "gzip", see ``hdf5.write_table``)."""
-    columns, domains = read_csv(src, categorical=categorical, header=header, numeric=numeric,
-                                notes=notes)
-    write_table(dst, columns, domains, compression)
-    return read_info(dst)
+               compression=None, comm=None, block_bytes=None) -> TableInfo | None:
+    """Import the CSV ``src`` as the HDF5 table ``dst`` (``compression``: None, "lzf" or
+    "gzip", see ``hdf5.write_table``) in bounded memory, on every rank of ``comm`` (one rank
+    when None): ``stream_import.import_table``, which writes the table ``read_csv`` reads.
+    Returns its TableInfo on rank 0."""
+    from mpidl.data.stream_import import import_table
+    options = {} if block_bytes is None else {"block_bytes": block_bytes}
+    return import_table(src, dst, comm, categorical=categorical, header=header,
+                        numeric=numeric, notes=notes, compression=compression, **options)
 
 
 def _read_bytes(src: str, count=None) -> bytes:

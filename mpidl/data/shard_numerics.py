@@ -4,7 +4,7 @@ compact raw values that the kernels standardize as they read them (``kernels/num
 H2O keeps a frame in compressed columns and applies its ``normSub``/``normMul`` as a row is
 read; a training shard here does the same when every numeric column it needs holds integers
 within int32: the raw values are kept in the smallest type that holds all of them exactly
-(``compact.integer_type``: uint8, int8, int16 or int32, one type for the shard), with the
+(``compact.storage_type``: uint8, int8, int16 or int32, one type for the shard), with the
 DataInfo's per-column ``shift`` (``num_sub``) and ``scale`` (``num_mul``).  A missing value
 is the type's missing marker (``compact.py``: 255 for uint8, the minimum of a signed type),
 which the kernel maps to ``fill``, the standardized column mean (H2O's mean imputation; 0
@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import UserError
 from .column_stats import standardized
-from .compact import integer_range, integer_type
+from .compact import NumericSummary, storage_type, summarize
 
 
 @dataclass(frozen=True)
@@ -102,16 +102,15 @@ def numeric_block(dinfo, cols: dict, info, source: str, compact: bool):
 
 def _shard_type(cols: dict, names) -> tuple | None:
     """(dtype, marker or None) that holds every column ``names`` of ``cols`` exactly, or None
-    when one is not integer-valued within int32."""
-    lo, hi, has_missing = 0, 0, False
+    when one is not integer-valued within int32 (the table's storage rule,
+    ``compact.storage_type``, over all the columns together)."""
+    merged = NumericSummary()
     for name in names:
-        x = np.asarray(cols[name], dtype=np.float64)
-        bounds = integer_range(x)
-        if bounds is None:
+        merged = merged.merge(summarize(cols[name]))
+        if not merged.integral:
             return None
-        lo, hi = min(lo, bounds[0]), max(hi, bounds[1])
-        has_missing = has_missing or bool(np.isnan(x).any())
-    return integer_type(lo, hi, has_missing)
+    dtype, marker = storage_type(merged)
+    return (dtype.type, marker) if np.issubdtype(dtype, np.integer) else None
 
 
 def _compact_block(dinfo, cols: dict, n: int, dtype, marker, source: str):

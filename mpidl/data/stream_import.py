@@ -1,0 +1,364 @@
+"""``mpidl import`` in bounded memory, on one rank or many: CSV -> HDF5 table in two passes.
+
+Pass 1 (``csv_blocks.first_pass``) reads the records in blocks of ``block_bytes`` and tallies
+every column (type counts, numeric ranges for the compact type, distinct levels); the tallies
+of all ranks are gathered in rank order (file order) and every rank decides the same types,
+storage and levels (``column_tally.decide``).  Pass 2 reads the same blocks again, converts
+them and writes them into the preallocated table at the rank's row offset.  Memory holds one
+block per rank (and the levels), whatever the file size.
+
+Under ``mpirun -n N`` a plain file is split into N byte ranges at record boundaries: each rank
+counts the quotes of its nominal range, and starts at the first newline outside quotes given
+the parity of the quotes before it (``csv_scan``), so quoted newlines are respected.  A quote
+inside an unquoted field breaks that parity: such a file is imported by rank 0 alone.  A
+compressed file or a pipe cannot be split: rank 0 first writes its text into a temporary file
+beside the table (removed at the end), which the ranks split.  HDF5 is not built parallel
+here, so rank 0 alone writes: in rounds of one batch of converted rows per rank, it writes its
+own and receives the others' in rank order, into the preallocated table in a temporary file
+that it renames when every row is in (``atomic.atomic_path``).
+
+Pass 1 is repeated when it must be: with latin-1 when some bytes are not UTF-8 (the table then
+holds what ``importer.read_csv`` gives), on rank 0 alone after a stray quote, and for the
+columns that pandas read as numbers in one block but not in another (re-read as text).
+Errors are one line naming the file, on every rank: a ragged record or a NUL byte with its line
+number in the file, as ``importer.read_csv`` words them.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from contextlib import ExitStack, nullcontext
+
+import numpy as np
+
+from mpidl.atomic import atomic_path, recording_h5
+from mpidl.comm import SerialComm
+from mpidl.data import csv_scan as S
+from mpidl.data.column_tally import Decision, convert, decide
+from mpidl.data.csv_blocks import BLOCK_BYTES, block_pieces, first_pass, read_blocks
+from mpidl.data.csv_source import Layout, Source, open_source, sniff
+from mpidl.destination import reason, temp_name
+from mpidl.data.hdf5 import _LIBVER, TableInfo, create_columns, open_columns, read_info
+from mpidl.errors import UserError
+
+_SCAN_BYTES = 16 << 20
+CACHE_MB = 256
+WRITE_BYTES = 16 << 20
+
+
+def env_bytes(name: str, default_mib: float) -> int:
+    """Bytes from the environment variable ``name`` in MiB (``default_mib`` when unset); a
+    value that is not a number > 0 is a UserError naming the variable (the same on every
+    rank)."""
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw else default_mib
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or (value == 0 and name != "MPIDL_IMPORT_CACHE_MB"):
+        raise _agreed(f"{name}={raw!r}: expected a number of MiB > 0")
+    return int(value * (1 << 20))
+
+
+def import_table(src, dst, comm=None, categorical=(), header=None, numeric=(), notes=None,
+                 compression=None, block_bytes: int | None = None) -> TableInfo | None:
+    """Import the CSV ``src`` into the table ``dst`` on every rank of ``comm`` (collective);
+    returns its TableInfo on rank 0 (None elsewhere).  Arguments as ``importer.import_csv``;
+    ``notes`` receives the odd-token lines (on every rank); ``block_bytes``: bytes read per
+    block (default ``MPIDL_IMPORT_BLOCK_MB``, 16 MiB)."""
+    comm = comm or SerialComm()
+    block_bytes = block_bytes or env_bytes("MPIDL_IMPORT_BLOCK_MB", BLOCK_BYTES / (1 << 20))
+    src, dst = os.fspath(src), os.fspath(dst)
+    source = comm.call_root_agreed(open_source, src)
+    layout = comm.bcast_obj(comm.call_root_agreed(sniff, source, header, categorical, numeric))
+    if comm.size > 1:
+        S.warm_up()   # every rank loads the compiled scans now, not one after another later
+        source = _splittable(source, dst, comm)
+    try:
+        return _import(src, dst, comm, source, layout, (notes, compression, block_bytes))
+    finally:
+        if comm.is_root and source.temporary:
+            os.unlink(source.path)
+
+
+def _import(src: str, dst: str, comm, source: Source, layout: Layout, options):
+    """Both passes and the table; ``options``: notes, compression, block bytes."""
+    notes, compression, block_bytes = options
+    spans, encoding, text, passes, blocks = _first_passes(src, source, layout, comm,
+                                                          block_bytes)
+    decisions = _decide(src, layout, passes, notes if notes is not None else [])
+    counts = [p.records for p in passes]
+    if sum(counts) == 0:
+        raise _agreed(f"{src}: no data rows (only a header line)")
+    with atomic_path(dst, [src]) if comm.is_root else nullcontext() as tmp:
+        tmp = comm.bcast_obj(tmp)
+        comm.call_root_agreed(_create, dst, tmp, decisions, sum(counts), compression)
+        err = None
+        try:
+            _second_pass(source, layout, blocks, (encoding, text), decisions, tmp,
+                         (comm, sum(counts[:comm.rank])))
+        except OSError as e:
+            err = UserError(f"{dst}: cannot write ({reason(e)})")
+        comm.agree(err)
+    return read_info(dst) if comm.is_root else None
+
+
+def _splittable(source: Source | None, dst: str, comm) -> Source:
+    """The Source every rank reads: a plain file as it is; a gz / zip / pipe decompressed by
+    rank 0 into a temporary file beside ``dst`` (removed at the end), so ranks can split it."""
+    kind = comm.bcast_obj(source.kind if comm.is_root else None)
+    if kind != "plain":
+        source = comm.call_root_agreed(_plain_copy, source, dst)
+    return comm.bcast_obj(source if comm.is_root else None)
+
+
+def _plain_copy(source: Source, dst: str) -> Source:
+    """The decompressed text of ``source`` in a new temporary file beside ``dst``; UserError
+    naming the source (cannot read) or ``dst`` (cannot write) on failure."""
+    tmp = temp_name(os.path.abspath(dst))
+    try:
+        with source.open() as f, open(tmp, "xb") as out:
+            while True:
+                chunk = _read_or_refuse(source, f)
+                if not chunk:
+                    break
+                out.write(chunk)
+        return Source(tmp, "plain", os.path.getsize(tmp), temporary=True)
+    except BaseException as e:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise UserError(f"{dst}: cannot write ({reason(e)})") from None
+        raise
+
+
+def _read_or_refuse(source: Source, f) -> bytes:
+    try:
+        return f.read(_SCAN_BYTES)
+    except (OSError, EOFError, zlib.error) as err:
+        raise UserError(f"{source.path}: cannot read ({' '.join(str(err).split())})") from None
+
+
+def _agreed(message: str) -> UserError:
+    """A UserError every rank raises alike (so the command line prints it once)."""
+    err = UserError(message)
+    err.agreed = True
+    return err
+
+
+def _first_passes(src: str, source: Source, layout: Layout, comm, block_bytes: int):
+    """(spans by rank, encoding, text columns, RankPass of every rank, this rank's blocks:
+    (cached Pieces, (offset, length) of each)) after pass 1 and the repeats the module
+    docstring lists."""
+    split = source.splittable and comm.size > 1
+    encoding, text = "utf-8", set(layout.stringy)
+    columns = list(range(layout.ncols))
+    while True:
+        spans = _spans(source, layout, comm) if split else _serial_spans(layout, comm.size)
+        mine, cache, cuts = first_pass(source, layout, spans[comm.rank], encoding, text,
+                                       columns, block_bytes, split,
+                                       env_bytes("MPIDL_IMPORT_CACHE_MB", CACHE_MB))
+        passes = comm.allgather_obj(mine)
+        rank, event = next(((r, p.event) for r, p in enumerate(passes) if p.event),
+                           (None, None))
+        if event is None:
+            break
+        if event[0] == "stray":
+            split = False
+        elif event[0] == "latin-1" and encoding != "latin-1":
+            encoding = "latin-1"
+        else:
+            raise _agreed(_event_line(src, layout, passes, rank, event))
+    redo = [j for j in columns if any(p.tallies[j].not_numeric for p in passes)]
+    if redo:
+        text |= set(redo)
+        mine, cache, _ = first_pass(source, layout, spans[comm.rank], encoding, text, redo,
+                                    block_bytes, split)
+        for p, q in zip(passes, comm.allgather_obj(mine)):
+            p.tallies.update(q.tallies)
+    return spans, encoding, text, passes, (cache, cuts)
+
+
+def _event_line(src: str, layout: Layout, passes, rank: int, event: tuple) -> str:
+    """The one error line of the first event (in file order) of pass 1."""
+    kind, line, detail = event
+    line += layout.lines_before + sum(p.newlines for p in passes[:rank])
+    if kind == "fields":
+        return (f"{src}: line {line} has {detail} fields, expected {layout.ncols} "
+                "(as on the first line)")
+    if kind == "nul":
+        return f"{src}: line {line} holds a NUL byte (not a text CSV; UTF-16?)"
+    if kind == "read":
+        return f"{src}: cannot read ({detail})"
+    if kind == "count":
+        parsed, counted = detail.split()
+        return f"{src}: parsed {parsed} rows but counted {counted} (unbalanced quotes?)"
+    return f"{src}: cannot parse ({detail})"
+
+
+def _decide(src: str, layout: Layout, passes, notes: list) -> list[Decision]:
+    """Every column's Decision from the tallies of all ranks, merged in file order."""
+    out = []
+    for j, name in enumerate(layout.names):
+        total = passes[0].tallies[j]
+        for p in passes[1:]:
+            total.merge(p.tallies[j])
+        try:
+            out.append(decide(src, name, total, layout.kinds.get(name), notes))
+        except UserError as e:   # decided alike on every rank
+            raise _agreed(str(e)) from None
+    return out
+
+
+def _serial_spans(layout: Layout, size: int) -> list[tuple[int, int | None]]:
+    """Rank 0 reads everything, the other ranks nothing."""
+    return [(layout.data_start, None)] + [(0, 0)] * (size - 1)
+
+
+def _spans(source: Source, layout: Layout, comm) -> list[tuple[int, int]]:
+    """The byte range of each rank: nominal equal shares moved to the next record start."""
+    first, size = layout.data_start, source.nbytes
+    # rank r looks for its first record from byte lo[r] (one before its nominal share, so a
+    # share that begins a record keeps it), with the parity of the quotes in [first, lo[r])
+    lo = [first] + [max(first, first + (size - first) * r // comm.size - 1)
+                    for r in range(1, comm.size)] + [size]
+    quotes = _read_fold(source, lo[comm.rank], lo[comm.rank + 1],
+                        lambda buf, acc: acc + S.count_quotes(buf, ord('"')), 0)
+    before = comm.allgather_array(np.array([quotes], dtype=np.int64))[:comm.rank].sum()
+    start = first if comm.rank == 0 else _record_start(source, lo[comm.rank], bool(before % 2))
+    starts = [int(s) for s in comm.allgather_array(np.array([start], dtype=np.int64))[:, 0]]
+    starts.append(size)
+    return [(starts[r], max(starts[r], starts[r + 1])) for r in range(comm.size)]
+
+
+def _read_fold(source: Source, start: int, stop: int, fold, acc):
+    """``fold(uint8 block, acc)`` over bytes [start, stop) of a plain file, read in blocks."""
+    with open(source.path, "rb") as f:
+        f.seek(start)
+        while start < stop:
+            buf = f.read(min(_SCAN_BYTES, stop - start))
+            if not buf:
+                break
+            acc = fold(np.frombuffer(buf, dtype=np.uint8), acc)
+            start += len(buf)
+    return acc
+
+
+def _record_start(source: Source, lo: int, in_quotes: bool) -> int:
+    """The first record start after byte ``lo`` (inside quotes if ``in_quotes``), or the
+    file's size when none follows."""
+    with open(source.path, "rb") as f:
+        f.seek(lo)
+        pos = lo
+        while True:
+            buf = f.read(_SCAN_BYTES)
+            if not buf:
+                return source.nbytes
+            arr = np.frombuffer(buf, dtype=np.uint8)
+            found = S.record_start(arr, in_quotes, ord('"'))
+            if found >= 0:
+                return pos + found
+            in_quotes = bool((in_quotes + S.count_quotes(arr, ord('"'))) % 2)
+            pos += len(buf)
+
+
+def _create(dst: str, tmp: str, decisions: list[Decision], nrows: int, compression) -> None:
+    """The empty table in ``tmp``: every column's dataset of ``nrows`` values."""
+    try:
+        with recording_h5(tmp, "w", libver=_LIBVER) as f:
+            create_columns(f, [d.spec for d in decisions], nrows, compression)
+    except OSError as e:
+        raise UserError(f"{dst}: cannot write ({reason(e)})") from None
+
+
+def _second_pass(source: Source, layout: Layout, blocks, how, decisions, tmp: str,
+                 where) -> None:
+    """Convert this rank's blocks and write them at its row offset (``blocks``: the cached
+    Pieces and every block's (offset, length); ``how``: encoding, text columns; ``where``:
+    communicator, first row).  Blocks go in batches of about ``WRITE_BYTES``, in rounds: an
+    allreduce says whether any rank has a batch left, then rank 0 writes its own batch and
+    receives and writes the others' in rank order (it alone holds the file open).  Raises
+    rank 0's first OSError of a write, after the rounds."""
+    comm, row = where
+    batches = _batches(_stored_blocks(source, layout, blocks, how, decisions))
+    dtypes = [d.spec.dtype for d in decisions]
+    error = None
+    with _Writer(tmp) if comm.is_root else nullcontext() as writer:
+        while True:
+            batch = next(batches, None)
+            if not comm.allreduce_max(np.array([batch is not None], dtype=np.int64))[0]:
+                break
+            if not comm.is_root:
+                _send_batch(comm, batch, row)
+            else:
+                for r in range(comm.size):
+                    got, at = (batch, row) if r == 0 else _recv_batch(comm, r, dtypes)
+                    try:
+                        if got is not None and error is None:
+                            writer.write(got, at)
+                    except OSError as e:
+                        error = e
+            row += 0 if batch is None else len(batch[0])
+    if error is not None:
+        raise error
+
+
+def _send_batch(comm, batch, row: int) -> None:
+    """To rank 0: (rows, first row), then each stored column (nothing when ``batch`` is None)."""
+    rows = 0 if batch is None else len(batch[0])
+    comm.send_array(np.array([rows, row], dtype=np.int64), 0)
+    for column in batch or ():
+        comm.send_array(np.ascontiguousarray(column), 0)
+
+
+def _recv_batch(comm, rank: int, dtypes) -> tuple[list | None, int]:
+    """Rank ``rank``'s batch (stored columns of ``dtypes``) and its first row."""
+    rows, row = comm.recv_array(np.zeros(2, dtype=np.int64), rank)
+    if rows == 0:
+        return None, int(row)
+    return [comm.recv_array(np.empty(int(rows), dtype=t), rank) for t in dtypes], int(row)
+
+
+def _stored_blocks(source: Source, layout: Layout, blocks, how, decisions):
+    """Each block's stored columns, from the cached Pieces or by parsing it again."""
+    cache, cuts = blocks
+    columns = list(range(layout.ncols))
+    for pieces in cache:
+        yield [convert(pieces[j], d) for j, d in enumerate(decisions)]
+    for raw in read_blocks(source, cuts[len(cache):]):
+        pieces = block_pieces(raw, layout, *how, columns)[0]
+        yield [convert(pieces[j], d) for j, d in enumerate(decisions)]
+
+
+def _batches(stored_blocks):
+    """Consecutive blocks joined column by column into batches of about ``WRITE_BYTES``."""
+    batch, nbytes = [], 0
+    for stored in stored_blocks:
+        batch.append(stored)
+        nbytes += sum(a.nbytes for a in stored)
+        if nbytes >= WRITE_BYTES:
+            yield [np.concatenate(column) for column in zip(*batch)]
+            batch, nbytes = [], 0
+    if batch:
+        yield [np.concatenate(column) for column in zip(*batch)]
+
+
+class _Writer:
+    """Writes batches of stored columns into the table file ``tmp``, opened once."""
+
+    def __init__(self, tmp: str):
+        self.tmp, self._stack, self._columns = tmp, ExitStack(), None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._stack.close()
+
+    def write(self, stored: list[np.ndarray], row: int) -> None:
+        """Write one batch's stored columns at rows [row, row + len)."""
+        if self._columns is None:
+            self._columns = open_columns(self._stack.enter_context(recording_h5(self.tmp, "r+")))
+        for ds, values in zip(self._columns, stored):
+            ds[row:row + len(values)] = values
