@@ -324,3 +324,31 @@ stopping_tolerance = 0.5
     assert r.returncode == 0, r.stderr
     values = sorted(float(row["logloss"]) for row in table(out))
     assert len(values) == 2 and values[0] / values[1] >= 0.5
+
+
+def test_parallel_queue_hands_out_the_largest_points_first(tmp_path):
+    """With several groups the queue goes longest first by epochs x weights (hand values for
+    prostate.csv's nominal 100 inputs and one output); one group, a time limit or a grid-level
+    early stop keep the grid's own order."""
+    from mpidl.grid.order import queue_order
+    job = load_grid(str(grid_job(tmp_path, FIXED + """
+[hyper_parameters]
+hidden = [[8], [64, 64], [32]]
+epochs = [1, 3]
+""")), 0)
+    # weights: [8] 100*8 + 8 = 808; [64,64] 6400 + 4096 + 64 = 10560; [32] 3232; x epochs
+    cost = {(8,): 808, (64, 64): 10560, (32,): 3232}
+    want = sorted(range(6), key=lambda i: -cost[tuple(job.points[i]["hidden"])]
+                  * job.points[i]["epochs"])
+    assert queue_order(job, 2) == want
+    assert [tuple(job.points[i]["hidden"]) for i in want[:2]] == [(64, 64), (64, 64)]
+    assert queue_order(job, 1) == list(range(6))
+    timed = load_grid(str(grid_job(tmp_path, FIXED + """
+[hyper_parameters]
+hidden = [[8], [64, 64]]
+[search_criteria]
+strategy = "RandomDiscrete"
+max_runtime_secs = 60
+seed = 1
+""", "t.toml")), 0)
+    assert queue_order(timed, 2) == list(range(len(timed.points)))

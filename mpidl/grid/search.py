@@ -31,6 +31,7 @@ from ..params.crossval import cross_validates
 from ..train.loop import TrainingDiverged
 from ..train.row_cache import RowCache
 from . import table
+from .order import queue_order
 from .space import GridJob, load_grid
 
 
@@ -98,9 +99,10 @@ def train_point(job: GridJob, index: int, comm, threads: int, folder: str,
              f"{row.seconds:.1f}s, {model.processed} samples")
 
 
-def _next_index(job: GridJob, counter, folder: str, deadline: float | None,
+def _next_index(job: GridJob, order: list[int], counter, folder: str, deadline: float | None,
                 signalled: bool) -> int:
-    """A group's next point (its first rank only): an index, STOP or SIGNALLED."""
+    """A group's next point (its first rank only): an index, STOP or SIGNALLED; the queue
+    hands the points out in ``order`` (``grid/order.py``)."""
     if signalled:
         return SIGNALLED
     if deadline is not None and time.time() >= deadline:
@@ -110,8 +112,8 @@ def _next_index(job: GridJob, counter, folder: str, deadline: float | None,
         rows = table.finished_rows(folder, job.grid_id, job.points, c.stopping_metric)
         if table.grid_converged(rows, c.stopping_rounds, c.stopping_tolerance):
             return STOP
-    index = counter.take()
-    return index if index < len(job.points) else STOP
+    taken = counter.take()
+    return order[taken] if taken < len(order) else STOP
 
 
 def _search(job: GridJob, comm, ranks_per_model: int, threads: int, folder: str,
@@ -122,8 +124,9 @@ def _search(job: GridJob, comm, ranks_per_model: int, threads: int, folder: str,
     c = job.criteria
     deadline = time.time() + c.max_runtime_secs if c.max_runtime_secs > 0 else None
     rows = RowCache()    # points with the same data parameters load the rows once
+    order = queue_order(job, comm.size // ranks_per_model)
     serve_queue(comm, ranks_per_model,
-                lambda counter, signalled: _next_index(job, counter, folder, deadline,
+                lambda counter, signalled: _next_index(job, order, counter, folder, deadline,
                                                        signalled),
                 lambda index, group: train_point(job, index, group, threads, folder, deadline,
                                                  choose_threads, rows),
