@@ -47,7 +47,9 @@ def machine() -> str:
 
 
 def mnist_h5(train_csv: str | None = None, test_csv: str | None = None) -> tuple[str, str]:
-    """(train.h5, test.h5): MNIST imported once into WORKDIR (response column C785)."""
+    """(train.h5, test.h5): MNIST imported once into WORKDIR (response column C785), again
+    when the table there is of an older format version than this mpidl writes."""
+    from mpidl.data import hdf5
     from mpidl.data.importer import import_csv
     WORKDIR.mkdir(parents=True, exist_ok=True)
     srcs = {"train": train_csv or str(MNIST / "train.csv.gz"),
@@ -57,9 +59,18 @@ def mnist_h5(train_csv: str | None = None, test_csv: str | None = None) -> tuple
         if not os.path.exists(src):
             sys.exit(f"{src}: MNIST not found (pass --train/--test)")
         out[name] = str(WORKDIR / f"mnist_{name}.h5")
-        if not os.path.exists(out[name]):
+        if not os.path.exists(out[name]) or _table_version(out[name]) < hdf5.VERSION:
             import_csv(src, out[name], categorical=["C785"])
     return out["train"], out["test"]
+
+
+def _table_version(path: str) -> int:
+    """The format version of the mpidl table at ``path`` (1 when it has none)."""
+    import h5py
+
+    from mpidl.data import hdf5
+    with h5py.File(path, "r") as f:
+        return int(f[hdf5.GROUP].attrs.get("version", 1))
 
 
 def toml_value(v) -> str:
