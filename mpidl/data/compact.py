@@ -64,8 +64,9 @@ def summarize(values: np.ndarray) -> NumericSummary:
     values = np.asarray(values, dtype=np.float64)
     missing = np.isnan(values)
     present = values[~missing]
-    single = bool(np.array_equal(values.astype(np.float32).astype(np.float64), values,
-                                 equal_nan=True))
+    with np.errstate(over="ignore"):    # beyond float32: inf, which is not equal
+        single = bool(np.array_equal(values.astype(np.float32).astype(np.float64), values,
+                                     equal_nan=True))
     if present.size == 0:
         return NumericSummary(True, 0.0, 0.0, bool(missing.any()), single, False)
     integral = bool(np.all(np.isfinite(present)) and np.all(present == np.floor(present))
