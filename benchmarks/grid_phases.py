@@ -32,7 +32,7 @@ PHASES = (("read", "mpidl.train.row_cache", "open_training"),
           ("DataInfo", "mpidl.train.setup", "build_datainfo"),
           ("transform", "mpidl.train.row_cache", "make_shard"),
           ("calibration", "mpidl.train.calibrate", "seconds_per_row"),
-          ("training", "mpidl.train.loop", "_train_local"),
+          ("training", "mpidl.train.kernel_call", "train_rows"),
           ("scoring", "mpidl.train.evaluate", "score_model"),
           ("importances", "mpidl.train.root", "model_importances"),
           ("writing", "mpidl.train.root", "write_model"))

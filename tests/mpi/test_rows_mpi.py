@@ -1,8 +1,8 @@
 """The broadcast control record and the row scheduler on the real communicator.
 
 Run inside MPI: ``mpirun -n N python -m pytest --with-mpi tests/mpi``; a plain ``pytest``
-skips these.  Most tests record what the loop hands the kernel (``loop._train_local``) and,
-where only the rows matter, skip the training itself.
+skips these.  Most tests record what the loop hands the kernel
+(``kernel_call.train_rows``) and, where only the rows matter, skip the training itself.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import mpidl.train.loop as loop
+import mpidl.train.kernel_call as kernel_call
 from mpidl.kernels import codes as K
 from mpidl.params import validate
 from mpidl.train.loop import Trainer
@@ -31,14 +31,14 @@ def _record(monkeypatch, train: bool):
     """Calls of the kernel driver as (global row indices, hyper-parameters); ``train=False``
     skips the kernel (the rows are all that is asked about)."""
     calls = []
-    original = loop._train_local
+    original = kernel_call.train_rows
 
     def recording(model, buf, center, shard, order, threads, seeds, hp):
         calls.append((shard.first_row + order, hp.copy()))
         if train:
             return original(model, buf, center, shard, order, threads, seeds, hp)
         return int(order.shape[0])
-    monkeypatch.setattr(loop, "_train_local", recording)
+    monkeypatch.setattr(kernel_call, "train_rows", recording)
     return calls
 
 

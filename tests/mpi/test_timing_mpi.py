@@ -20,16 +20,16 @@ def test_rank_0_history_shows_the_wait_for_a_slow_last_rank(comm, shared_dir, ev
                                                            monkeypatch):
     """The last rank sleeps 0.1 s after each of its kernel calls (train_while_waiting off):
     every iteration rank 0 waits at least that long."""
-    import mpidl.train.loop as loop
+    import mpidl.train.kernel_call as kernel_call
     slow = 0.1
     if comm.rank == comm.size - 1:
-        original = loop._train_local
+        original = kernel_call.train_rows
 
         def slow_train_local(*args):
             n = original(*args)
             time.sleep(slow)
             return n
-        monkeypatch.setattr(loop, "_train_local", slow_train_local)
+        monkeypatch.setattr(kernel_call, "train_rows", slow_train_local)
 
     def body():
         raw = dict(training_frame=PROSTATE, response_column="CAPSULE", ignored_columns=["ID"],
