@@ -75,8 +75,10 @@ def pytest_terminal_summary(terminalreporter):
 # ``--launching-only``: keep only the adversarial cases that start ranks under an MPI launcher:
 # a case whose function, or whose module's helpers, pass ``ranks=`` or start a ``LongJob``,
 # ``mpirun``, ``srun`` or an MPMD launch (module-level helpers count for every case of the
-# module that calls one).  The second MPI family's CI run uses it: the other cases never start
-# MPI, behave the same under either family and already ran under the first.
+# module that calls one), and of a parametrized case only its variant with the most ranks
+# (the largest integer parameter; else the last).  The second MPI family's CI run uses it: the
+# other cases never start MPI, behave the same under either family and already ran under the
+# first, and a case's other variants differ in the input, not in how the launcher behaves.
 _LAUNCHING = ("ranks=", "LongJob", "mpirun", "srun", "mpmd")
 
 
@@ -98,10 +100,26 @@ def _launches(item) -> bool:
     return any(word in text for text in [source, *helpers] for word in _LAUNCHING)
 
 
+def _rank_weight(item) -> int:
+    """The largest integer parameter of a parametrized case (its rank count, where it has
+    one), 0 without."""
+    spec = getattr(item, "callspec", None)
+    values = [v for v in (spec.params.values() if spec else ())
+              if isinstance(v, int) and not isinstance(v, bool)]
+    return max(values, default=0)
+
+
 def pytest_collection_modifyitems(config, items):
     if not config.getoption("--launching-only"):
         return
-    kept = [i for i in items if "adversarial" not in str(i.fspath) or _launches(i)]
+    chosen = {}
+    for i in items:
+        if "adversarial" in str(i.fspath) and _launches(i):
+            key = (str(i.fspath), i.originalname)
+            if key not in chosen or _rank_weight(i) >= _rank_weight(chosen[key]):
+                chosen[key] = i
+    kept = [i for i in items if "adversarial" not in str(i.fspath)
+            or chosen.get((str(i.fspath), i.originalname)) is i]
     if len(kept) < len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
