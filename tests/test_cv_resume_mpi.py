@@ -51,17 +51,28 @@ CASES = [(True, "m_cv_1.h5", "m_cv_2.h5", 1), (False, ".m_cv_1.h5", ".m_cv_2.h5"
          (True, "m_cv_3.h5", "m.h5", 3)]
 
 
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory) -> Path:
+    """The uninterrupted run's folder (fold models kept), shared by the cases below: with
+    ``keep_cross_validation_models = false`` the same run trains the same models and only
+    leaves the fold models' files out."""
+    folder = tmp_path_factory.mktemp("whole")
+    job = folder / "cv.toml"
+    job.write_text(JOB + "keep_cross_validation_models = true\n")
+    r = subprocess.run(_command(job, folder), capture_output=True, text=True, timeout=500,
+                       cwd=folder, env=job_env())
+    assert r.returncode == 0, r.stderr
+    job.unlink()
+    return folder
+
+
 @pytest.mark.parametrize("keep, after, stopped, finished", CASES)
-def test_signalled_cv_continues_to_the_uninterrupted_metrics(tmp_path, keep, after, stopped,
-                                                             finished):
+def test_signalled_cv_continues_to_the_uninterrupted_metrics(tmp_path, whole, keep, after,
+                                                             stopped, finished):
     job = tmp_path / "cv.toml"
     job.write_text(JOB + f"keep_cross_validation_models = {str(keep).lower()}\n")
-    whole, out = tmp_path / "whole", tmp_path / "out"
-    whole.mkdir()
+    out = tmp_path / "out"
     out.mkdir()
-    r = subprocess.run(_command(job, whole), capture_output=True, text=True, timeout=500,
-                       cwd=tmp_path, env=job_env())
-    assert r.returncode == 0, r.stderr
     proc = subprocess.Popen(_command(job, out), cwd=tmp_path, env=job_env(),   # stdout unread:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # not a pipe
     while not (out / after).exists() and proc.poll() is None:
@@ -83,7 +94,8 @@ def test_signalled_cv_continues_to_the_uninterrupted_metrics(tmp_path, keep, aft
         assert (out / after).stat().st_mtime_ns == done_at     # not trained again
         for k in (1, 2, 3):
             np.testing.assert_array_equal(_buf(out / f"m_cv_{k}.h5"), _buf(whole / f"m_cv_{k}.h5"))
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in whole.iterdir())
+    kept = [p.name for p in whole.iterdir() if keep or not p.name.startswith("m_cv_")]
+    assert sorted(p.name for p in out.iterdir()) == sorted(kept)
     resumed, uninterrupted = read_model(str(out / "m.h5")), read_model(str(whole / "m.h5"))
     assert resumed.cross_validation_metrics == uninterrupted.cross_validation_metrics
     assert (resumed.cross_validation_metrics_summary
