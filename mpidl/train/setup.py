@@ -182,7 +182,8 @@ def make_shard(model: Model, frame, cols, first_row: int, comm, node=None) -> Sh
     def transform():
         d, source = model.dinfo, model.params.training_frame
         nums, cats, y, w, kept = d.transform(cols, frame.info, source, True,
-                                             compact=compact_shard_setting())
+                                             compact=compact_shard_setting(),
+                                             stored_types=frame.stored_types)
         off = d.link_offsets(cols, frame.info, source)
         return Shard(nums, cats, y, w, first_row, kept, None if off is None else off[kept])
     shard = comm.call_agreed(transform)
