@@ -239,8 +239,9 @@ def frame_score_set(model: Model, path: str, comm) -> ScoreSet:
 
     def read():
         frame = Frame(path, comm.size)
+        present = set(frame.info.names)
         for name in wanted:
-            if name not in frame.info.names:
+            if name not in present:
                 raise UserError(f"{path}: no column '{name}' (the training frame has it)")
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
         extra = [c for c in (d.weights_column, d.offset_column) if c and c in frame.info.names]
