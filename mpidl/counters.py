@@ -23,11 +23,15 @@ class Counter:
 
 
 class WindowCounter(Counter):
-    """A ``Counter`` in an MPI window on rank 0: ``take`` is one atomic MPI_Fetch_and_op under
-    a shared passive-target lock.  Rank 0 takes no part, but MPI serves the request only
-    inside an MPI call of rank 0 (no asynchronous progress): ``comm.MPIComm`` lets its split
-    communicators' collectives poke their parent, so the wait is at most one iteration.
-    ``MPI``: the mpi4py module, from ``comm.py`` (this module imports no MPI itself)."""
+    """A ``Counter`` in an MPI window on rank 0: ``take`` is one atomic MPI_Fetch_and_op,
+    flushed, inside a shared passive-target epoch every rank opens once (``Lock_all``) and
+    closes in ``free``.  Rank 0 takes no part.  A lock per take waited, under MPICH, for rank
+    0's next MPI call (the lock request needs the target's progress): a whole model when rank 0
+    trains alone on its group, up to seconds per grid point; the operation itself within the
+    open epoch does not (MPICH and Open MPI on one node).  On other transports a request may
+    still need rank 0's progress: ``comm.MPIComm`` lets its split communicators' collectives
+    poke their parent.  ``MPI``: the mpi4py module, from ``comm.py`` (this module imports no
+    MPI itself)."""
 
     def __init__(self, MPI, comm):
         self._MPI = MPI
@@ -37,13 +41,14 @@ class WindowCounter(Counter):
             np.frombuffer(self._win.tomemory(), dtype=np.int64)[:] = 0
             self._win.Unlock(0)
         comm.Barrier()
+        self._win.Lock_all()
 
     def take(self) -> int:
         one, old = np.ones(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
-        self._win.Lock(0, self._MPI.LOCK_SHARED)
         self._win.Fetch_and_op(one, old, 0, 0, self._MPI.SUM)
-        self._win.Unlock(0)
+        self._win.Flush(0)
         return int(old[0])
 
     def free(self) -> None:
+        self._win.Unlock_all()
         self._win.Free()

@@ -6,20 +6,20 @@ import warnings
 import numpy as np
 import pytest
 
-from mpidl.data.column_stats import local_sums, mean_sd, normalized_weights, shift_and_scale
+from mpidl.comm import SerialComm
+from mpidl.data.column_stats import global_column_stats, normalized_weights
 from mpidl.errors import UserError
 
 
 def _stats(x, w=None, name="a"):
-    """mean_sd the way build_datainfo calls it (one rank), with every numpy warning an error."""
+    """The column's mean and sd as build_datainfo gets them (one rank), with every numpy warning an error."""
     x = np.asarray(x, dtype=np.float64)
     w = np.ones_like(x) if w is None else np.asarray(w, dtype=np.float64)
     with warnings.catch_warnings(), np.errstate(all="raise"):
         warnings.simplefilter("error")
-        ok = ~np.isnan(x)
-        lo, hi = (float(x[ok].min()), float(x[ok].max())) if ok.any() else (np.inf, -np.inf)
         w = normalized_weights(w, float(w.min()), float(w.max()), "w", "t.csv")
-        return mean_sd(local_sums(x, w, *shift_and_scale(lo, hi)), lo, hi, name, "t.csv")
+        stats = global_column_stats([x], [False], [name], w, SerialComm(), "t.csv")
+        return float(stats.mean[0]), float(stats.sd[0])
 
 
 def test_ordinary_weighted_column_matches_numpy():

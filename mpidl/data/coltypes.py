@@ -20,9 +20,12 @@ tokens gets one line: how many, a few examples, and the count of numbers that ma
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:   # pandas (0.3 s to import) only where a CSV is parsed: convert_column
+    import pandas as pd
 
 NA_STRINGS = ("", "NA", "?", "NaN", "nan", "N/A", "null")   # missing, as the importer reads
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
@@ -92,6 +95,7 @@ def convert_column(series: pd.Series, kind: str | None, report) -> tuple[np.ndar
 
     ``kind``: None (H2O's guess), "categorical" or "numeric" (forced).  A numeric column's
     non-number tokens are missing: ``report(tokens, n_numbers, forced)`` is called once."""
+    import pandas as pd
     if series.dtype.kind in "iuf":
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         if kind == "categorical":

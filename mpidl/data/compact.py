@@ -24,6 +24,7 @@ import numpy as np
 MISSING_ATTR = "missing"
 _INTEGER_TYPES = (np.uint8, np.int8, np.int16, np.int32)
 _CODE_TYPES = (np.int8, np.int16, np.int32)
+_INT32_LOW = int(np.iinfo(np.int32).min) + 1   # the least integer a numeric column stores
 
 
 def _marker(dtype) -> int:
@@ -59,14 +60,18 @@ class NumericSummary:
                               self.single and other.single, True)
 
 
-def summarize(values: np.ndarray) -> NumericSummary:
-    """The ``NumericSummary`` of ``values`` (float64[n], NaN = missing)."""
+def summarize(values: np.ndarray, float32_check: bool = True) -> NumericSummary:
+    """The ``NumericSummary`` of ``values`` (float64[n], NaN = missing).  Without
+    ``float32_check`` (a caller that only stores integers) ``single`` is False: the
+    float64 -> float32 round trip is not tried."""
     values = np.asarray(values, dtype=np.float64)
     missing = np.isnan(values)
     present = values[~missing]
-    with np.errstate(over="ignore"):    # beyond float32: inf, which is not equal
-        single = bool(np.array_equal(values.astype(np.float32).astype(np.float64), values,
-                                     equal_nan=True))
+    single = False
+    if float32_check:
+        with np.errstate(over="ignore"):    # beyond float32: inf, which is not equal
+            single = bool(np.array_equal(values.astype(np.float32).astype(np.float64),
+                                         values, equal_nan=True))
     if present.size == 0:
         return NumericSummary(True, 0.0, 0.0, bool(missing.any()), single, False)
     integral = bool(np.all(np.isfinite(present)) and np.all(present == np.floor(present))
@@ -75,10 +80,23 @@ def summarize(values: np.ndarray) -> NumericSummary:
     return NumericSummary(integral, lo, hi, bool(missing.any()), single, True)
 
 
+def stored_summary(dtype, marker: int | None) -> NumericSummary | None:
+    """What a column stored as integer ``dtype`` (missing values as ``marker``, or none)
+    guarantees of its values: integers within the type's range less the marker, missing
+    values iff a marker; None for a float type (its values may or may not be integers: a
+    version 1 table stores every column as float64)."""
+    if np.dtype(dtype).kind not in "iu":
+        return None
+    info = np.iinfo(dtype)
+    low = max(info.min + (1 if marker == info.min else 0), _INT32_LOW)
+    high = info.max - (1 if marker == info.max else 0)
+    return NumericSummary(True, float(low), float(high), marker is not None, True, True)
+
+
 def storage_type(summary: NumericSummary) -> tuple[np.dtype, int | None]:
     """(storage dtype, missing marker or None) of a numeric column with ``summary``: the
     smallest type of the module docstring that holds its values exactly."""
-    if summary.integral and (np.iinfo(np.int32).min + 1 <= summary.lo
+    if summary.integral and (_INT32_LOW <= summary.lo
                              and summary.hi <= np.iinfo(np.int32).max):
         for dtype in _INTEGER_TYPES:
             info = np.iinfo(dtype)

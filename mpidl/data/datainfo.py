@@ -114,7 +114,8 @@ class DataInfo:
         return cls(**{"num_fill": d.get("num_sub"), **d})
 
     # ------------------------------------------------------------------ transform
-    def transform(self, cols: dict, info, source: str, training: bool, compact: bool = False):
+    def transform(self, cols: dict, info, source: str, training: bool, compact: bool = False,
+                  stored_types: dict | None = None):
         """Raw columns of a frame -> (nums, cats, y, w, kept_row_index).
 
         ``info``: the frame's TableInfo (its domains are mapped onto the model's by level
@@ -123,7 +124,8 @@ class DataInfo:
         zero / missing weight are dropped when the response / weights are present.
         ``cols`` is consumed: each raw column leaves the dict as soon as it is converted, so a
         large shard never holds all its raw and converted columns at once.  ``compact``: nums
-        may be compact numerics (``shard_numerics.py``), standardized as the kernels read them.
+        may be compact numerics (``shard_numerics.py``), standardized as the kernels read them;
+        ``stored_types``: the table's storage of the columns (``Frame.stored_types``).
         """
         n = len(next(iter(cols.values()))) if cols else 0
         info = encode_frame(self.encoding, cols, info, source)
@@ -143,7 +145,7 @@ class DataInfo:
             cats[:, c] = slot
         if self.hash_slots:
             cats = hashed_slots(cats, self.hash_seed, self.hash_slots)
-        nums, missing = numeric_block(self, cols, info, source, compact)
+        nums, missing = numeric_block(self, cols, info, source, compact, stored_types)
         if training and self.skip_missing:
             keep &= ~missing
         y = np.zeros(n)

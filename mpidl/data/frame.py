@@ -35,6 +35,8 @@ class Frame:
         self._mem = None
         self._count = ReadCount()
         self.notes: list[str] = []   # the importer's lines about odd tokens (CSV only)
+        # numeric columns read from a table: {name: (stored dtype, missing marker or None)}
+        self.stored_types: dict[str, tuple] = {}
         if self.path.lower().endswith(_H5_SUFFIXES):
             self.info = read_info(self.path, self._count)
         else:
@@ -65,5 +67,6 @@ class Frame:
     def read(self, names, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
         """Columns ``names`` for rows [start, stop); only that range is read from disk."""
         if self._mem is None:
-            return read_columns(self.path, list(names), start, stop, self._count)
+            return read_columns(self.path, list(names), start, stop, self._count,
+                                self.stored_types)
         return {n: self._mem[n][start:stop] for n in names}

@@ -216,13 +216,15 @@ def read_info(path, count: ReadCount | None = None) -> TableInfo:
 
 
 def read_columns(path, names, start: int = 0, stop: int | None = None,
-                 count: ReadCount | None = None) -> dict[str, np.ndarray]:
+                 count: ReadCount | None = None, types: dict | None = None
+                 ) -> dict[str, np.ndarray]:
     """Read rows [start, stop) of the named columns (a hyperslab read per column).
 
     Returns {name: float64[stop-start]} for numeric columns (NaN = missing) and
     {name: int32[stop-start]} codes for categorical ones (-1 = missing), whatever the
     stored types.  ``stop=None`` means the last row. An unknown name is a UserError.
-    The bytes read from the file are added to ``count``.
+    The bytes read from the file are added to ``count``; ``types`` (a dict) receives each
+    numeric column's stored (dtype, missing marker or None).
     """
     path = os.fspath(path)
     with _open_table(path, count) as group:
@@ -243,7 +245,10 @@ def read_columns(path, names, start: int = 0, stop: int | None = None,
             if "domain" in ds.attrs:
                 out[name] = checked_codes(path, name, block, len(ds.attrs["domain"]))
             else:
-                out[name] = numeric_values(block, ds.attrs.get(MISSING_ATTR))
+                marker = ds.attrs.get(MISSING_ATTR)
+                out[name] = numeric_values(block, marker)
+                if types is not None:
+                    types[name] = (block.dtype, None if marker is None else int(marker))
         return out
 
 

@@ -9,7 +9,10 @@ DataInfo's per-column ``shift`` (``num_sub``) and ``scale`` (``num_mul``).  A mi
 is the type's missing marker (``compact.py``: 255 for uint8, the minimum of a signed type),
 which the kernel maps to ``fill``, the standardized column mean (H2O's mean imputation; 0
 when standardizing).  A shard with any non-integer numeric column is float32, standardized
-at load (as before).  MNIST's 784 pixels take 1 byte a value instead of 4.
+at load (as before).  MNIST's 784 pixels take 1 byte a value instead of 4.  The shard's
+type comes from the table's storage types when the columns were read from a table (the
+smallest type holding every column's type: a column's values are not read again to choose
+it, at the price of a wider type now and then), from the values otherwise.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 
 from ..errors import UserError
 from .column_stats import standardized
-from .compact import NumericSummary, storage_type, summarize
+from .compact import NumericSummary, storage_type, stored_summary, summarize
 
 
 @dataclass(frozen=True)
@@ -84,29 +87,36 @@ def float_numerics(nums) -> np.ndarray:
     return nums.standardized() if isinstance(nums, CompactNumerics) else nums
 
 
-def numeric_block(dinfo, cols: dict, info, source: str, compact: bool):
+def numeric_block(dinfo, cols: dict, info, source: str, compact: bool,
+                  stored_types: dict | None = None):
     """(nums, missing bool[n]) of the DataInfo's numeric columns, popped from ``cols``:
     compact numerics when ``compact`` and every column holds integers within int32, else
     float32[n, n_num] standardized with missing values imputed (C order either way);
-    ``missing``: rows with a missing numeric."""
+    ``missing``: rows with a missing numeric.  ``stored_types``: the table's storage of
+    columns (``Frame.stored_types``), which decides the shard's type without a pass over
+    their values."""
     for name in dinfo.num_names:
         if info.column(name).kind != "numeric":
             raise UserError(f"{source}: column '{name}' is categorical here but numeric in "
                             "the training frame")
     n = len(next(iter(cols.values()))) if cols else 0
-    chosen = _shard_type(cols, dinfo.num_names) if compact else None
+    chosen = _shard_type(cols, dinfo.num_names, stored_types or {}) if compact else None
     if chosen is not None:
         return _compact_block(dinfo, cols, n, *chosen, source)
     return _float_block(dinfo, cols, n, source)
 
 
-def _shard_type(cols: dict, names) -> tuple | None:
+def _shard_type(cols: dict, names, stored_types: dict) -> tuple | None:
     """(dtype, marker or None) that holds every column ``names`` of ``cols`` exactly, or None
     when one is not integer-valued within int32 (the table's storage rule,
-    ``compact.storage_type``, over all the columns together)."""
+    ``compact.storage_type``, over all the columns together).  A column the table stores as
+    an integer type (``stored_types``) counts with that type's range (``stored_summary``),
+    its values unread; the others (float-stored, a CSV's, an encoding's) are summarized."""
     merged = NumericSummary()
     for name in names:
-        merged = merged.merge(summarize(cols[name]))
+        stored = stored_types.get(name)
+        summary = stored_summary(*stored) if stored is not None else None
+        merged = merged.merge(summary or summarize(cols[name], float32_check=False))
         if not merged.integral:
             return None
     dtype, marker = storage_type(merged)
@@ -121,9 +131,12 @@ def _compact_block(dinfo, cols: dict, n: int, dtype, marker, source: str):
     fill = np.empty(k)
     for i, name in enumerate(dinfo.num_names):
         x = np.asarray(cols.pop(name), dtype=np.float64)
-        bad = np.isnan(x)
-        missing |= bad
-        raw[:, i] = np.where(bad, marker if marker is not None else 0, x)
+        if marker is None:      # the type holds no missing value: no column has one
+            raw[:, i] = x
+        else:
+            bad = np.isnan(x)
+            missing |= bad
+            raw[:, i] = np.where(bad, marker, x)
         fill[i] = standardized(np.array([dinfo.num_fill[i]]), dinfo.num_sub[i],
                                dinfo.num_mul[i], name, source)[0]
     nums = CompactNumerics(np.ascontiguousarray(raw), np.asarray(dinfo.num_sub, np.float64),

@@ -182,7 +182,8 @@ def make_shard(model: Model, frame, cols, first_row: int, comm, node=None) -> Sh
     def transform():
         d, source = model.dinfo, model.params.training_frame
         nums, cats, y, w, kept = d.transform(cols, frame.info, source, True,
-                                             compact=compact_shard_setting())
+                                             compact=compact_shard_setting(),
+                                             stored_types=frame.stored_types)
         off = d.link_offsets(cols, frame.info, source)
         return Shard(nums, cats, y, w, first_row, kept, None if off is None else off[kept])
     shard = comm.call_agreed(transform)
@@ -238,8 +239,9 @@ def frame_score_set(model: Model, path: str, comm) -> ScoreSet:
 
     def read():
         frame = Frame(path, comm.size)
+        present = set(frame.info.names)
         for name in wanted:
-            if name not in frame.info.names:
+            if name not in present:
                 raise UserError(f"{path}: no column '{name}' (the training frame has it)")
         lo, hi = block_range(frame.nrows, comm.size, comm.rank)
         extra = [c for c in (d.weights_column, d.offset_column) if c and c in frame.info.names]
