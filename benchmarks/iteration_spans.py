@@ -2,6 +2,8 @@
 model's fixed cost, ``docs/scaling.md``), step by step, on 2 ranks.
 
     python benchmarks/iteration_spans.py --repeats 3 [--hidden 200,200 --epochs 2.4]
+    git worktree add /tmp/main-ref main    # then, before against after in interleaved rounds:
+    python benchmarks/iteration_spans.py --repeats 3 --compare /tmp/main-ref
 
 Runs the job ``benchmarks/fixed_cost.py`` runs for one network size (MNIST, -2 with
 ``target_ratio_comm_to_comp`` 0.5, train_while_waiting on, 2 ranks x 1 thread), under
@@ -106,12 +108,16 @@ def _children(inside: list, label: str, t0: float, t1: float) -> list:
                                          for o in within)]
 
 
-def run_once(hidden: list[int], epochs: float, tag: str) -> tuple[dict, float, int]:
-    """One 2-rank run: (mean ms per non-scoring iteration per step, fixed ms, iterations)."""
+def run_once(hidden: list[int], epochs: float, tag: str,
+             tree: str | None = None) -> tuple[dict, float, int]:
+    """One 2-rank run of the mpidl in ``tree`` (a checkout; None: this one): (mean ms per
+    non-scoring iteration per step, fixed ms, iterations)."""
     import common
     from fixed_cost import job_params
     from model_validation import fixed_seconds, phases
     cmd, model, env = common.prepare_run(job_params(hidden, epochs), 1, 2, tag)
+    if tree:
+        env["PYTHONPATH"] = os.path.abspath(tree)
     prefix = str(common.WORKDIR / f"{tag}.spans")
     cmd = cmd[:cmd.index("-m")] + [os.path.abspath(__file__), "--worker", prefix] + \
         cmd[cmd.index("mpidl") + 1:]
@@ -132,6 +138,8 @@ def main() -> None:
     ap.add_argument("--hidden", default="200,200")
     ap.add_argument("--epochs", type=float, default=2.4)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--compare", metavar="TREE",
+                    help="another checkout (e.g. main's) to time in the same rounds")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     a, rest = ap.parse_known_args()
     if a.worker:
@@ -139,8 +147,13 @@ def main() -> None:
         return
     hidden = [int(h) for h in a.hidden.split(",")]
     load0 = os.getloadavg()[0]
-    runs = [run_once(hidden, a.epochs, f"spans_{r}") for r in range(a.repeats)]
-    print(report(runs, hidden, load0))
+    trees = ([a.compare] if a.compare else []) + [None]
+    runs = {t: [] for t in trees}
+    for r in range(a.repeats):
+        for t in trees:
+            runs[t].append(run_once(hidden, a.epochs, f"spans_{r}_{trees.index(t)}", t))
+    for t in trees:
+        print(f"## {t or 'this checkout'}\n\n{report(runs[t], hidden, load0)}")
 
 
 def report(runs: list, hidden: list[int], load0: float) -> str:
