@@ -116,6 +116,7 @@ def run_once(hidden: list[int], epochs: float, tag: str,
     from fixed_cost import job_params
     from model_validation import fixed_seconds, phases
     cmd, model, env = common.prepare_run(job_params(hidden, epochs), 1, 2, tag)
+    env["NUMBA_NUM_THREADS"] = "1"      # the worker imports numba before the command does
     if tree:
         env["PYTHONPATH"] = os.path.abspath(tree)
     prefix = str(common.WORKDIR / f"{tag}.spans")
