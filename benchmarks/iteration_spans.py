@@ -3,7 +3,7 @@ model's fixed cost, ``docs/scaling.md``), step by step, on 2 ranks.
 
     python benchmarks/iteration_spans.py --repeats 3 [--hidden 200,200 --epochs 2.4]
     git worktree add /tmp/main-ref main    # then, before against after in interleaved rounds:
-    python benchmarks/iteration_spans.py --repeats 3 --compare /tmp/main-ref
+    python benchmarks/iteration_spans.py --repeats 3 --compare /tmp/main-ref --record
 
 Runs the job ``benchmarks/fixed_cost.py`` runs for one network size (MNIST, -2 with
 ``target_ratio_comm_to_comp`` 0.5, train_while_waiting on, 2 ranks x 1 thread), under
@@ -141,6 +141,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--compare", metavar="TREE",
                     help="another checkout (e.g. main's) to time in the same rounds")
+    ap.add_argument("--record", action="store_true")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     a, rest = ap.parse_known_args()
     if a.worker:
@@ -153,8 +154,12 @@ def main() -> None:
     for r in range(a.repeats):
         for t in trees:
             runs[t].append(run_once(hidden, a.epochs, f"spans_{r}_{trees.index(t)}", t))
-    for t in trees:
-        print(f"## {t or 'this checkout'}\n\n{report(runs[t], hidden, load0)}")
+    body = "".join(f"### {'the checkout ' + t if t else 'this checkout'}\n\n"
+                   f"{report(runs[t], hidden, load0)}\n" for t in trees)
+    print(body)
+    if a.record:
+        import common
+        common.record("fixed-cost-spans", "Where the fixed cost per iteration goes", body)
 
 
 def report(runs: list, hidden: list[int], load0: float) -> str:
