@@ -27,15 +27,19 @@ from model_validation import fixed_seconds, phases
 SIZES = [([64], 10.0), ([200, 200], 2.4), ([512, 512], 0.7), ([1024, 1024], 0.25)]
 
 
+def job_params(hidden: list[int], epochs: float) -> dict:
+    """The job every run of this script trains (MNIST, short -2 iterations)."""
+    train, test = common.mnist_h5()
+    return dict(training_frame=train, validation_frame=test, response_column="C785",
+                hidden=hidden, epochs=epochs, seed=1, replicate_training_data=False,
+                train_samples_per_iteration=-2, target_ratio_comm_to_comp=0.5,
+                score_training_samples=100, score_validation_samples=0,
+                score_duty_cycle=0.0)
+
+
 def measure(hidden, epochs, tag) -> dict:
     """One 2-rank run's phases (model_validation.phases) with the fixed cost per iteration."""
-    train, test = common.mnist_h5()
-    params = dict(training_frame=train, validation_frame=test, response_column="C785",
-                  hidden=hidden, epochs=epochs, seed=1, replicate_training_data=False,
-                  train_samples_per_iteration=-2, target_ratio_comm_to_comp=0.5,
-                  score_training_samples=100, score_validation_samples=0,
-                  score_duty_cycle=0.0)
-    p = phases(common.run_mpidl(params, 1, 2, tag=tag))
+    p = phases(common.run_mpidl(job_params(hidden, epochs), 1, 2, tag=tag))
     p["fixed"] = fixed_seconds(p)
     return p
 

@@ -83,12 +83,12 @@ def test_fill_limit_is_one_more_share_and_never_past_epochs():
 
 
 @pytest.mark.parametrize("per_row,unit,share,limit,expect", [
-    (1e-3, 1, 800, 1000, 5),        # ~5 ms of 1 ms rows
+    (1e-4, 1, 800, 1000, 10),       # ~1 ms of 0.1 ms rows
     (1e-3, 4, 800, 1000, 4),        # at least one unit, whole units
-    (1e-5, 2, 8000, 1000, 500),     # 5 ms of 10 us rows
-    (1e-5, 128, 8000, 1000, 384),   # whole mini-batches per thread: 3 x 128
-    (1e-5, 1, 800, 1000, 100),      # at most an eighth of the share
-    (1e-6, 1, 8000, 70, 70),        # never more than the limit
+    (1e-6, 2, 8000, 1000, 1000),    # 1 ms of 1 us rows, up to the limit
+    (1e-6, 128, 8000, 2000, 896),   # whole mini-batches per thread: 7 x 128 of 1,000 rows
+    (1e-6, 1, 800, 1000, 100),      # at most an eighth of the share
+    (1e-7, 1, 8000, 70, 70),        # never more than the limit
     (1.0, 1, 800, 10, 1),           # slow rows: one at a time
 ])
 def test_fill_chunk_rows(per_row, unit, share, limit, expect):

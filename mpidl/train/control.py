@@ -44,6 +44,7 @@ def initial_control(model, tspi: int) -> Control:
     return Control("continue", int(tspi), float(model.huber_delta), int(model.processed))
 
 
-def share(comm, control: Control | None) -> Control:
-    """Rank 0's ``control`` on every rank (a collective; other ranks pass None)."""
+def share(comm, control: Control | str | None) -> Control | str:
+    """Rank 0's ``control`` on every rank (a collective; other ranks pass None); a str is the
+    verdict "score", sent before the record (``RootState.verdict``)."""
     return comm.bcast_obj(control if comm.is_root else None)

@@ -16,7 +16,7 @@ def train_while_waiting(comm, plan: RowPlan, rng, limit: int, share_rows: int,
                         share_seconds: float, unit: int, train) -> tuple[int, float]:
     """Start a barrier without waiting, and until every rank has reached it train more rows of
     this rank's shard (a fresh random pass of ``plan``, at most ``limit`` rows) in kernel calls
-    of ~5 ms, checking the barrier between calls.  A collective: every rank calls it, also one
+    of ~1 ms, checking the barrier between calls.  A collective: every rank calls it, also one
     that trains nothing.
 
     share_rows, share_seconds: the rows and kernel seconds of this rank's share of the
@@ -29,7 +29,7 @@ def train_while_waiting(comm, plan: RowPlan, rng, limit: int, share_rows: int,
     if limit == 0 or share_rows == 0 or pending.done():
         pending.wait()
         return 0, 0.0
-    order = plan.order(limit, rng, shuffle=True)
+    order = plan.sample(limit, rng)
     chunk = fill_chunk_rows(share_seconds / share_rows, unit, share_rows, order.shape[0])
     pos = rows = part = 0
     seconds = 0.0

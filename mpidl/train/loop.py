@@ -305,15 +305,17 @@ class Trainer:
         return d
 
     def _verdict(self, signalled: bool) -> Control:
-        """Rank 0 says whether to score first; if so every rank scores its rows, and rank 0's
-        verdict then waits for the metrics.  Returns the shared control record."""
+        """Rank 0 says whether to score first: if not, its one broadcast is the control
+        record itself; if so every rank scores its rows, and rank 0's verdict then waits for
+        the metrics (a second broadcast).  Returns the shared control record."""
         root = self.root
-        verdict = self.comm.bcast_obj(root.before_scoring(signalled) if root else None)
-        if verdict[0] == "score":
-            self._finish_average()
-            t0 = time.perf_counter()
-            train_m, valid_m = self._score()
-            verdict = root.after_scoring(t0, signalled, train_m, valid_m) if root else None
+        said = share(self.comm, root.verdict(signalled) if root else None)
+        if isinstance(said, Control):
+            return said
+        self._finish_average()
+        t0 = time.perf_counter()
+        train_m, valid_m = self._score()
+        verdict = root.after_scoring(t0, signalled, train_m, valid_m) if root else None
         return share(self.comm, root.control(*verdict) if root else None)
 
     def _score(self, record: bool = True) -> tuple[dict, dict | None]:

@@ -81,6 +81,12 @@ class RootState:
             return "continue", "", 0.0
         return "score", "", 0.0
 
+    def verdict(self, signalled: bool) -> Control | str:
+        """The iteration's first word: "score" (the control record waits for the metrics),
+        or else, without scoring, the control record itself (one broadcast, not two)."""
+        action, reason, dt = self.before_scoring(signalled)
+        return action if action == "score" else self.control(action, reason, dt)
+
     def record(self, train_m: dict, valid_m: dict | None) -> None:
         """A scoring-history row for the metrics just scored, and its progress line."""
         m = self.model

@@ -116,3 +116,12 @@ class RowPlan:
         parts = [perm if k == n else perm[np.sort(rng.choice(n, size=k, replace=False))]
                  for k in per_pass]
         return np.concatenate(parts).astype(np.int64)
+
+    def sample(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """int64[count] indices into the local rows for the rows trained while waiting: a
+        random subset in random order, as ``order(count, rng, shuffle=True)`` draws it, but
+        drawn in O(count) random numbers when it is less than one pass (``order`` permutes
+        all ``n_local`` rows first, which on a large shard costs more than the rows)."""
+        if self.weights is not None or not 0 < count < self.n_local:
+            return self.order(count, rng, shuffle=True)
+        return rng.choice(self.n_local, size=count, replace=False).astype(np.int64)
