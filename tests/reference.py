@@ -11,7 +11,8 @@ documented choice, and says so at the place:
 
 - dropped hidden units get no gradient under every activation, masks are independent per
   layer, and scoring scales the input by ``1 - input_dropout_ratio`` too;
-- the bias ADADELTA state is fed the bias's own gradient squared;
+- mini-batches (mpidl's extension) feed the bias ADADELTA state the bias's own gradient
+  squared; online steps follow H2O's rule (the mean g^2 of the unit's weight updates);
 - the momentum ramps with the samples processed (H2O's training never ramps);
 - softmax + Quadratic uses the full softmax Jacobian of ``1/2 sum (p - t)^2``;
 - max_w2 scales by the exact ``sqrt(max_w2 / r2)`` (H2O: its approxSqrt, within 4 %);
@@ -330,9 +331,10 @@ def _optimizer_step(cfg: Config, p, s1, s2, grad, lr, mom, t):
 
 
 def _update(cfg: Config, net: Net, kind: str, l: int, grad, where, lr, mom, center,
-            t: float) -> None:
+            t: float, fed=None) -> np.ndarray:
     """Apply the regularized step to ``net.<kind>[l]`` ("W" or "b") where ``where`` holds;
-    ``t``: Adam's step count."""
+    ``t``: Adam's step count; ``fed``: under ADADELTA, what the state is fed in place of the
+    squared gradient (H2O's bias rule, ``bias_fed``).  Returns the regularized gradient."""
     p = getattr(net, kind)[l]
     reg = grad + cfg.l1 * np.sign(p) + cfg.l2 * p
     if center is not None and cfg.ea_lambda:
@@ -340,10 +342,31 @@ def _update(cfg: Config, net: Net, kind: str, l: int, grad, where, lr, mom, cent
     slot = 2 * l + (kind == "b")
     s1 = net.s1[slot] if net.s1 else np.zeros_like(p)
     s2 = net.s2[slot] if net.s2 else np.zeros_like(p)
-    p1, t1, u1 = _optimizer_step(cfg, p, s1, s2, reg, lr, mom, t)
+    if fed is not None and cfg.optimizer == "ADADELTA":
+        p1, t1, u1 = _bias_adadelta(cfg, p, s1, s2, reg, fed)
+    else:
+        p1, t1, u1 = _optimizer_step(cfg, p, s1, s2, reg, lr, mom, t)
     p[...] = np.where(where, p1, p)
     s1[...] = np.where(where, t1, s1)
     s2[...] = np.where(where, u1, s2)
+    return reg
+
+
+def _bias_adadelta(cfg: Config, b, s1, s2, grad, fed):
+    """(b, E[g^2], E[dx^2]) after H2O's bias ADADELTA step (``Neurons.update_bias`` with
+    ``computeAdaDeltaRateForBias``, spec 4.1): the state takes ``fed`` where the weights'
+    rule takes g^2, the step is the rate times the bias's own gradient; the rate is H2O's
+    double approxSqrt (biases and their state are doubles in H2O) whatever the model's type."""
+    eg2 = cfg.rho * s1 + (1 - cfg.rho) * fed
+    eta = approx_sqrt((s2 + cfg.epsilon) / (eg2 + cfg.epsilon), np.float64)
+    return b - eta * grad, eg2, cfg.rho * s2 + (1 - cfg.rho) * eta * eta * fed
+
+
+def bias_fed(reg_w: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """H2O's ``avg_grad2`` per destination unit (``Neurons.bprop``): the sum of the squared
+    regularized gradients of the unit's weights updated in this row, over all its
+    ``n_in`` weights.  reg_w, where: [n_out, n_in]."""
+    return (np.where(where, reg_w, 0.0) ** 2).sum(axis=1) / reg_w.shape[1]
 
 
 def _max_w2(W: np.ndarray, rows: np.ndarray, max_w2: float) -> None:
@@ -365,9 +388,11 @@ def online_step(net: Net, cfg: Config, x, y, masks: Masks | None = None,
         lr, mom = rates(cfg, l, processed)
         rows = (g[l] != 0) if shortcut else np.ones(g[l].shape[0], dtype=bool)
         cols = (cache.a[l] != 0) if cfg.fast_mode else np.ones(cache.a[l].shape[0], dtype=bool)
-        _update(cfg, net, "W", l, dW[l], np.outer(rows, cols), lr, mom, center, processed + 1)
+        where = np.outer(rows, cols)
+        reg = _update(cfg, net, "W", l, dW[l], where, lr, mom, center, processed + 1)
         _max_w2(net.W[l], rows, cfg.max_w2)
-        _update(cfg, net, "b", l, g[l], rows, lr, mom, center, processed + 1)
+        _update(cfg, net, "b", l, g[l], rows, lr, mom, center, processed + 1,
+                fed=bias_fed(reg, where))
     return cache
 
 

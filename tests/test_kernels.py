@@ -95,11 +95,13 @@ def test_fast_mode_changes_nothing_without_regularization(activation):
     np.testing.assert_allclose(g_fast, g_fd, rtol=1e-5, atol=1e-6 * np.abs(g_fd).max())
 
 
-def _one_step_against_formula(opt, hp, step, slots=2, center_shift=None):
+def _one_step_against_formula(opt, hp, step, slots=2, center_shift=None, bias_step=None):
     """One online step of ``opt`` on a 1-hidden-unit Tanh net equals ``step(w, grad, layer)``,
-    the update rule computed by hand, for each of the four parameters; returns the optimizer
-    state (``slots`` blocks).  ``center_shift``: elastic averaging on, with the consensus at
-    the parameters minus ``center_shift``; ``grad`` then holds the elastic pull."""
+    the update rule computed by hand, for each of the four parameters (the biases:
+    ``bias_step(b, grad, fed, layer)`` when given, ``fed`` the squared gradient of the unit's
+    one weight); returns the optimizer state (``slots`` blocks).  ``center_shift``: elastic
+    averaging on, with the consensus at the parameters minus ``center_shift``; ``grad`` then
+    holds the elastic pull."""
     lay = Layout(units=(1, 1, 1), activation="Tanh", classification=False, slots=slots)
     buf = init_buffer(lay, "Uniform", 0.5, 11, dtype=np.float64)
     woff, boff = lay.offsets()
@@ -114,8 +116,12 @@ def _one_step_against_formula(opt, hp, step, slots=2, center_shift=None):
         center = buf.copy()
         center[:lay.n_params] -= center_shift
         pull = hp[C.HP_EA_LAMBDA] * center_shift
-    expected = {woff[1]: step(w2, g_out * h + pull, 1), boff[1]: step(b2, g_out + pull, 1),
-                woff[0]: step(w1, g_hidden * x + pull, 0), boff[0]: step(b1, g_hidden + pull, 0)}
+    if bias_step is None:
+        def bias_step(b, grad, fed, layer):
+            return step(b, grad, layer)
+    gw2, gw1 = g_out * h + pull, g_hidden * x + pull
+    expected = {woff[1]: step(w2, gw2, 1), boff[1]: bias_step(b2, g_out + pull, gw2 ** 2, 1),
+                woff[0]: step(w1, gw1, 0), boff[0]: bias_step(b1, g_hidden + pull, gw1 ** 2, 0)}
     net = Net(np.array(lay.units, dtype=np.int64), lay.mult, woff, boff,
               activation_code("Tanh"), C.OUT_LINEAR, np.zeros(1))
     rows = Rows(np.array([[x]]), np.zeros((1, 0), dtype=np.int32), np.array([y]))
@@ -148,6 +154,11 @@ def test_approx_sqrt_is_h2os_bit_trick(dtype):
     assert abs(ratio.max() - 1) > 1e-3   # an approximation, not np.sqrt
 
 
+def _adadelta_bias_step(b, grad, fed, layer):
+    """H2O's bias rule (spec 4.1): the state is fed the unit's mean squared weight gradient."""
+    return b - R.approx_sqrt(1e-8 / (0.01 * fed + 1e-8), np.float64) * grad
+
+
 def test_adadelta_matches_reference_formula():
     """One ADADELTA step (spec 4.1) equals the formula computed by hand, with H2O's
     approxSqrt of the rate ratio."""
@@ -158,7 +169,7 @@ def test_adadelta_matches_reference_formula():
         eg = 0.01 * grad * grad
         return w - R.approx_sqrt(1e-8 / (eg + 1e-8), np.float64) * grad
 
-    state = _one_step_against_formula(C.OPT_ADADELTA, hp, step)
+    state = _one_step_against_formula(C.OPT_ADADELTA, hp, step, bias_step=_adadelta_bias_step)
     assert np.all(state > 0)  # both ADADELTA accumulators were fed
 
 
@@ -173,7 +184,8 @@ def test_elastic_averaging_pull_enters_the_gradient():
         eg = 0.01 * grad * grad
         return w - R.approx_sqrt(1e-8 / (eg + 1e-8), np.float64) * grad
 
-    _one_step_against_formula(C.OPT_ADADELTA, hp, step, center_shift=0.25)
+    _one_step_against_formula(C.OPT_ADADELTA, hp, step, center_shift=0.25,
+                              bias_step=_adadelta_bias_step)
 
 
 def test_manual_rate_matches_reference_formula():

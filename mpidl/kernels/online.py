@@ -31,7 +31,7 @@ from .fpmode import denormals_off, restore
 from .numerics import column_count, input_value
 from .rng import next_float, seed_state
 from .rules import (
-    FASTMATH, adadelta, adam, channels, elastic, hidden_slope_times, hidden_value,
+    FASTMATH, adadelta, adadelta_bias, adam, channels, elastic, hidden_slope_times, hidden_value,
     max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient, output_values,
     reconstruction_gradient, regularized, running_activation, sparsity_bias_gradient,
     step_rates, typed_scalars,
@@ -155,7 +155,7 @@ ROWS_LISTED, ROWS_ALL, ROWS_BIAS = 0, 1, 2
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
 def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src, g, f, opt, lr,
-                 mom, noshortcut, ea, fast):
+                 mom, noshortcut, ea, fast, fed):
     """Update the rows of one layer's parameter matrix ``w`` (n_in x n_out; the bias vector is
     a 1 x n_out matrix) for the destination gradient ``g[n_out]``, with the optimizer ``opt``.
 
@@ -166,6 +166,8 @@ def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src
     activation (or all, when not ``fast``) and only propagating the error through the others;
     ROWS_BIAS updates row 0 with activation 1.  When ``hidden_src``, ``e_src[j]`` receives
     sum_k g_k w[j, k] with the pre-update weights (0 for a dropped unit, ``keep[j] == 0``).
+    Under ADADELTA ``fed[k]`` gains the squared gradient of every weight of destination k
+    updated (H2O's bias rule, ``_update_biases``); ROWS_BIAS leaves it alone.
 
     One call per layer and row, and no call inside: numba updates the reference count of every
     array passed to a function (inlined ones too), an atomic on a cache line that Hogwild
@@ -194,11 +196,13 @@ def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src
                 grad = regularized(gk * aj, wk, l1, l2, zero)
                 if ea:
                     grad = elastic(grad, wk, c[j, k], lam)
+                upd = (gk != zero) | noshortcut
                 if opt == OPT_ADADELTA:
                     t1, u1, w1 = adadelta(wk, grad, t0, u0, rho, one_rho, eps)
+                    if mode != ROWS_BIAS:
+                        fed[k] += grad * grad if upd else zero
                 else:
                     t1, u1, w1 = adam(wk, grad, t0, u0, lr, b1, one_b1, b2, one_b2, eps)
-                upd = (gk != zero) | noshortcut
                 s1[j, k], s2[j, k], w[j, k] = (t1, u1, w1) if upd else (t0, u0, wk)
         elif opt == OPT_MOMENTUM:
             for k in range(n):
@@ -223,6 +227,32 @@ def _update_rows(w, s1, s2, c, mode, rows, count, a_src, keep, e_src, hidden_src
             e_src[j] = acc if keep[j] != 0 else zero
 
 
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _update_biases(b, s1, s2, c, g, fed, n_in, f, noshortcut, ea):
+    """ADADELTA on one layer's biases ``b`` (a 1 x n_out matrix, state ``s1``, ``s2``,
+    consensus ``c``) for the destination gradient ``g[n_out]``, by H2O's rule
+    (``Neurons.update_bias``, spec 4.1): the state of unit k is fed ``fed[k] / n_in``, the sum
+    of the squared gradients of its incoming weights updated in this row over all ``n_in``
+    of them, and the step follows the bias's own regularized (and elastic) gradient.  As in
+    H2O (``computeAdaDeltaRateForBias``) the step is computed in float64, with the float64
+    approxSqrt, whatever the buffer's type.  A unit whose gradient is 0 is left alone under
+    fast_mode's shortcut, as its weights are.
+    """
+    rho, one_rho, eps = np.float64(f[F_RHO]), np.float64(f[F_ONE_RHO]), np.float64(f[F_EPS])
+    l1, l2, lam, zero = f[F_L1], f[F_L2], f[F_LAM], f[F_ZERO]
+    for k in range(b.shape[1]):
+        if g[k] == zero and not noshortcut:
+            continue
+        bk = b[0, k]
+        grad = regularized(g[k], bk, l1, l2, zero)
+        if ea:
+            grad = elastic(grad, bk, c[0, k], lam)
+        e1, d1, b1 = adadelta_bias(np.float64(bk), np.float64(grad), np.float64(fed[k]) / n_in,
+                                   np.float64(s1[0, k]), np.float64(s2[0, k]), rho, one_rho,
+                                   eps)
+        s1[0, k], s2[0, k], b[0, k] = e1, d1, b1
+
+
 @njit(inline="always", error_model="numpy")
 def _slots(buf, center, ea, width, p, off, n_in, n_out):
     """(w, s1, s2, c): the (n_in x n_out) matrix at ``off`` in the parameter block of ``buf``,
@@ -239,7 +269,7 @@ def _slots(buf, center, ea, width, p, off, n_in, n_out):
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
 def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
-             a, z, g, e, keep, nz, nnz, aoff, zoff, r2, sparsity):
+             a, z, g, e, keep, nz, nnz, aoff, zoff, r2, sq, sparsity):
     """Backprop and update every layer, output first (spec 3.2-4.6).
 
     ``g[zoff[L-1]:]`` must hold the output gradient.  ``f``: typed scalars (see
@@ -247,7 +277,8 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
     ADADELTA); ``mom``: current momentum.  ``center``: consensus buffer (elastic averaging) or
     a 1-element dummy.  ``sparsity``: (avg_act, hp, gb): an autoencoder's running mean
     activations (empty when sparsity_beta is 0), the hyper-parameters, and scratch for the
-    hidden biases' gradient with the sparsity pull.
+    hidden biases' gradient with the sparsity pull.  ``sq``: scratch of ``g``'s length for the
+    squared weight gradients per destination unit (H2O's bias ADADELTA rule).
     """
     nl = units.shape[0] - 1
     width = optimizer_width(opt)
@@ -260,6 +291,8 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
     for l in range(nl - 1, -1, -1):
         n_in = units[l]
         n_out = mult[l] * units[l + 1]
+        fed = sq[:n_out]
+        fed[:] = 0.0
         gl = g[zoff[l]:zoff[l] + n_out]
         al = a[aoff[l]:aoff[l + 1]]
         el = e[aoff[l]:aoff[l + 1]]
@@ -272,24 +305,27 @@ def backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom,
         # the error is needed for every kept source unit whose derivative can be non-zero at a = 0
         if (not fast) or (hidden_src and act != ACT_RELU):
             _update_rows(w, s1, s2, c, ROWS_ALL, nzl, n_in, al, kl, el, hidden_src, gl, f, opt,
-                         lr, mom, noshortcut, ea, fast)
+                         lr, mom, noshortcut, ea, fast, fed)
         else:
             if hidden_src:
                 el[:] = 0.0
             _update_rows(w, s1, s2, c, ROWS_LISTED, nzl, nnz[l], al, kl, el, hidden_src, gl, f,
-                         opt, lr, mom, noshortcut, ea, fast)
+                         opt, lr, mom, noshortcut, ea, fast, fed)
         if max_w2 < 3.4e38:
             max_w2_rescale(buf, wo, n_in, n_out, gl, noshortcut, max_w2, r2)
-        # biases: a row with source activation 1 (their own gradient; H2O feeds the weights'
-        # mean g^2 to the bias ADADELTA state, a quirk)
+        # biases: a row with source activation 1; under ADADELTA H2O's rule (the state fed
+        # the mean g^2 of the unit's weights, spec 4.1)
         bw, bs1, bs2, bc = _slots(buf, center, ea, width, n_params, boff[l], 1, n_out)
         avg_act, hp, gb = sparsity
         gbias = gl
         if avg_act.shape[0] > 0 and l < nl - 1:
             gbias = gb[:n_out]
             sparsity_bias_gradient(gl, avg_act[aoff[l + 1] - aoff[1]:], gbias, n_out, hp)
-        _update_rows(bw, bs1, bs2, bc, ROWS_BIAS, nzl, 1, al, kl, el, False, gbias, f, opt, lr,
-                     mom, noshortcut, ea, fast)
+        if opt == OPT_ADADELTA:
+            _update_biases(bw, bs1, bs2, bc, gbias, fed, n_in, f, noshortcut, ea)
+        else:
+            _update_rows(bw, bs1, bs2, bc, ROWS_BIAS, nzl, 1, al, kl, el, False, gbias, f, opt,
+                         lr, mom, noshortcut, ea, fast, fed)
         if hidden_src:
             # local gradient of the source hidden layer: g = e * act'(a)
             gp = g[zoff[l - 1]:zoff[l]]
@@ -330,6 +366,7 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     z = np.zeros(zoff[nl], dtype=dt)
     g = np.zeros(zoff[nl], dtype=dt)
     r2 = np.zeros(zoff[nl], dtype=dt)
+    sq = np.zeros(zoff[nl], dtype=dt)
     sparsity = (avg_act, hp, np.zeros(zoff[nl], dtype=dt))
     keep = np.ones(aoff[nl + 1], dtype=np.uint8)
     nz = np.zeros(aoff[nl + 1], dtype=np.int64)
@@ -370,7 +407,7 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
             output_gradient(a[out_lo:out_lo + n_out], g[zoff[nl - 1]:zoff[nl]], n_out,
                             out_kind, loss, y[row], hp)
         backward(buf, center, units, mult, woff, boff, act, opt, f, lr_layer, mom[0],
-                 a, z, g, e, keep, nz, nnz, aoff, zoff, r2, sparsity)
+                 a, z, g, e, keep, nz, nnz, aoff, zoff, r2, sq, sparsity)
     restore(fpmode)
     return stop - start
 

@@ -56,6 +56,16 @@ def adadelta(wk, grad, e0, d0, rho, one_rho, eps):
 
 
 @njit(inline="always", error_model="numpy")
+def adadelta_bias(bk, grad, fed, e0, d0, rho, one_rho, eps):
+    """H2O's bias ADADELTA step (spec 4.1): the state is fed ``fed``, the mean g^2 of the
+    unit's incoming weight updates, in place of the bias's own g^2; the step follows the
+    bias's gradient ``grad``.  Returns (E[g^2], E[dx^2], b) after the update."""
+    eg2 = rho * e0 + one_rho * fed
+    eta = approx_sqrt((d0 + eps) / (eg2 + eps))
+    return eg2, rho * d0 + one_rho * eta * eta * fed, bk - eta * grad
+
+
+@njit(inline="always", error_model="numpy")
 def adam(wk, grad, m0, v0, lr, b1, one_b1, b2, one_b2, eps):
     """One Adam step with the bias correction folded into ``lr``: returns (m, v, w) after it."""
     m1 = b1 * m0 + one_b1 * grad
