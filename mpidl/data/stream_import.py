@@ -30,6 +30,7 @@ import os
 import zlib
 from contextlib import ExitStack, nullcontext
 
+import h5py
 import numpy as np
 
 from mpidl.atomic import atomic_path, recording_h5
@@ -45,6 +46,7 @@ from mpidl.errors import UserError
 _SCAN_BYTES = 16 << 20
 CACHE_MB = 256
 WRITE_BYTES = 16 << 20
+MEMORY_TABLE_BYTES = 128 << 20
 
 
 def env_bytes(name: str, default_mib: float) -> int:
@@ -93,10 +95,12 @@ def _import(src: str, dst: str, comm, source: Source, layout: Layout, options):
         raise _agreed(f"{src}: no data rows (only a header line)")
     with atomic_path(dst, [src]) if comm.is_root else nullcontext() as tmp:
         tmp = comm.bcast_obj(tmp)
-        comm.call_root_agreed(_create, dst, tmp, decisions, sum(counts), compression)
+        table = (decisions, sum(counts), compression)
+        if not in_memory(decisions, sum(counts)):
+            comm.call_root_agreed(_create, dst, tmp, *table)
         err = None
         try:
-            _second_pass(source, layout, blocks, (encoding, text), decisions, tmp,
+            _second_pass(source, layout, blocks, (encoding, text), table, tmp,
                          (comm, sum(counts[:comm.rank])))
         except OSError as e:
             err = UserError(f"{dst}: cannot write ({reason(e)})")
@@ -263,6 +267,14 @@ def _record_start(source: Source, lo: int, in_quotes: bool) -> int:
             pos += len(buf)
 
 
+def in_memory(decisions: list[Decision], nrows: int) -> bool:
+    """Whether the table of ``nrows`` rows is built in memory and written in one piece (its
+    stored bytes at most ``MEMORY_TABLE_BYTES``) rather than chunk by chunk into the file:
+    HDF5 writes a chunk at a time (MNIST: 785 columns of 118 chunks), each a call through
+    ``atomic.recording_h5``'s file object."""
+    return nrows * sum(d.spec.dtype.itemsize for d in decisions) <= MEMORY_TABLE_BYTES
+
+
 def _create(dst: str, tmp: str, decisions: list[Decision], nrows: int, compression) -> None:
     """The empty table in ``tmp``: every column's dataset of ``nrows`` values."""
     try:
@@ -272,19 +284,21 @@ def _create(dst: str, tmp: str, decisions: list[Decision], nrows: int, compressi
         raise UserError(f"{dst}: cannot write ({reason(e)})") from None
 
 
-def _second_pass(source: Source, layout: Layout, blocks, how, decisions, tmp: str,
+def _second_pass(source: Source, layout: Layout, blocks, how, table, tmp: str,
                  where) -> None:
     """Convert this rank's blocks and write them at its row offset (``blocks``: the cached
-    Pieces and every block's (offset, length); ``how``: encoding, text columns; ``where``:
-    communicator, first row).  Blocks go in batches of about ``WRITE_BYTES``, in rounds: an
-    allreduce says whether any rank has a batch left, then rank 0 writes its own batch and
-    receives and writes the others' in rank order (it alone holds the file open).  Raises
-    rank 0's first OSError of a write, after the rounds."""
+    Pieces and every block's (offset, length); ``how``: encoding, text columns; ``table``:
+    the Decisions, rows and compression of the table; ``where``: communicator, first row).
+    Blocks go in batches of about ``WRITE_BYTES``, in rounds: an allreduce says whether any
+    rank has a batch left, then rank 0 writes its own batch and receives and writes the
+    others' in rank order (it alone holds the table open).  Raises rank 0's first OSError
+    of a write, after the rounds."""
     comm, row = where
+    decisions = table[0]
     batches = _batches(_stored_blocks(source, layout, blocks, how, decisions))
     dtypes = [d.spec.dtype for d in decisions]
     error = None
-    with _Writer(tmp) if comm.is_root else nullcontext() as writer:
+    with _Writer(tmp, table) if comm.is_root else nullcontext() as writer:
         while True:
             batch = next(batches, None)
             if not comm.allreduce_max(np.array([batch is not None], dtype=np.int64))[0]:
@@ -345,16 +359,31 @@ def _batches(stored_blocks):
 
 
 class _Writer:
-    """Writes batches of stored columns into the table file ``tmp``, opened once."""
+    """Writes batches of stored columns into the table ``tmp`` (``table``: its Decisions,
+    rows and compression): into the file, opened once, or, for a table ``in_memory``, into
+    an HDF5 file in memory whose image is written to ``tmp`` in one piece at the end."""
 
-    def __init__(self, tmp: str):
+    def __init__(self, tmp: str, table):
         self.tmp, self._stack, self._columns = tmp, ExitStack(), None
+        self._memory = in_memory(*table[:2])
+        if self._memory:
+            decisions, nrows, compression = table
+            self._file = self._stack.enter_context(h5py.File(
+                tmp, "w", driver="core", backing_store=False, libver=_LIBVER))
+            self._columns = create_columns(self._file, [d.spec for d in decisions], nrows,
+                                           compression)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self._stack.close()
+        with self._stack:
+            if self._memory and exc[0] is None:
+                self._file.flush()
+                image = self._file.id.get_file_image()
+                self._columns = self._file = None
+                with open(self.tmp, "wb") as out:
+                    out.write(image)
 
     def write(self, stored: list[np.ndarray], row: int) -> None:
         """Write one batch's stored columns at rows [row, row + len)."""
