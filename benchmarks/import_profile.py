@@ -9,9 +9,12 @@ and scanning it for records), ``parse`` (pandas' C parser), ``pieces`` (a block'
 their compact Pieces), ``tally`` (the first pass's per-column tallies and their merge),
 ``decide``, ``create`` (the empty table), ``convert`` (Pieces to stored values),
 ``batch`` (joining blocks into write batches), ``write`` (HDF5 writes), ``close`` (HDF5's
-flush and close of the table); ``other`` is the rest of the import.
+flush and close of the table, or the write of the table built in memory); under
+``--ranks N`` (mpirun) also ``split`` (a gz copied to a plain file by rank 0, the byte ranges
+found) and ``comm`` (MPI calls, waits included), one pair of columns per rank;
+``other`` is the rest of the import.
 
-    python benchmarks/import_profile.py --repeats 3 [--plain] [--record]
+    python benchmarks/import_profile.py --repeats 3 [--plain] [--ranks 2] [--record]
 """
 
 from __future__ import annotations
@@ -26,16 +29,18 @@ import subprocess
 import sys
 import tempfile
 
-from common import MNIST, record, table
+from common import MNIST, mpirun_argv, record, table
 
-PHASES = ("imports", "scan load", "sniff", "read", "parse", "pieces", "tally", "decide",
-          "create", "convert", "batch", "write", "close", "other", "total")
+PHASES = ("imports", "scan load", "sniff", "split", "read", "parse", "pieces", "tally",
+          "decide", "create", "convert", "batch", "write", "close", "comm", "other", "total")
 
 _CHILD = r"""
 import json, sys, time
 clock = lambda: (time.process_time(), time.perf_counter())
 t0 = clock()
+from mpidl.comm import world
 from mpidl.data import column_tally, csv_blocks, csv_scan, stream_import
+comm = world()
 seconds = {"imports": tuple(b - a for a, b in zip(t0, clock()))}
 stack = [["other", clock()]]   # exclusive time: entering a phase pauses the one around it
 
@@ -95,11 +100,16 @@ timed(csv_blocks, "tally", "tally")
 timed(column_tally.Tally, "merge", "tally")
 timed(stream_import._Writer, "write", "write")
 timed(stream_import._Writer, "__exit__", "close")
+timed(stream_import, "_splittable", "split")
+timed(stream_import, "_spans", "split")
+for attr in ("send_array", "recv_array", "allreduce_max", "allgather_obj", "allgather_array",
+             "bcast_obj"):
+    timed(type(comm), attr, "comm")
 csv_scan.warm_up()
-stream_import.import_table(sys.argv[1], sys.argv[2], categorical=sys.argv[3:])
+stream_import.import_table(sys.argv[1], sys.argv[2], comm, categorical=sys.argv[3:])
 charge("other", stack[0][1])
 seconds["total"] = tuple(sum(v[i] for v in seconds.values()) for i in (0, 1))
-print(json.dumps(seconds))
+print(json.dumps([comm.rank, seconds]), flush=True)
 """
 
 
@@ -113,12 +123,13 @@ def main() -> None:
     ap.add_argument("--csv", help="the CSV to import (default: MNIST's training file)")
     ap.add_argument("--categorical", nargs="*", default=None)
     ap.add_argument("--plain", action="store_true", help="MNIST decompressed first")
+    ap.add_argument("--ranks", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--record", action="store_true")
     args = ap.parse_args()
     categorical = args.categorical if args.categorical is not None else \
         ([] if args.csv else ["C785"])
-    runs = {p: ([], []) for p in PHASES}
+    runs = {(r, p): ([], []) for r in range(args.ranks) for p in PHASES}
     loads = []
     with tempfile.TemporaryDirectory() as tmp:
         src = args.csv or str(MNIST / "train.csv.gz")
@@ -127,25 +138,31 @@ def main() -> None:
             with gzip.open(src, "rb") as f, open(plain, "wb") as out:
                 shutil.copyfileobj(f, out)
             src = plain
+        launch = mpirun_argv(args.ranks) if args.ranks > 1 else []
         for _ in range(args.repeats):
             loads.append(os.getloadavg()[0])
-            out = subprocess.run([sys.executable, "-c", _CHILD, src,
-                                  os.path.join(tmp, "t.h5"), *categorical],
+            out = subprocess.run(launch + [sys.executable, "-c", _CHILD, src,
+                                           os.path.join(tmp, "t.h5"), *categorical],
                                  check=True, capture_output=True, text=True).stdout
-            seconds = json.loads(out.strip().splitlines()[-1])
-            for phase in PHASES:
-                cpu, wall = seconds.get(phase, (0.0, 0.0))
-                runs[phase][0].append(cpu)
-                runs[phase][1].append(wall)
-    rows = [[p, _spread(runs[p][0]), _spread(runs[p][1])] for p in PHASES]
-    body = (f"`{os.path.basename(src)}` imported on 1 rank, {args.repeats} runs (each a fresh "
-            f"process); load average (1 min) before each: "
+            for line in out.strip().splitlines():
+                rank, seconds = json.loads(line)
+                for phase in PHASES:
+                    cpu, wall = seconds.get(phase, (0.0, 0.0))
+                    runs[rank, phase][0].append(cpu)
+                    runs[rank, phase][1].append(wall)
+    rows = [[p] + [_spread(runs[r, p][i]) for r in range(args.ranks) for i in (0, 1)]
+            for p in PHASES]
+    header = ["phase"] + [f"rank {r} {what} s" if args.ranks > 1 else f"{what} s"
+                          for r in range(args.ranks) for what in ("CPU", "wall")]
+    body = (f"`{os.path.basename(src)}` imported on {args.ranks} rank(s), {args.repeats} runs "
+            f"(each a fresh process); load average (1 min) before each: "
             f"{', '.join(f'{x:.1f}' for x in loads)} on 2 shared cores.\n\n"
-            + table(["phase", "CPU s", "wall s"], rows))
+            + table(header, rows))
     print(body)
     if args.record:
-        key = "import_profile" + ("_plain" if args.plain else "")
-        record(key, f"Import phases on one rank ({os.path.basename(src)})", body)
+        key = "import_profile" + ("_plain" if args.plain else "") + \
+            (f"_{args.ranks}_ranks" if args.ranks > 1 else "")
+        record(key, f"Import phases on {args.ranks} rank(s) ({os.path.basename(src)})", body)
 
 
 if __name__ == "__main__":

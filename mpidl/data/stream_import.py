@@ -289,41 +289,69 @@ def _second_pass(source: Source, layout: Layout, blocks, how, table, tmp: str,
     """Convert this rank's blocks and write them at its row offset (``blocks``: the cached
     Pieces and every block's (offset, length); ``how``: encoding, text columns; ``table``:
     the Decisions, rows and compression of the table; ``where``: communicator, first row).
-    Blocks go in batches of about ``WRITE_BYTES``, in rounds: an allreduce says whether any
-    rank has a batch left, then rank 0 writes its own batch and receives and writes the
-    others' in rank order (it alone holds the table open).  Raises rank 0's first OSError
-    of a write, after the rounds."""
+    Blocks go in batches of about ``WRITE_BYTES``; rank 0 alone holds the table open and
+    writes them all (``_write_batches``), the other ranks send theirs (``_send_batches``)."""
     comm, row = where
     decisions = table[0]
     batches = _batches(_stored_blocks(source, layout, blocks, how, decisions))
-    dtypes = [d.spec.dtype for d in decisions]
-    error = None
-    with _Writer(tmp, table) if comm.is_root else nullcontext() as writer:
-        while True:
-            batch = next(batches, None)
-            if not comm.allreduce_max(np.array([batch is not None], dtype=np.int64))[0]:
-                break
-            if not comm.is_root:
-                _send_batch(comm, batch, row)
+    if not comm.is_root:
+        _send_batches(comm, batches, row)
+        return
+    with _Writer(tmp, table) as writer:
+        _write_batches(comm, writer, batches, row, [d.spec.dtype for d in decisions])
+
+
+def _send_batches(comm, batches, row: int) -> None:
+    """Send each batch to rank 0 as soon as it is converted: (rows, first row), then each
+    stored column, without waiting for rank 0 to take it (the previous batch's sends end
+    before the next starts, so a rank holds at most two batches); (0, row) at the end."""
+    pending: list = []
+    for batch in batches:
+        _wait(pending)
+        header = np.array([len(batch[0]), row], dtype=np.int64)
+        pending = [(a, comm.isend_array(a, 0)) for a in
+                   [header] + [np.ascontiguousarray(column) for column in batch]]
+        row += len(batch[0])
+    _wait(pending)
+    comm.send_array(np.array([0, row], dtype=np.int64), 0)
+
+
+def _wait(pending: list) -> None:
+    """Wait for the (array, request) pairs of ``pending`` (the arrays kept alive till then)."""
+    for _, request in pending:
+        request.wait()
+
+
+def _write_batches(comm, writer, batches, row: int, dtypes) -> None:
+    """Rank 0: write its own batches and the other ranks' in turns (its next batch, then the
+    next of each rank still sending), so the others convert while it writes.  Raises the
+    first OSError of a write once every rank's batches are received."""
+    sending, errors = list(range(1, comm.size)), []
+    own = next(batches, None)
+    while own is not None or sending:
+        if own is not None:
+            _write(writer, own, row, errors)
+            row += len(own[0])
+        for r in list(sending):
+            got, at = _recv_batch(comm, r, dtypes)
+            if got is None:
+                sending.remove(r)
             else:
-                for r in range(comm.size):
-                    got, at = (batch, row) if r == 0 else _recv_batch(comm, r, dtypes)
-                    try:
-                        if got is not None and error is None:
-                            writer.write(got, at)
-                    except OSError as e:
-                        error = e
-            row += 0 if batch is None else len(batch[0])
-    if error is not None:
-        raise error
+                _write(writer, got, at, errors)
+        own = None if own is None else next(batches, None)
+    if errors:
+        raise errors[0]
 
 
-def _send_batch(comm, batch, row: int) -> None:
-    """To rank 0: (rows, first row), then each stored column (nothing when ``batch`` is None)."""
-    rows = 0 if batch is None else len(batch[0])
-    comm.send_array(np.array([rows, row], dtype=np.int64), 0)
-    for column in batch or ():
-        comm.send_array(np.ascontiguousarray(column), 0)
+def _write(writer, stored: list[np.ndarray], row: int, errors: list) -> None:
+    """Write one batch at ``row`` unless a write failed before; keeps the OSError of a
+    failed write in ``errors``."""
+    if errors:
+        return
+    try:
+        writer.write(stored, row)
+    except OSError as e:
+        errors.append(e)
 
 
 def _recv_batch(comm, rank: int, dtypes) -> tuple[list | None, int]:
