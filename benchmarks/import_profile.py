@@ -15,6 +15,8 @@ found) and ``comm`` (MPI calls, waits included), one pair of columns per rank;
 ``other`` is the rest of the import.
 
     python benchmarks/import_profile.py --repeats 3 [--plain] [--ranks 2] [--record]
+
+With ``PYTHONPATH=DIR`` the phases are those of the mpidl package in DIR (another checkout).
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ def main() -> None:
     ap.add_argument("--ranks", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--record-as", help="RESULTS.md section name (default from the options)")
     args = ap.parse_args()
     categorical = args.categorical if args.categorical is not None else \
         ([] if args.csv else ["C785"])
@@ -160,7 +163,7 @@ def main() -> None:
             + table(header, rows))
     print(body)
     if args.record:
-        key = "import_profile" + ("_plain" if args.plain else "") + \
+        key = args.record_as or "import_profile" + ("_plain" if args.plain else "") + \
             (f"_{args.ranks}_ranks" if args.ranks > 1 else "")
         record(key, f"Import phases on {args.ranks} rank(s) ({os.path.basename(src)})", body)
 
