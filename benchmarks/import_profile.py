@@ -146,7 +146,7 @@ def main() -> None:
             loads.append(os.getloadavg()[0])
             out = subprocess.run(launch + [sys.executable, "-c", _CHILD, src,
                                            os.path.join(tmp, "t.h5"), *categorical],
-                                 check=True, capture_output=True, text=True).stdout
+                                 check=True, capture_output=True, text=True, cwd=tmp).stdout
             for line in out.strip().splitlines():
                 rank, seconds = json.loads(line)
                 for phase in PHASES:

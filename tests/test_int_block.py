@@ -45,13 +45,14 @@ def test_anything_else_goes_to_pandas(block):
 
 def _integer_csv(path, late: bytes = b"") -> str:
     """A headed CSV of integer columns (uint8, negative int8, int16, int32, a big int64 and a
-    label), 3,000 rows, with ``late`` as the last record (a field that is not plain)."""
+    label), a first row of signed zeros and leading zeros, 3,000 random rows, and ``late`` as
+    the last record (a field that is not plain)."""
     rng = np.random.default_rng(3)
     n = 3000
     cols = [rng.integers(0, 256, n), rng.integers(-100, 100, n), rng.integers(-3000, 3000, n),
             rng.integers(0, 10**7, n), rng.integers(-10**15, 10**15, n), rng.integers(0, 10, n)]
-    lines = [b"a,b,c,d,e,label"] + [",".join(str(c[i]) for c in cols).encode()
-                                     for i in range(n)]
+    lines = [b"a,b,c,d,e,label", b"-0,007,-00,0,-000000000000000001,3"] + \
+        [",".join(str(c[i]) for c in cols).encode() for i in range(n)]
     with open(path, "wb") as f:
         f.write(b"\n".join(lines) + b"\n" + late)
     return str(path)
