@@ -65,6 +65,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--dir", default="/tmp/mpidl-import-scale")
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--record-as", default="import_scale", help="RESULTS.md section name")
     args = ap.parse_args()
     work = Path(args.dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -85,7 +86,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(body)
     if args.record:
-        record("import_scale", "Streaming and parallel import of a generated 3 GB CSV", body)
+        record(args.record_as, "Streaming and parallel import of a generated 3 GB CSV", body)
 
 
 def _report(size: int, rows: int, runs: dict, equal: bool) -> str:

@@ -56,6 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--record-as", default="import_vs_h2o", help="RESULTS.md section name")
     args = ap.parse_args()
     h2o = start_h2o(2, "4g")
     rows = []
@@ -78,7 +79,7 @@ def main() -> None:
             + table(["data", "load", "H2O s", "mpidl 1 rank s", "mpidl 2 ranks s"], rows))
     print(body)
     if args.record:
-        record("import_vs_h2o", "Import speed: mpidl vs H2O-3's parse", body)
+        record(args.record_as, "Import speed: mpidl vs H2O-3's parse", body)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,11 @@ class SerialComm:
         """Send a contiguous array to rank ``dest`` (point to point, not a collective)."""
         raise ValueError("send_array: a single rank has no other rank to send to")
 
+    def isend_array(self, arr: np.ndarray, dest: int) -> Finished:
+        """Start sending the contiguous ``arr`` to rank ``dest`` (point to point); ``arr`` must
+        stay unchanged until the returned request is done."""
+        raise ValueError("isend_array: a single rank has no other rank to send to")
+
     def recv_array(self, arr: np.ndarray, source: int) -> np.ndarray:
         """Receive into the contiguous ``arr`` from rank ``source`` (point to point); returns
         it."""
@@ -349,6 +354,11 @@ class MPIComm(SerialComm):
 
     def send_array(self, arr, dest):
         self._c.Send(np.ascontiguousarray(arr), dest=dest)
+
+    def isend_array(self, arr, dest):
+        if not arr.flags.c_contiguous:
+            raise ValueError("isend needs a contiguous array")
+        return Pending(self._c.Isend(arr, dest=dest))
 
     def recv_array(self, arr, source):
         self._c.Recv(arr, source=source)

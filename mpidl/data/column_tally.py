@@ -108,7 +108,12 @@ def encode(series: pd.Series, text: bool) -> Piece:
         return Piece(codes=codes, tokens=np.asarray(tokens, dtype=object))
     if series.dtype.kind not in "iuf":
         return Piece(not_numeric=True)
-    raw = series.to_numpy()
+    return numeric_piece(series.to_numpy())
+
+
+def numeric_piece(raw: np.ndarray) -> Piece:
+    """The Piece of one block of a column parsed as numbers (``raw``: int or float[n], NaN =
+    missing)."""
     if raw.dtype.kind in "iu" and raw.size and -_EXACT <= raw.min() and raw.max() <= _EXACT:
         # integers that float32 holds exactly, none missing: the summary from the range
         summary = NumericSummary(True, float(raw.min()), float(raw.max()), False, True, True)

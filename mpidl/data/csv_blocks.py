@@ -21,8 +21,9 @@ import pandas as pd
 
 from mpidl.data import csv_scan as S
 from mpidl.data.coltypes import NA_STRINGS
-from mpidl.data.column_tally import Tally, encode, tally
+from mpidl.data.column_tally import Tally, encode, numeric_piece, tally
 from mpidl.data.csv_source import Layout, Source
+from mpidl.data.int_block import parse_integers
 
 BLOCK_BYTES = 16 << 20
 _QUOTE = ord('"')
@@ -177,6 +178,11 @@ def first_pass(source: Source, layout: Layout, span: tuple[int, int | None], enc
 def block_pieces(block: bytes, layout: Layout, encoding: str, text: set[int],
                  columns: list[int]) -> tuple[dict, int]:
     """({column: Piece}, rows) of one block of records (``columns`` of it, ``text`` as
-    strings)."""
+    strings): a block of plain integers read by ``int_block.parse_integers``, any other by
+    pandas (``parse_block``)."""
+    if len(columns) == layout.ncols and not text & set(columns):
+        integers = parse_integers(block, layout.sep, layout.ncols)
+        if integers is not None:
+            return {j: numeric_piece(integers[j]) for j in columns}, integers.shape[1]
     frame = parse_block(block, layout, encoding, text & set(columns), columns)
     return {j: encode(frame[j], j in text) for j in columns}, len(frame)

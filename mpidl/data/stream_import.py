@@ -30,6 +30,7 @@ import os
 import zlib
 from contextlib import ExitStack, nullcontext
 
+import h5py
 import numpy as np
 
 from mpidl.atomic import atomic_path, recording_h5
@@ -45,6 +46,7 @@ from mpidl.errors import UserError
 _SCAN_BYTES = 16 << 20
 CACHE_MB = 256
 WRITE_BYTES = 16 << 20
+MEMORY_TABLE_BYTES = 128 << 20
 
 
 def env_bytes(name: str, default_mib: float) -> int:
@@ -93,10 +95,12 @@ def _import(src: str, dst: str, comm, source: Source, layout: Layout, options):
         raise _agreed(f"{src}: no data rows (only a header line)")
     with atomic_path(dst, [src]) if comm.is_root else nullcontext() as tmp:
         tmp = comm.bcast_obj(tmp)
-        comm.call_root_agreed(_create, dst, tmp, decisions, sum(counts), compression)
+        table = (decisions, sum(counts), compression)
+        if not in_memory(decisions, sum(counts)):
+            comm.call_root_agreed(_create, dst, tmp, *table)
         err = None
         try:
-            _second_pass(source, layout, blocks, (encoding, text), decisions, tmp,
+            _second_pass(source, layout, blocks, (encoding, text), table, tmp,
                          (comm, sum(counts[:comm.rank])))
         except OSError as e:
             err = UserError(f"{dst}: cannot write ({reason(e)})")
@@ -263,6 +267,14 @@ def _record_start(source: Source, lo: int, in_quotes: bool) -> int:
             pos += len(buf)
 
 
+def in_memory(decisions: list[Decision], nrows: int) -> bool:
+    """Whether the table of ``nrows`` rows is built in memory and written in one piece (its
+    stored bytes at most ``MEMORY_TABLE_BYTES``) rather than chunk by chunk into the file:
+    HDF5 writes a chunk at a time (MNIST: 785 columns of 118 chunks), each a call through
+    ``atomic.recording_h5``'s file object."""
+    return nrows * sum(d.spec.dtype.itemsize for d in decisions) <= MEMORY_TABLE_BYTES
+
+
 def _create(dst: str, tmp: str, decisions: list[Decision], nrows: int, compression) -> None:
     """The empty table in ``tmp``: every column's dataset of ``nrows`` values."""
     try:
@@ -272,44 +284,74 @@ def _create(dst: str, tmp: str, decisions: list[Decision], nrows: int, compressi
         raise UserError(f"{dst}: cannot write ({reason(e)})") from None
 
 
-def _second_pass(source: Source, layout: Layout, blocks, how, decisions, tmp: str,
+def _second_pass(source: Source, layout: Layout, blocks, how, table, tmp: str,
                  where) -> None:
     """Convert this rank's blocks and write them at its row offset (``blocks``: the cached
-    Pieces and every block's (offset, length); ``how``: encoding, text columns; ``where``:
-    communicator, first row).  Blocks go in batches of about ``WRITE_BYTES``, in rounds: an
-    allreduce says whether any rank has a batch left, then rank 0 writes its own batch and
-    receives and writes the others' in rank order (it alone holds the file open).  Raises
-    rank 0's first OSError of a write, after the rounds."""
+    Pieces and every block's (offset, length); ``how``: encoding, text columns; ``table``:
+    the Decisions, rows and compression of the table; ``where``: communicator, first row).
+    Blocks go in batches of about ``WRITE_BYTES``; rank 0 alone holds the table open and
+    writes them all (``_write_batches``), the other ranks send theirs (``_send_batches``)."""
     comm, row = where
+    decisions = table[0]
     batches = _batches(_stored_blocks(source, layout, blocks, how, decisions))
-    dtypes = [d.spec.dtype for d in decisions]
-    error = None
-    with _Writer(tmp) if comm.is_root else nullcontext() as writer:
-        while True:
-            batch = next(batches, None)
-            if not comm.allreduce_max(np.array([batch is not None], dtype=np.int64))[0]:
-                break
-            if not comm.is_root:
-                _send_batch(comm, batch, row)
+    if not comm.is_root:
+        _send_batches(comm, batches, row)
+        return
+    with _Writer(tmp, table) as writer:
+        _write_batches(comm, writer, batches, row, [d.spec.dtype for d in decisions])
+
+
+def _send_batches(comm, batches, row: int) -> None:
+    """Send each batch to rank 0 as soon as it is converted: (rows, first row), then each
+    stored column, without waiting for rank 0 to take it (the previous batch's sends end
+    before the next starts, so a rank holds at most two batches); (0, row) at the end."""
+    pending: list = []
+    for batch in batches:
+        _wait(pending)
+        header = np.array([len(batch[0]), row], dtype=np.int64)
+        pending = [(a, comm.isend_array(a, 0)) for a in
+                   [header] + [np.ascontiguousarray(column) for column in batch]]
+        row += len(batch[0])
+    _wait(pending)
+    comm.send_array(np.array([0, row], dtype=np.int64), 0)
+
+
+def _wait(pending: list) -> None:
+    """Wait for the (array, request) pairs of ``pending`` (the arrays kept alive till then)."""
+    for _, request in pending:
+        request.wait()
+
+
+def _write_batches(comm, writer, batches, row: int, dtypes) -> None:
+    """Rank 0: write its own batches and the other ranks' in turns (its next batch, then the
+    next of each rank still sending), so the others convert while it writes.  Raises the
+    first OSError of a write once every rank's batches are received."""
+    sending, errors = list(range(1, comm.size)), []
+    own = next(batches, None)
+    while own is not None or sending:
+        if own is not None:
+            _write(writer, own, row, errors)
+            row += len(own[0])
+        for r in list(sending):
+            got, at = _recv_batch(comm, r, dtypes)
+            if got is None:
+                sending.remove(r)
             else:
-                for r in range(comm.size):
-                    got, at = (batch, row) if r == 0 else _recv_batch(comm, r, dtypes)
-                    try:
-                        if got is not None and error is None:
-                            writer.write(got, at)
-                    except OSError as e:
-                        error = e
-            row += 0 if batch is None else len(batch[0])
-    if error is not None:
-        raise error
+                _write(writer, got, at, errors)
+        own = None if own is None else next(batches, None)
+    if errors:
+        raise errors[0]
 
 
-def _send_batch(comm, batch, row: int) -> None:
-    """To rank 0: (rows, first row), then each stored column (nothing when ``batch`` is None)."""
-    rows = 0 if batch is None else len(batch[0])
-    comm.send_array(np.array([rows, row], dtype=np.int64), 0)
-    for column in batch or ():
-        comm.send_array(np.ascontiguousarray(column), 0)
+def _write(writer, stored: list[np.ndarray], row: int, errors: list) -> None:
+    """Write one batch at ``row`` unless a write failed before; keeps the OSError of a
+    failed write in ``errors``."""
+    if errors:
+        return
+    try:
+        writer.write(stored, row)
+    except OSError as e:
+        errors.append(e)
 
 
 def _recv_batch(comm, rank: int, dtypes) -> tuple[list | None, int]:
@@ -345,16 +387,31 @@ def _batches(stored_blocks):
 
 
 class _Writer:
-    """Writes batches of stored columns into the table file ``tmp``, opened once."""
+    """Writes batches of stored columns into the table ``tmp`` (``table``: its Decisions,
+    rows and compression): into the file, opened once, or, for a table ``in_memory``, into
+    an HDF5 file in memory whose image is written to ``tmp`` in one piece at the end."""
 
-    def __init__(self, tmp: str):
+    def __init__(self, tmp: str, table):
         self.tmp, self._stack, self._columns = tmp, ExitStack(), None
+        self._memory = in_memory(*table[:2])
+        if self._memory:
+            decisions, nrows, compression = table
+            self._file = self._stack.enter_context(h5py.File(
+                tmp, "w", driver="core", backing_store=False, libver=_LIBVER))
+            self._columns = create_columns(self._file, [d.spec for d in decisions], nrows,
+                                           compression)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self._stack.close()
+        with self._stack:
+            if self._memory and exc[0] is None:
+                self._file.flush()
+                image = self._file.id.get_file_image()
+                self._columns = self._file = None
+                with open(self.tmp, "wb") as out:
+                    out.write(image)
 
     def write(self, stored: list[np.ndarray], row: int) -> None:
         """Write one batch's stored columns at rows [row, row + len)."""

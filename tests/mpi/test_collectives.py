@@ -51,6 +51,25 @@ def test_reductions_and_broadcasts(comm, everywhere):
     everywhere(body)
 
 
+@pytest.mark.mpi
+def test_isend_arrives_in_order_at_rank_0(comm, everywhere):
+    """Each rank's non-blocking sends reach rank 0 in the order they were started."""
+    def body():
+        if comm.is_root:
+            for r in range(1, comm.size):
+                for k in range(3):
+                    got = comm.recv_array(np.zeros(5, dtype=np.int64), r)
+                    assert got.tolist() == [r, k, r * k, 7, 8]
+        else:
+            sent = [np.array([comm.rank, k, comm.rank * k, 7, 8], dtype=np.int64)
+                    for k in range(3)]
+            for request in [comm.isend_array(a, 0) for a in sent]:
+                request.wait()
+    everywhere(body)
+    with pytest.raises(ValueError, match="no other rank"):
+        SerialComm().isend_array(np.zeros(1), 0)
+
+
 # ---------------------------------------------------------------------- averaging
 @pytest.mark.mpi
 def test_average_models_is_the_mean_of_all_ranks(comm, everywhere):
