@@ -89,9 +89,9 @@ def test_a_frame_without_categoricals_is_left_as_it_is():
     assert list(cols) == ["x", "z"]
 
 
-def _write(path, rows) -> None:
+def _write(path, rows, header=("g", "x", "y")) -> None:
     with open(path, "w", newline="") as f:
-        csv.writer(f).writerows([["g", "x", "y"]] + rows)
+        csv.writer(f).writerows([list(header)] + rows)
 
 
 def _frames(tmp_path):
@@ -139,3 +139,22 @@ def test_predict_equals_a_forward_pass_over_the_frame_encoded_by_hand(tmp_path):
     np.testing.assert_allclose([[float(c) for c in row[1:]] for row in rows[1:]], probs,
                                atol=1e-5)
     assert "'g' has 1 level(s) not trained on ('zz')" in r.stderr
+
+
+def test_on_a_frame_without_categoricals_the_model_is_autos(tmp_path):
+    """As H2O 3.46 (Eigen and AUTO with reproducible = true on a numeric frame predict the
+    same): nothing is encoded, so the same seed trains the same network."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(120, 2))
+    _write(tmp_path / "num.csv", [[f"{a:.5f}", f"{b:.5f}", "ab"[int(a > b)]] for a, b in x],
+           header=("a", "b", "y"))
+    preds = []
+    for enc in ("AUTO", "Eigen"):
+        (tmp_path / "job.toml").write_text(
+            'training_frame = "num.csv"\nresponse_column = "y"\nhidden = [3]\nepochs = 2\n'
+            f'seed = 2\nreproducible = true\nquiet_mode = true\ncategorical_encoding = "{enc}"\n')
+        assert mpidl("train", "job.toml", "-o", f"{enc}.h5", cwd=tmp_path).returncode == 0
+        r = mpidl("predict", f"{enc}.h5", "num.csv", "-o", f"{enc}.csv", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        preds.append((tmp_path / f"{enc}.csv").read_text())
+    assert preds[0] == preds[1] and len(preds[0].splitlines()) == 121
