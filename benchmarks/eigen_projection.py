@@ -2,14 +2,16 @@
 it, run from h2o.jar by ``H2OEigenProjection.java``) beside mpidl's ``leading_eigenvector``.
 
     pip install h2o                                   # bundles h2o.jar; needs Java 11+
-    python benchmarks/eigen_projection.py [--record]
+    python benchmarks/eigen_projection.py [--seeds 3] [--record]
 
 Part 1: a few count vectors.  Part 2: adult census's parity split (``parity.py``'s files):
 for some columns, H2O's projection from the training frame's counts and from the test
 frame's counts, since H2O's in-cluster scoring encodes a new frame with its own counts
 (``Model.adaptTestForTrain`` calls ``categoricalEncoder`` on it); mpidl applies the training
 projection to both.  Counts as H2O's Gram sees them: per training level, missing rows added
-to the most frequent level.
+to the most frequent level.  Part 3: H2O's Eigen models (parity.py's settings, ``--seeds``)
+scored on the test file alone and on the test rows appended to the training frame (whose
+counts are then close to the training frame's), with the training frame's own AUC.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, record  # noqa: E402
-from parity import DATASETS, prepare, _read  # noqa: E402
+from common import ROOT, record, start_h2o  # noqa: E402
+from parity import DATASETS, _read, h2o_frames, prepare  # noqa: E402
 
 from mpidl.data.eigen import leading_eigenvector  # noqa: E402
 
@@ -72,8 +74,35 @@ def adult_counts() -> list[tuple[str, str, str, str]]:
     return out
 
 
+def h2o_scoring(seeds: int) -> list[str]:
+    """AUCs of H2O's Eigen models on adult: the training frame, the test frame scored alone and
+    appended to the training frame (one line per seed)."""
+    import warnings
+
+    from h2o.estimators import H2ODeepLearningEstimator
+    from sklearn.metrics import roc_auc_score
+    warnings.simplefilter("ignore")
+    spec = DATASETS["adult_census_income"]
+    h2o = start_h2o(2, "4g")
+    train, test = h2o_frames(h2o, spec, *prepare("adult_census_income", spec))
+    both = train.rbind(test)
+    truth = (test[spec.response].as_data_frame(use_multi_thread=False).iloc[:, 0] == ">50K")
+    out = ["\nH2O Eigen models on adult, AUC: training frame / test frame alone / test rows "
+           "appended to the training frame"]
+    for seed in range(1, seeds + 1):
+        m = H2ODeepLearningEstimator(epochs=spec.epochs, seed=seed, categorical_encoding="Eigen")
+        m.train(y=spec.response, training_frame=train)
+        alone = m.predict(test).as_data_frame(use_multi_thread=False)[">50K"]
+        joint = m.predict(both).as_data_frame(use_multi_thread=False)[">50K"][train.nrows:]
+        out.append(f"seed {seed}: {m.model_performance(train).auc():.4f} / "
+                   f"{roc_auc_score(truth, alone):.4f} / "
+                   f"{roc_auc_score(truth, joint.to_numpy()):.4f}")
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--record", action="store_true")
     args = ap.parse_args()
     lines = ["H2O-3:", *h2o_projections(COUNTS), "mpidl:", *map(mpidl_projection, COUNTS)]
@@ -83,6 +112,7 @@ def main() -> int:
     for k, (col, _, _, ours) in enumerate(adult):
         lines += [f"{col} train {theirs[2 * k]}", f"{col} test  {theirs[2 * k + 1]}",
                   f"{col} mpidl (both frames) {mpidl_projection(ours)}"]
+    lines += h2o_scoring(args.seeds)
     text = "\n".join(lines)
     print(text)
     if args.record:
