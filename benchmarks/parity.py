@@ -41,7 +41,7 @@ SETTINGS = {
     "tuned": {"activation": "RectifierWithDropout", "hidden": [100, 100], "l1": 1e-5},
     # categorical_encoding (issue 15): the defaults with each encoding H2O's DL has
     **{e.lower(): {"categorical_encoding": e}
-       for e in ("Binary", "LabelEncoder", "EnumLimited", "SortByResponse")},
+       for e in ("Binary", "LabelEncoder", "EnumLimited", "SortByResponse", "Eigen")},
 }
 
 

@@ -180,7 +180,9 @@ def test_hidden_dropout_rules():
 
 def test_unsupported_and_required():
     assert ok(sparse=True).sparse is True     # implemented (tests/test_sparse.py)
-    fails(r"parameter 'categorical_encoding': value 'Eigen' is not supported", categorical_encoding="Eigen")
+    assert ok(categorical_encoding="Eigen").categorical_encoding == "Eigen"   # tests/test_eigen.py
+    fails(r"parameter 'score_validation_sampling': value 'Stratified' is not supported",
+          score_validation_sampling="Stratified")
     fails(r"parameter 'col_major'", col_major=True)
     with pytest.raises(UserError, match="parameter 'training_frame' is required"):
         validate({"response_column": "y"}, "job.toml")

@@ -15,6 +15,9 @@ an unseen level counting as missing, H2O's ``adaptTestForTrain``), plus per sche
   ``name.top_N_levels`` whose levels are the N most frequent training levels seen at least
   twice (most frequent first; ties by level index), then ``other`` for the rest when some
   level is left out; ``kept`` holds the kept level indices in that order.
+- ``Eigen``: one numeric column ``name.Eigen`` in the column's place, ``vector[level]`` (the
+  leading eigenvector of the training levels' one-hot covariance, ``eigen.py``; missing
+  stays missing).
 
 SortByResponse needs no new column: ``sorted_by_response`` reorders a column's domain.
 """
@@ -24,9 +27,10 @@ from __future__ import annotations
 import numpy as np
 
 from .coltypes import level_name
+from .eigen import leading_eigenvector
 from .hdf5 import ColumnInfo, TableInfo
 
-FRAME_SCHEMES = ("Binary", "LabelEncoder", "EnumLimited")
+FRAME_SCHEMES = ("Binary", "LabelEncoder", "EnumLimited", "Eigen")
 OTHER = "other"   # H2O's name for the levels EnumLimited leaves out
 
 
@@ -39,7 +43,7 @@ def plan_encoding(scheme: str, max_levels: int, info: TableInfo, cols: dict, pre
                   comm) -> list[dict] | None:
     """The plan of ``scheme`` for the categorical ``predictors`` (ColumnInfos) of the training
     frame (``cols``: this rank's raw columns); None for a scheme that keeps the frame as it
-    is.  A collective for EnumLimited (global level counts)."""
+    is.  A collective for EnumLimited and Eigen (global level counts)."""
     if scheme not in FRAME_SCHEMES:
         return None
     plan = []
@@ -50,16 +54,21 @@ def plan_encoding(scheme: str, max_levels: int, info: TableInfo, cols: dict, pre
         if scheme == "EnumLimited":
             if len(col.domain) <= max_levels:
                 continue
-            counts = np.bincount(_codes(cols[col.name]), minlength=len(col.domain) + 1)
-            counts = comm.allreduce_sum(counts[1:].astype(np.int64))
+            counts = _global_counts(cols[col.name], len(col.domain), comm)
             entry.update(_top_levels(counts, max_levels), max_levels=int(max_levels))
+        if scheme == "Eigen":   # rank 0's vector: every rank holds the same bits
+            vector = comm.bcast_array(leading_eigenvector(
+                _global_counts(cols[col.name], len(col.domain), comm)))
+            entry["vector"] = [float(v) for v in vector]
         plan.append(entry)
     return plan
 
 
-def _codes(raw) -> np.ndarray:
-    """int64 codes shifted by one (0: missing) of a raw categorical column, for bincount."""
-    return np.asarray(raw, dtype=np.int64) + 1
+def _global_counts(raw, levels: int, comm) -> np.ndarray:
+    """int64[levels]: the training rows of each level over all ranks (missing rows not
+    counted) of a raw categorical column (codes, -1 missing).  A collective."""
+    counts = np.bincount(np.asarray(raw, dtype=np.int64) + 1, minlength=levels + 1)
+    return comm.allreduce_sum(counts[1:].astype(np.int64))
 
 
 def _top_levels(counts: np.ndarray, max_levels: int) -> dict:
@@ -140,7 +149,14 @@ def _limited(entry: dict, codes: np.ndarray):
     return {name: new}, [ColumnInfo(name, "categorical", tuple(levels))]
 
 
-_ENCODERS = {"Binary": _binary, "LabelEncoder": _label, "EnumLimited": _limited}
+def _eigen(entry: dict, codes: np.ndarray):
+    vector = np.append(np.asarray(entry["vector"], dtype=np.float64), np.nan)
+    name = encoded_names(entry)[0]
+    return {name: vector[np.where(codes < 0, len(entry["domain"]), codes)]}, \
+        [ColumnInfo(name, "numeric")]
+
+
+_ENCODERS = {"Binary": _binary, "LabelEncoder": _label, "EnumLimited": _limited, "Eigen": _eigen}
 
 
 def encoded_names(entry: dict) -> list[str]:
@@ -150,6 +166,8 @@ def encoded_names(entry: dict) -> list[str]:
         return [f"{name}:{k}" for k in range(binary_width(len(entry["domain"])))]
     if entry["scheme"] == "EnumLimited":
         return [f"{name}.top_{entry['max_levels']}_levels"]
+    if entry["scheme"] == "Eigen":
+        return [f"{name}.Eigen"]
     return [name]
 
 

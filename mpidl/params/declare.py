@@ -87,8 +87,7 @@ ADAPTIVE_RATE_METHODS = ("ADADELTA", "Adam")
 CATEGORICAL_ENCODINGS = ("AUTO", "OneHotInternal", "Binary", "Eigen", "LabelEncoder", "SortByResponse",
                          "EnumLimited")
 # Enum values H2O accepts that mpidl does not implement yet: (parameter, value).
-UNSUPPORTED_VALUES = frozenset([("categorical_encoding", "Eigen"),
-                                ("score_validation_sampling", "Stratified")])
+UNSUPPORTED_VALUES = frozenset([("score_validation_sampling", "Stratified")])
 # Parameters whose value is accepted but has no effect yet: a note when the job sets them.
 NOTES_WHEN_SET: dict[str, str] = {}
 # Parameters H2O does not have (every other one is H2O's, with H2O's name and default).
@@ -147,9 +146,9 @@ def _data_and_columns(out: list[Param]) -> None:
       note="one factor per response level, in the levels' order")
     p("max_after_balance_size", "float", 5.0, "Max. relative size of the training data after balancing.", _GT0)
     p("categorical_encoding", "enum", "AUTO", "Encoding of categorical columns; AUTO means OneHotInternal.",
-      CATEGORICAL_ENCODINGS, note="Eigen is not implemented yet; Enum and OneHotExplicit are rejected as "
-                                  "in H2O; the encoding computed on the training frame is applied to "
-                                  "every later frame (docs/quirks.md)")
+      CATEGORICAL_ENCODINGS, note="Eigen projects onto the leading eigenvector of the one-hot covariance; "
+                                  "Enum and OneHotExplicit are rejected as in H2O; the encoding computed "
+                                  "on the training frame is applied to every later frame (docs/quirks.md)")
     p("max_categorical_levels", "int", 10, "EnumLimited: levels kept per categorical column (the most frequent).",
       Range(1), note="mpidl extension: H2O's Deep Learning fixes it at 10 (Model.Parameters' default)")
     p("max_categorical_features", "int", 2147483647, "Max. number of categorical features, enforced by hashing.",

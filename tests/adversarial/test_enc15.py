@@ -1,8 +1,7 @@
 """Adversarial cases of categorical_encoding and max_categorical_features: the encodings H2O's
-Deep Learning refuses (Enum, OneHotExplicit), one mpidl does not implement (Eigen), either
-count below 1, SortByResponse without a response and hashing the inputs of an autoencoder,
-and the export of a model whose columns are rewritten or hashed: one line naming the
-parameter, exit 2, nothing written."""
+Deep Learning refuses (Enum, OneHotExplicit), either count below 1, SortByResponse without a
+response and hashing the inputs of an autoencoder, and the export of a model whose columns
+are rewritten or hashed: one line naming the parameter, exit 2, nothing written."""
 
 import numpy as np
 import pytest
@@ -24,15 +23,6 @@ def _job(tmp_path, extra: str) -> str:
 def test_encodings_h2os_deep_learning_refuses(tmp_path, encoding):
     job = _job(tmp_path, f'response_column = "y"\ncategorical_encoding = "{encoding}"')
     refused(run(["train", job], cwd=tmp_path), "job.toml", "categorical_encoding", encoding)
-
-
-@pytest.mark.parametrize("ranks", [None, 2])
-def test_eigen_is_refused_as_not_supported(tmp_path, ranks):
-    job = _job(tmp_path, 'response_column = "y"\ncategorical_encoding = "Eigen"')
-    model = tmp_path / "m.h5"
-    before = fingerprint([model])
-    refused(run(["train", job, "-o", model], cwd=tmp_path, ranks=ranks), "job.toml",
-            "categorical_encoding", "'Eigen' is not supported", untouched=before)
 
 
 def test_max_categorical_levels_below_one(tmp_path):
