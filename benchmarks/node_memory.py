@@ -21,11 +21,9 @@ interpreter is the PSS of the same command on one rank with the bundled 380-row 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
 import common
 

@@ -18,7 +18,6 @@ x: mean 3 over its four values, H2O's (sample) sd sqrt(10/3); y: mean 30, sd sqr
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import kernel_driver as KD
 from mpidl.comm import SerialComm

@@ -1,6 +1,5 @@
 """Rows per iteration (spec 6.2, 6.3): H2O's fixed meanings and the measured -2 auto-tuning."""
 
-import numpy as np
 import pytest
 
 from mpidl.train.schedule import (AutoTuner, autotune_tspi, calibration_rows, fill_chunk_rows,
