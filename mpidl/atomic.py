@@ -41,17 +41,24 @@ def atomic_path(path, inputs=()):
     dest = check_destination(path, inputs)
     remove_stale_temps(dest)
     tmp = temp_name(dest)
-    with _HeldSignals():
-        try:
-            create_empty(tmp)
-            yield tmp
-            os.replace(tmp, dest)
-        except BaseException as e:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            if isinstance(e, OSError):
-                raise UserError(f"{os.fspath(path)}: cannot write ({reason(e)})") from None
-            raise
+    with _HeldSignals(), removed_on_error(tmp, path):
+        create_empty(tmp)
+        yield tmp
+        os.replace(tmp, dest)
+
+
+@contextmanager
+def removed_on_error(tmp, path):
+    """On any error in the block remove the file ``tmp`` (if there); an OSError becomes a
+    UserError naming ``path``, the file the user asked for."""
+    try:
+        yield
+    except BaseException as e:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise UserError(f"{os.fspath(path)}: cannot write ({reason(e)})") from None
+        raise
 
 
 @contextmanager

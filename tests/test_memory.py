@@ -61,3 +61,18 @@ def test_peak_rss_within_data_plus_model_plus_interpreter(tmp_path, ranks):
         allowed = 1.1 * (data + 4 * mem["model_mb"]) + base["peak_rss_mb"][r]
         print(f"rank {r}: peak {mem['peak_rss_mb'][r]} MB, allowed {allowed:.0f} MB")
         assert mem["peak_rss_mb"][r] <= allowed
+
+
+def test_peak_rss_is_the_programs_own_not_its_parents():
+    """A program started from a process holding 800 MB reports its own peak (a Python
+    interpreter with numpy: well under 200 MB), not the parent's: getrusage's ru_maxrss
+    carries the parent's resident size across vfork + exec (a 20,000-class training run
+    started from the test session reported 1,547 MB)."""
+    parent = ("import subprocess, sys, numpy as np\n"
+              "held = np.ones(100 * 2**20)\n"                       # 800 MB touched
+              "code = 'from mpidl.memory import peak_rss_bytes; print(peak_rss_bytes())'\n"
+              "print(subprocess.run([sys.executable, '-c', code], capture_output=True,"
+              " text=True, check=True).stdout)\n")
+    out = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True,
+                         check=True).stdout
+    assert 10 * 2**20 < int(out) < 200 * 2**20

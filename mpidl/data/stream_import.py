@@ -33,7 +33,7 @@ from contextlib import ExitStack, nullcontext
 import h5py
 import numpy as np
 
-from mpidl.atomic import atomic_path, recording_h5
+from mpidl.atomic import atomic_path, recording_h5, removed_on_error
 from mpidl.comm import SerialComm
 from mpidl.data import csv_scan as S
 from mpidl.data.column_tally import Decision, convert, decide
@@ -121,7 +121,7 @@ def _plain_copy(source: Source, dst: str) -> Source:
     """The decompressed text of ``source`` in a new temporary file beside ``dst``; UserError
     naming the source (cannot read) or ``dst`` (cannot write) on failure."""
     tmp = temp_name(os.path.abspath(dst))
-    try:
+    with removed_on_error(tmp, dst):
         with source.open() as f, open(tmp, "xb") as out:
             while True:
                 chunk = _read_or_refuse(source, f)
@@ -129,12 +129,6 @@ def _plain_copy(source: Source, dst: str) -> Source:
                     break
                 out.write(chunk)
         return Source(tmp, "plain", os.path.getsize(tmp), temporary=True)
-    except BaseException as e:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise UserError(f"{dst}: cannot write ({reason(e)})") from None
-        raise
 
 
 def _read_or_refuse(source: Source, f) -> bytes:
