@@ -13,8 +13,8 @@ One iteration on N nodes (one rank each, ``speed`` rows/s over its threads):
                 max(0.1 + 2 floor(log2 N) T_ar, overhead + mean wait), clamps included
     t_c       = tspi / (N speed)                      the mean rank's compute
     T_ar      = netmodel.allreduce_seconds(model bytes, N)
-    overhead  = T_ar + T_small(16 N + 40 bytes, N) + fixed     (fixed: measured here; the
-                same for every model size: benchmarks/fixed_cost.py)
+    overhead  = T_ar + T_small(16 N + 40 bytes, N) + fixed     (fixed: measured here,
+                base + rate x model bytes: benchmarks/fixed_cost.py)
     t_it      = s t_c + overhead        s >= 1: the slowest rank's compute over the mean's
     samples   = tspi (+ with train_while_waiting the other ranks' extra rows, at most their
                 share again: (N - 1) / N tspi min(1, s - 1))
@@ -50,6 +50,14 @@ MNIST_INPUTS = 717          # MNIST's 784 pixels less the constant columns mpidl
 ADADELTA_SLOTS = 2          # optimizer state per weight besides the weight
 FOLD_S_PER_BYTE = 6.5e-10   # averaging_overlap's snapshot copy and fold: 3 + 11 ms for the
                             # 21.5 MB [1024,1024] model here (one core, numpy copy + numba)
+FIXED_BASE_S = 1.83e-3      # the fixed cost per iteration, base + rate x model bytes: the
+FIXED_S_PER_BYTE = 4.6e-11  # least-squares fit of RESULTS.md 'scaling-fixed-cost' (2 ranks)
+
+
+def fixed_seconds(nbytes: int) -> float:
+    """Seconds per iteration outside compute, collectives and waiting, for a model of
+    ``nbytes`` averaged bytes (FIXED_BASE_S + FIXED_S_PER_BYTE x nbytes)."""
+    return FIXED_BASE_S + FIXED_S_PER_BYTE * nbytes
 
 
 def model_bytes(units: list[int], slots: int = ADADELTA_SLOTS) -> int:
@@ -63,7 +71,7 @@ def model_bytes(units: list[int], slots: int = ADADELTA_SLOTS) -> int:
 class Setup:
     """A study: ``nbytes`` model bytes; ``speed`` rows/s of one rank; ``rows`` training rows;
     ``epochs``, ``target`` (-2's target_ratio_comm_to_comp); ``fixed``: seconds per
-    iteration besides compute and collectives (Python, the control record; measured);
+    iteration besides compute and collectives (Python, the control record; None: the measured fit, fixed_seconds);
     ``slowdown``: the slowest rank's compute over the mean's (1: none); ``cv``: when > 0,
     the slowdown of N ranks is 1 + cv sqrt(2 ln N); ``fill``: train_while_waiting; ``cores``:
     ranks beyond it share cores (0: one core or more each); ``tspi_per_rank``: a fixed
@@ -79,7 +87,7 @@ class Setup:
     rows: int = MNIST_ROWS
     epochs: float = 10.0
     target: float = 0.05
-    fixed: float = 0.0069      # measured here: RESULTS.md 'scaling-model', 2 ranks, median (idle machine)
+    fixed: float | None = None  # seconds; None: fixed_seconds(nbytes), the measured fit
     slowdown: float = 1.0
     cv: float = 0.0
     fill: bool = True
@@ -108,7 +116,8 @@ def iteration(setup: Setup, ranks: int, comm_ranks: int | None = None) -> dict:
     t_ar = allreduce_seconds(setup.nbytes, comm_ranks, setup.net) if ranks > 1 else 0.0
     small = allreduce_seconds(16 * ranks + 40, ranks, setup.net) if ranks > 1 else 0.0
     s = slowest(setup, ranks)
-    exposed, wait, fixed = t_ar, 0.0, setup.fixed
+    exposed, wait = t_ar, 0.0
+    fixed = setup.fixed if setup.fixed is not None else fixed_seconds(setup.nbytes)
     for _ in range(50):         # -2 sees the mean wait and the exposed allreduce, which
         overhead = exposed + small + fixed      # depend on the iteration length
         planned = planned_overhead(ranks, t_ar, overhead + wait) if ranks > 1 else 0.0

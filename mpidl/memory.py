@@ -44,14 +44,20 @@ def peak_rss_bytes() -> int:
     ``ru_maxrss`` (used only where /proc is missing) also counts the process that started
     this one: Linux carries the parent's resident size across a vfork + exec, so a rank
     started from a 1.5 GB Python process reported a 1.5 GB peak."""
+    hwm = _kib_field("/proc/self/status", "VmHWM")
+    return hwm if hwm is not None else int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def _kib_field(path: str, key: str) -> int | None:
+    """Bytes of the ``key:  N kB`` line of a /proc file; None where it is missing."""
     try:
-        with open("/proc/self/status") as f:
+        with open(path) as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+    return None
 
 
 def return_freed_memory_promptly() -> None:
@@ -75,14 +81,7 @@ _SUFFIXES = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
 def _meminfo_available() -> int | None:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+    return _kib_field("/proc/meminfo", "MemAvailable")
 
 
 def _cgroup_room() -> int | None:

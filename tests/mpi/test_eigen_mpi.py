@@ -10,22 +10,14 @@ import numpy as np
 import pytest
 
 from .test_encodings_mpi import _build
-from .test_global_stats import DOMAINS, columns
-from mpidl.data.hdf5 import write_table
+from .test_global_stats import shared_table
 
 pytestmark = pytest.mark.timeout(120, method="thread")
 
 
 @pytest.mark.mpi
 def test_sharded_eigen_vector_equals_numpy_on_the_whole_data(comm, shared_dir, everywhere):
-    path = str(shared_dir / "eigen.h5")
-    cols = columns(comm.size)
-
-    def write():
-        if comm.is_root:
-            write_table(path, cols, DOMAINS)
-    everywhere(write)
-    comm.barrier()
+    path, cols = shared_table(comm, shared_dir, everywhere, "eigen.h5")
 
     def body():
         c = cols["c"]

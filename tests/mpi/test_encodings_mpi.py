@@ -11,10 +11,10 @@ import pytest
 
 from mpidl.data.build_info import build_datainfo
 from mpidl.data.frame import Frame
-from mpidl.data.hdf5 import block_range, write_table
+from mpidl.data.hdf5 import block_range
 from mpidl.params import validate
 
-from .test_global_stats import DOMAINS, columns
+from .test_global_stats import DOMAINS, shared_table
 
 pytestmark = pytest.mark.timeout(120, method="thread")
 
@@ -31,14 +31,7 @@ def _build(comm, path: str, **params):
 
 @pytest.mark.mpi
 def test_sharded_encoding_plans_equal_numpy_on_the_whole_data(comm, shared_dir, everywhere):
-    path = str(shared_dir / "encodings.h5")
-    cols = columns(comm.size)
-
-    def write():
-        if comm.is_root:
-            write_table(path, cols, DOMAINS)
-    everywhere(write)
-    comm.barrier()
+    path, cols = shared_table(comm, shared_dir, everywhere, "encodings.h5")
 
     def body():
         c = cols["c"]

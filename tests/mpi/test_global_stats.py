@@ -47,6 +47,20 @@ def columns(size: int) -> dict:
             "c_const": c_const, "y": y, "ybin": ybin, "w": w}
 
 
+def shared_table(comm, shared_dir, everywhere, name: str) -> tuple[str, dict]:
+    """(path, columns): ``columns(comm.size)`` written by rank 0 to ``shared_dir/name``, every
+    rank past a barrier once it is there."""
+    path = str(shared_dir / name)
+    cols = columns(comm.size)
+
+    def write():
+        if comm.is_root:
+            write_table(path, cols, DOMAINS)
+    everywhere(write)
+    comm.barrier()
+    return path, cols
+
+
 def h2o_mean_sd(x: np.ndarray, w: np.ndarray) -> tuple:
     ok = ~np.isnan(x) & (w > 0)
     n = ok.sum()
@@ -67,14 +81,7 @@ CASES = {
 @pytest.mark.mpi
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_sharded_statistics_equal_numpy_on_the_whole_data(comm, shared_dir, everywhere, case):
-    path = str(shared_dir / "table.h5")
-    cols = columns(comm.size)
-
-    def write():
-        if comm.is_root:
-            write_table(path, cols, DOMAINS)
-    everywhere(write)
-    comm.barrier()
+    path, cols = shared_table(comm, shared_dir, everywhere, "table.h5")
 
     def body():
         params = validate({"training_frame": path, **CASES[case]}, "test")
