@@ -241,7 +241,7 @@ def read_columns(path, names, start: int = 0, stop: int | None = None,
             if ds.shape != (nrows,):
                 raise UserError(f"{path}: damaged table, column '{name}' holds {ds.shape} "
                                 f"values for {nrows} rows")
-            block = ds[start:stop]
+            block = _read_rows(ds, start, stop)
             if "domain" in ds.attrs:
                 out[name] = checked_codes(path, name, block, len(ds.attrs["domain"]))
             else:
@@ -250,6 +250,19 @@ def read_columns(path, names, start: int = 0, stop: int | None = None,
                 if types is not None:
                     types[name] = (block.dtype, None if marker is None else int(marker))
         return out
+
+
+def _read_rows(ds: h5py.Dataset, start: int, stop: int) -> np.ndarray:
+    """Rows [start, stop) of a 1-D dataset.  Numbers go through HDF5's own read into a new
+    array (h5py's slicing costs ~1 ms a column in Python: 0.8 s of MNIST's 1,570 column
+    reads at each start); anything else through h5py's slicing."""
+    if ds.dtype.kind not in "iuf" or stop <= start:
+        return ds[start:stop]
+    out = np.empty(stop - start, dtype=ds.dtype)
+    file_space = ds.id.get_space()
+    file_space.select_hyperslab((start,), (stop - start,))
+    ds.id.read(h5py.h5s.create_simple((stop - start,)), file_space, out)
+    return out
 
 
 def checked_codes(path: str, name: str, block: np.ndarray, nlevels: int) -> np.ndarray:
