@@ -20,6 +20,7 @@ signed so that a positive value means mpidl is worse.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import statistics
 import warnings
 import subprocess
@@ -73,9 +74,10 @@ DATASETS = {
                                epochs=5, header=False),
     "adult_census_income": Spec("adult_census_income/adult_data.csv", "income", "binomial",
                                 test="adult_census_income/adult_test.csv", rows=10_000, epochs=5),
+    # IsDepDelayed_REC is the response coded as +-1
     "airlines_allyears2k": Spec("airlines_allyears2k/AirlinesTrain.csv.zip", "IsDepDelayed",
                                 "binomial", test="airlines_allyears2k/AirlinesTest.csv.zip",
-                                rows=10_000, epochs=5),
+                                rows=10_000, epochs=5, drop=["IsDepDelayed_REC"]),
     "airlines_2005_100k": Spec("airlines_2005_100k/year2005.csv.gz", "IsDepDelayed", "binomial",
                                rows=10_000, epochs=3,
                                drop=["ActualElapsedTime", "ArrDelay", "DepDelay", "ArrTime",
@@ -98,9 +100,15 @@ def _read(path: Path, header: bool) -> pd.DataFrame:
     return frame
 
 
+def split_folder(name: str, spec: Spec) -> Path:
+    """WORKDIR/parity/<name>-<digest of the spec>: a changed spec makes a new split."""
+    digest = hashlib.sha1(repr(spec).encode()).hexdigest()[:8]
+    return WORKDIR / "parity" / f"{name}-{digest}"
+
+
 def prepare(name: str, spec: Spec) -> tuple[Path, Path]:
-    """(train.csv, test.csv) of dataset ``name`` in WORKDIR/parity, made once."""
-    folder = WORKDIR / "parity" / name
+    """(train.csv, test.csv) of dataset ``name`` in ``split_folder``, made once."""
+    folder = split_folder(name, spec)
     train_csv, test_csv = folder / "train.csv", folder / "test.csv"
     if train_csv.exists() and test_csv.exists():
         return train_csv, test_csv
@@ -169,7 +177,7 @@ def run_h2o_once(h2o, name, spec, setting, seed, frames) -> dict:
     m.train(x=[c for c in train.names if c != spec.response], y=spec.response,
             training_frame=train)
     p = m.predict(test).as_data_frame(use_multi_thread=False)
-    truth = pd.read_csv(WORKDIR / "parity" / name / "test.csv", low_memory=False)[spec.response]
+    truth = pd.read_csv(split_folder(name, spec) / "test.csv", low_memory=False)[spec.response]
     h2o.remove(m)
     if spec.task == "regression":
         return metrics(spec.task, truth, p["predict"].to_numpy(), None, [])
