@@ -10,7 +10,9 @@ an unseen level counting as missing, H2O's ``adaptTestForTrain``), plus per sche
 
 - ``Binary``: columns ``name:0 .. name:B-1``, B = 1 + floor(log2(L)) for L levels; the value
   v = 0 for a missing level, 1 + level index otherwise, column k holds bit k of v.
-- ``LabelEncoder``: one numeric column ``name``, the level index (missing stays missing).
+- ``LabelEncoder``: one numeric column ``name``, the level index (missing and unseen levels
+  stay missing); ``values`` when the first level reads as a Java int and so do all the others:
+  then each level's number instead (H2O's ``VecUtils.categoricalToInt``; docs/quirks.md).
 - ``EnumLimited`` (only columns with more than ``max_levels`` levels): one categorical column
   ``name.top_N_levels`` whose levels are the N most frequent training levels seen at least
   twice (most frequent first; ties by level index), then ``other`` for the rest when some
@@ -24,6 +26,8 @@ SortByResponse needs no new column: ``sorted_by_response`` reorders a column's d
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .coltypes import level_name
@@ -32,6 +36,7 @@ from .hdf5 import ColumnInfo, TableInfo
 
 FRAME_SCHEMES = ("Binary", "LabelEncoder", "EnumLimited", "Eigen")
 OTHER = "other"   # H2O's name for the levels EnumLimited leaves out
+_JAVA_INT = re.compile(r"[+-]?\d+")   # what Integer.parseInt reads (within 32 bits)
 
 
 def binary_width(levels: int) -> int:
@@ -56,12 +61,26 @@ def plan_encoding(scheme: str, max_levels: int, info: TableInfo, cols: dict, pre
                 continue
             counts = _global_counts(cols[col.name], len(col.domain), comm)
             entry.update(_top_levels(counts, max_levels), max_levels=int(max_levels))
+        if scheme == "LabelEncoder" and _level_numbers(col.domain) is not None:
+            entry["values"] = _level_numbers(col.domain)
         if scheme == "Eigen":   # rank 0's vector: every rank holds the same bits
             vector = comm.bcast_array(leading_eigenvector(
                 _global_counts(cols[col.name], len(col.domain), comm)))
             entry["vector"] = [float(v) for v in vector]
         plan.append(entry)
     return plan
+
+
+def _level_numbers(domain) -> list[int] | None:
+    """Each level as the int Java's Integer.parseInt reads, when every level reads as one;
+    None otherwise (H2O uses the numbers when the first level reads and fails on a later
+    level that does not: the level index is kept then)."""
+    numbers = []
+    for level in domain:
+        if not _JAVA_INT.fullmatch(level) or not -2 ** 31 <= int(level) < 2 ** 31:
+            return None
+        numbers.append(int(level))
+    return numbers or None
 
 
 def _global_counts(raw, levels: int, comm) -> np.ndarray:
@@ -133,7 +152,8 @@ def _binary(entry: dict, codes: np.ndarray):
 
 
 def _label(entry: dict, codes: np.ndarray):
-    x = np.where(codes < 0, np.nan, codes.astype(np.float64))
+    values = np.asarray(entry.get("values", range(len(entry["domain"]))), dtype=np.float64)
+    x = np.append(values, np.nan)[np.where(codes < 0, len(entry["domain"]), codes)]
     return {entry["name"]: x}, [ColumnInfo(entry["name"], "numeric")]
 
 
