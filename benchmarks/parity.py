@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import statistics
 import warnings
 import subprocess
@@ -186,6 +187,16 @@ def run_h2o_once(h2o, name, spec, setting, seed, frames) -> dict:
                    p.iloc[:, 1:].to_numpy(), classes)
 
 
+def h2o_runs(h2o, name, spec, setting, seeds, frames) -> list[dict] | str:
+    """H2O's metrics for each seed, or its exception (the last `...Exception: message`)
+    when H2O cannot train."""
+    try:
+        return [run_h2o_once(h2o, name, spec, setting, s, frames) for s in seeds]
+    except Exception as e:  # noqa: BLE001 - H2O's failure is a result to record
+        cause = re.findall(r"\w+(?:Exception|Error): [^\n]*", str(e)) or [str(e)]
+        return cause[-1][:100]
+
+
 def h2o_frames(h2o, spec: Spec, train_csv: Path, test_csv: Path):
     train, test = h2o.import_file(str(train_csv)), h2o.import_file(str(test_csv))
     if spec.task != "regression":
@@ -199,11 +210,15 @@ def mean_se(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), se
 
 
-def rows_of(name: str, setting: str, h2o_runs: list[dict], ours: list[dict]) -> list[list]:
-    """Table rows, one per metric: H2O, mpidl (mean +- se), difference in se (+ = mpidl worse)."""
+def rows_of(name: str, setting: str, theirs: list[dict] | str, ours: list[dict]) -> list[list]:
+    """Table rows, one per metric: H2O, mpidl (mean +- se), difference in se (+ = mpidl worse);
+    H2O's error instead of its figures where it failed (``theirs`` a string)."""
     out = []
-    for metric in h2o_runs[0]:
-        (hm, hs), (om, osd) = (mean_se([r[metric] for r in runs]) for runs in (h2o_runs, ours))
+    if isinstance(theirs, str):
+        return [[name, setting, metric, f"fails: {theirs}", "%.4f ± %.4f" % mean_se(
+            [r[metric] for r in ours]), ""] for metric in ours[0]]
+    for metric in theirs[0]:
+        (hm, hs), (om, osd) = (mean_se([r[metric] for r in runs]) for runs in (theirs, ours))
         sign = -1 if metric == "AUC" else 1
         se = (hs ** 2 + osd ** 2) ** 0.5
         z = sign * (om - hm) / se if se else 0.0
@@ -244,7 +259,7 @@ def main() -> int:
             if args.reproducible:
                 SETTINGS[setting] = {**SETTINGS[setting], "reproducible": True}
             seeds = range(1, args.seeds + 1)
-            theirs = [run_h2o_once(h2o, name, spec, setting, s, frames) for s in seeds]
+            theirs = h2o_runs(h2o, name, spec, setting, seeds, frames)
             ours = [run_mpidl_once(name, spec, setting, s, train_csv, test_csv) for s in seeds]
             rows += rows_of(name, setting, theirs, ours)
             for r in rows_of(name, setting, theirs, ours):
