@@ -16,7 +16,8 @@ an unseen level counting as missing, H2O's ``adaptTestForTrain``), plus per sche
 - ``EnumLimited`` (only columns with more than ``max_levels`` levels): one categorical column
   ``name.top_N_levels`` whose levels are the N most frequent training levels seen at least
   twice (most frequent first; ties by level index), then ``other`` for the rest when some
-  level is left out; ``kept`` holds the kept level indices in that order.
+  level is left out, a level unseen in training included (missing stays missing); ``kept``
+  holds the kept level indices in that order.
 - ``Eigen``: one numeric column ``name.Eigen`` in the column's place, ``vector[level]`` (the
   leading eigenvector of the training levels' one-hot covariance, ``eigen.py``; missing
   stays missing).
@@ -36,6 +37,7 @@ from .hdf5 import ColumnInfo, TableInfo
 
 FRAME_SCHEMES = ("Binary", "LabelEncoder", "EnumLimited", "Eigen")
 OTHER = "other"   # H2O's name for the levels EnumLimited leaves out
+UNSEEN = -2       # codes_in_domain's code of a level the domain lacks (-1: missing)
 _JAVA_INT = re.compile(r"[+-]?\d+")   # what Integer.parseInt reads (within 32 bits)
 
 
@@ -126,12 +128,12 @@ def encode_frame(plan: list[dict] | None, cols: dict, info: TableInfo, source: s
 
 
 def codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
-    """int codes of ``raw`` in ``domain`` (-1: missing or level not in the domain)."""
+    """int codes of ``raw`` in ``domain`` (-1: missing, ``UNSEEN``: a level not in it)."""
     index = {lv: i for i, lv in enumerate(domain)}
     if col.kind == "categorical":
         if list(col.domain) == list(domain):
             return np.asarray(raw, dtype=np.int64)
-        mapping = np.array([index.get(lv, -1) for lv in col.domain] + [-1], dtype=np.int64)
+        mapping = np.array([index.get(lv, UNSEEN) for lv in col.domain] + [-1], dtype=np.int64)
         raw = np.asarray(raw, dtype=np.int64)
         return mapping[np.where(raw < 0, len(col.domain), raw)]
     x = np.asarray(raw, dtype=np.float64)
@@ -139,7 +141,7 @@ def codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
     finite = ~np.isnan(x)
     if finite.any():
         vals, inv = np.unique(x[finite], return_inverse=True)
-        codes = np.array([index.get(level_name(v), -1) for v in vals], dtype=np.int64)
+        codes = np.array([index.get(level_name(v), UNSEEN) for v in vals], dtype=np.int64)
         out[finite] = codes[inv]
     return out
 
@@ -160,12 +162,12 @@ def _label(entry: dict, codes: np.ndarray):
 def _limited(entry: dict, codes: np.ndarray):
     domain, kept = entry["domain"], entry["kept"]
     levels = [domain[i] for i in kept] + ([OTHER] if entry["other"] else [])
-    mapping = np.full(len(domain) + 1, -1, dtype=np.int32)   # last: missing / unseen
+    mapping = np.full(len(domain) + 2, -1, dtype=np.int32)   # then: missing, unseen
     if entry["other"]:
-        mapping[:len(domain)] = len(kept)
+        mapping[:len(domain)] = mapping[-1] = len(kept)
     mapping[kept] = np.arange(len(kept), dtype=np.int32)
     name = encoded_names(entry)[0]
-    new = mapping[np.where(codes < 0, len(domain), codes)]
+    new = mapping[np.where(codes < 0, len(domain) - 1 - codes, codes)]   # -1, -2: the last two
     return {name: new}, [ColumnInfo(name, "categorical", tuple(levels))]
 
 
