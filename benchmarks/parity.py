@@ -20,6 +20,8 @@ signed so that a positive value means mpidl is worse.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import re
 import statistics
 import warnings
 import subprocess
@@ -73,9 +75,10 @@ DATASETS = {
                                epochs=5, header=False),
     "adult_census_income": Spec("adult_census_income/adult_data.csv", "income", "binomial",
                                 test="adult_census_income/adult_test.csv", rows=10_000, epochs=5),
+    # IsDepDelayed_REC is the response coded as +-1
     "airlines_allyears2k": Spec("airlines_allyears2k/AirlinesTrain.csv.zip", "IsDepDelayed",
                                 "binomial", test="airlines_allyears2k/AirlinesTest.csv.zip",
-                                rows=10_000, epochs=5),
+                                rows=10_000, epochs=5, drop=["IsDepDelayed_REC"]),
     "airlines_2005_100k": Spec("airlines_2005_100k/year2005.csv.gz", "IsDepDelayed", "binomial",
                                rows=10_000, epochs=3,
                                drop=["ActualElapsedTime", "ArrDelay", "DepDelay", "ArrTime",
@@ -98,9 +101,15 @@ def _read(path: Path, header: bool) -> pd.DataFrame:
     return frame
 
 
+def split_folder(name: str, spec: Spec) -> Path:
+    """WORKDIR/parity/<name>-<digest of the spec>: a changed spec makes a new split."""
+    digest = hashlib.sha1(repr(spec).encode()).hexdigest()[:8]
+    return WORKDIR / "parity" / f"{name}-{digest}"
+
+
 def prepare(name: str, spec: Spec) -> tuple[Path, Path]:
-    """(train.csv, test.csv) of dataset ``name`` in WORKDIR/parity, made once."""
-    folder = WORKDIR / "parity" / name
+    """(train.csv, test.csv) of dataset ``name`` in ``split_folder``, made once."""
+    folder = split_folder(name, spec)
     train_csv, test_csv = folder / "train.csv", folder / "test.csv"
     if train_csv.exists() and test_csv.exists():
         return train_csv, test_csv
@@ -169,13 +178,23 @@ def run_h2o_once(h2o, name, spec, setting, seed, frames) -> dict:
     m.train(x=[c for c in train.names if c != spec.response], y=spec.response,
             training_frame=train)
     p = m.predict(test).as_data_frame(use_multi_thread=False)
-    truth = pd.read_csv(WORKDIR / "parity" / name / "test.csv", low_memory=False)[spec.response]
+    truth = pd.read_csv(split_folder(name, spec) / "test.csv", low_memory=False)[spec.response]
     h2o.remove(m)
     if spec.task == "regression":
         return metrics(spec.task, truth, p["predict"].to_numpy(), None, [])
     classes = train[spec.response].levels()[0]
     return metrics(spec.task, truth, p["predict"].astype(str).to_numpy(),
                    p.iloc[:, 1:].to_numpy(), classes)
+
+
+def h2o_runs(h2o, name, spec, setting, seeds, frames) -> list[dict] | str:
+    """H2O's metrics for each seed, or its exception (the last `...Exception: message`)
+    when H2O cannot train."""
+    try:
+        return [run_h2o_once(h2o, name, spec, setting, s, frames) for s in seeds]
+    except Exception as e:  # noqa: BLE001 - H2O's failure is a result to record
+        cause = re.findall(r"\w+(?:Exception|Error): [^\n]*", str(e)) or [str(e)]
+        return cause[-1][:100]
 
 
 def h2o_frames(h2o, spec: Spec, train_csv: Path, test_csv: Path):
@@ -191,11 +210,15 @@ def mean_se(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), se
 
 
-def rows_of(name: str, setting: str, h2o_runs: list[dict], ours: list[dict]) -> list[list]:
-    """Table rows, one per metric: H2O, mpidl (mean +- se), difference in se (+ = mpidl worse)."""
+def rows_of(name: str, setting: str, theirs: list[dict] | str, ours: list[dict]) -> list[list]:
+    """Table rows, one per metric: H2O, mpidl (mean +- se), difference in se (+ = mpidl worse);
+    H2O's error instead of its figures where it failed (``theirs`` a string)."""
     out = []
-    for metric in h2o_runs[0]:
-        (hm, hs), (om, osd) = (mean_se([r[metric] for r in runs]) for runs in (h2o_runs, ours))
+    if isinstance(theirs, str):
+        return [[name, setting, metric, f"fails: {theirs}", "%.4f ± %.4f" % mean_se(
+            [r[metric] for r in ours]), ""] for metric in ours[0]]
+    for metric in theirs[0]:
+        (hm, hs), (om, osd) = (mean_se([r[metric] for r in runs]) for runs in (theirs, ours))
         sign = -1 if metric == "AUC" else 1
         se = (hs ** 2 + osd ** 2) ** 0.5
         z = sign * (om - hm) / se if se else 0.0
@@ -236,7 +259,7 @@ def main() -> int:
             if args.reproducible:
                 SETTINGS[setting] = {**SETTINGS[setting], "reproducible": True}
             seeds = range(1, args.seeds + 1)
-            theirs = [run_h2o_once(h2o, name, spec, setting, s, frames) for s in seeds]
+            theirs = h2o_runs(h2o, name, spec, setting, seeds, frames)
             ours = [run_mpidl_once(name, spec, setting, s, train_csv, test_csv) for s in seeds]
             rows += rows_of(name, setting, theirs, ours)
             for r in rows_of(name, setting, theirs, ours):

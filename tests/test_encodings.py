@@ -71,6 +71,31 @@ def test_label_encoder_is_the_training_level_index_missing_for_na_and_unseen():
     np.testing.assert_array_equal(new["g"], [5, np.nan, 1, 0, np.nan])
 
 
+@pytest.mark.parametrize("domain, want", [
+    # every level reads as a Java int: H2O's categoricalToInt writes the numbers themselves
+    (("+4", "-3", "007", "10", "2"), [4, -3, 7, 10, 2]),
+    # the first level is not an int: the level index
+    (("a", "1", "2"), [0, 1, 2]),
+    # the first reads, a later one does not (H2O fails there): the level index
+    (("1", "2", "x"), [0, 1, 2]),
+    # 2^31 is past Java's int: the level index
+    (("1", "2147483648"), [0, 1]),
+    (("1.5", "2"), [0, 1]),
+])
+def test_label_encoder_uses_the_levels_numbers_when_all_are_java_ints(domain, want):
+    info = _info(domain)
+    codes = np.array(list(range(len(domain))) + [-1], dtype=np.int32)
+    plan = plan_encoding("LabelEncoder", 10, info, {"g": codes}, info.columns, SerialComm())
+    cols = {"g": codes, "x": np.zeros(codes.size)}
+    encode_frame(plan, cols, info, "t.csv")
+    np.testing.assert_array_equal(cols["g"], want + [np.nan])
+    # new data in its own level order, an unseen level missing
+    new_domain = (domain[-1], "zz", domain[0])
+    new = {"g": np.array([0, 1, 2, -1], dtype=np.int32), "x": np.zeros(4)}
+    encode_frame(plan, new, _info(new_domain), "new.csv")
+    np.testing.assert_array_equal(new["g"], [want[-1], np.nan, want[0], np.nan])
+
+
 def test_enum_limited_keeps_the_most_frequent_levels_seen_twice_and_other():
     train_info, train, new_info, new = _encode("EnumLimited", max_levels=3)
     # counts b 5, c 3, d 3, e 2, a 1: top 3 = b, c, d (c before d: equal counts, index order)
@@ -79,8 +104,8 @@ def test_enum_limited_keeps_the_most_frequent_levels_seen_twice_and_other():
     assert col.kind == "categorical" and col.domain == ("b", "c", "d", "other")
     want = {-1: -1, 0: 3, 1: 0, 2: 1, 3: 2, 4: 3}
     assert train["g.top_3_levels"].tolist() == [want[c] for c in TRAIN.tolist()]
-    # f (a training level never seen) -> other, zz (unseen) -> missing, b, a -> other, NA
-    assert new["g.top_3_levels"].tolist() == [3, -1, 0, 3, -1]
+    # f (a training level never seen) -> other, zz (unseen) -> other, b, a -> other, NA
+    assert new["g.top_3_levels"].tolist() == [3, 3, 0, 3, -1]
 
 
 def test_enum_limited_drops_levels_seen_once_and_leaves_small_columns_alone():
@@ -145,8 +170,8 @@ def _rows(path) -> list[list[str]]:
 
 def test_a_numeric_column_in_new_data_is_read_by_level_name():
     """As DataInfo reads any categorical: the number 2 is the level "2" (H2O's adaptation)."""
-    info = TableInfo("t.csv", 0, (ColumnInfo("g", "categorical", ("1", "2", "3")),))
+    info = TableInfo("t.csv", 0, (ColumnInfo("g", "categorical", ("1", "2", "x")),))
     plan = plan_encoding("LabelEncoder", 10, info, {}, info.columns, SerialComm())
     new = {"g": np.array([2.0, 5.0, np.nan, 1.0])}
     encode_frame(plan, new, TableInfo("n.csv", 0, (ColumnInfo("g", "numeric"),)), "n.csv")
-    np.testing.assert_array_equal(new["g"], [1, np.nan, np.nan, 0])
+    np.testing.assert_array_equal(new["g"], [1, np.nan, np.nan, 0])   # level indices

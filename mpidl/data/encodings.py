@@ -10,11 +10,14 @@ an unseen level counting as missing, H2O's ``adaptTestForTrain``), plus per sche
 
 - ``Binary``: columns ``name:0 .. name:B-1``, B = 1 + floor(log2(L)) for L levels; the value
   v = 0 for a missing level, 1 + level index otherwise, column k holds bit k of v.
-- ``LabelEncoder``: one numeric column ``name``, the level index (missing stays missing).
+- ``LabelEncoder``: one numeric column ``name``, the level index (missing and unseen levels
+  stay missing); ``values`` when the first level reads as a Java int and so do all the others:
+  then each level's number instead (H2O's ``VecUtils.categoricalToInt``; docs/quirks.md).
 - ``EnumLimited`` (only columns with more than ``max_levels`` levels): one categorical column
   ``name.top_N_levels`` whose levels are the N most frequent training levels seen at least
   twice (most frequent first; ties by level index), then ``other`` for the rest when some
-  level is left out; ``kept`` holds the kept level indices in that order.
+  level is left out, a level unseen in training included (missing stays missing); ``kept``
+  holds the kept level indices in that order.
 - ``Eigen``: one numeric column ``name.Eigen`` in the column's place, ``vector[level]`` (the
   leading eigenvector of the training levels' one-hot covariance, ``eigen.py``; missing
   stays missing).
@@ -24,6 +27,8 @@ SortByResponse needs no new column: ``sorted_by_response`` reorders a column's d
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .coltypes import level_name
@@ -32,6 +37,8 @@ from .hdf5 import ColumnInfo, TableInfo
 
 FRAME_SCHEMES = ("Binary", "LabelEncoder", "EnumLimited", "Eigen")
 OTHER = "other"   # H2O's name for the levels EnumLimited leaves out
+UNSEEN = -2       # codes_in_domain's code of a level the domain lacks (-1: missing)
+_JAVA_INT = re.compile(r"[+-]?\d+")   # what Integer.parseInt reads (within 32 bits)
 
 
 def binary_width(levels: int) -> int:
@@ -56,12 +63,26 @@ def plan_encoding(scheme: str, max_levels: int, info: TableInfo, cols: dict, pre
                 continue
             counts = _global_counts(cols[col.name], len(col.domain), comm)
             entry.update(_top_levels(counts, max_levels), max_levels=int(max_levels))
+        if scheme == "LabelEncoder" and _level_numbers(col.domain) is not None:
+            entry["values"] = _level_numbers(col.domain)
         if scheme == "Eigen":   # rank 0's vector: every rank holds the same bits
             vector = comm.bcast_array(leading_eigenvector(
                 _global_counts(cols[col.name], len(col.domain), comm)))
             entry["vector"] = [float(v) for v in vector]
         plan.append(entry)
     return plan
+
+
+def _level_numbers(domain) -> list[int] | None:
+    """Each level as the int Java's Integer.parseInt reads, when every level reads as one;
+    None otherwise (H2O uses the numbers when the first level reads and fails on a later
+    level that does not: the level index is kept then)."""
+    numbers = []
+    for level in domain:
+        if not _JAVA_INT.fullmatch(level) or not -2 ** 31 <= int(level) < 2 ** 31:
+            return None
+        numbers.append(int(level))
+    return numbers or None
 
 
 def _global_counts(raw, levels: int, comm) -> np.ndarray:
@@ -107,12 +128,12 @@ def encode_frame(plan: list[dict] | None, cols: dict, info: TableInfo, source: s
 
 
 def codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
-    """int codes of ``raw`` in ``domain`` (-1: missing or level not in the domain)."""
+    """int codes of ``raw`` in ``domain`` (-1: missing, ``UNSEEN``: a level not in it)."""
     index = {lv: i for i, lv in enumerate(domain)}
     if col.kind == "categorical":
         if list(col.domain) == list(domain):
             return np.asarray(raw, dtype=np.int64)
-        mapping = np.array([index.get(lv, -1) for lv in col.domain] + [-1], dtype=np.int64)
+        mapping = np.array([index.get(lv, UNSEEN) for lv in col.domain] + [-1], dtype=np.int64)
         raw = np.asarray(raw, dtype=np.int64)
         return mapping[np.where(raw < 0, len(col.domain), raw)]
     x = np.asarray(raw, dtype=np.float64)
@@ -120,7 +141,7 @@ def codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
     finite = ~np.isnan(x)
     if finite.any():
         vals, inv = np.unique(x[finite], return_inverse=True)
-        codes = np.array([index.get(level_name(v), -1) for v in vals], dtype=np.int64)
+        codes = np.array([index.get(level_name(v), UNSEEN) for v in vals], dtype=np.int64)
         out[finite] = codes[inv]
     return out
 
@@ -133,19 +154,20 @@ def _binary(entry: dict, codes: np.ndarray):
 
 
 def _label(entry: dict, codes: np.ndarray):
-    x = np.where(codes < 0, np.nan, codes.astype(np.float64))
+    values = np.asarray(entry.get("values", range(len(entry["domain"]))), dtype=np.float64)
+    x = np.append(values, np.nan)[np.where(codes < 0, len(entry["domain"]), codes)]
     return {entry["name"]: x}, [ColumnInfo(entry["name"], "numeric")]
 
 
 def _limited(entry: dict, codes: np.ndarray):
     domain, kept = entry["domain"], entry["kept"]
     levels = [domain[i] for i in kept] + ([OTHER] if entry["other"] else [])
-    mapping = np.full(len(domain) + 1, -1, dtype=np.int32)   # last: missing / unseen
+    mapping = np.full(len(domain) + 2, -1, dtype=np.int32)   # then: missing, unseen
     if entry["other"]:
-        mapping[:len(domain)] = len(kept)
+        mapping[:len(domain)] = mapping[-1] = len(kept)
     mapping[kept] = np.arange(len(kept), dtype=np.int32)
     name = encoded_names(entry)[0]
-    new = mapping[np.where(codes < 0, len(domain), codes)]
+    new = mapping[np.where(codes < 0, len(domain) - 1 - codes, codes)]   # -1, -2: the last two
     return {name: new}, [ColumnInfo(name, "categorical", tuple(levels))]
 
 
