@@ -72,13 +72,14 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"adversarial: {len(reports)} cases, {ok} OK")
 
 
-# ``--launching-only``: keep only the adversarial cases that start ranks under an MPI launcher:
-# a case whose function, or whose module's helpers, pass ``ranks=`` or start a ``LongJob``,
-# ``mpirun``, ``srun`` or an MPMD launch (module-level helpers count for every case of the
-# module that calls one), and of a parametrized case only its variant with the most ranks
-# (the largest integer parameter; else the last).  The second MPI family's CI run uses it: the
-# other cases never start MPI, behave the same under either family and already ran under the
-# first, and a case's other variants differ in the input, not in how the launcher behaves.
+# ``--launching-only``: keep, of each adversarial file, its first case that starts ranks under
+# an MPI launcher: a case whose function, or whose module's helpers, pass ``ranks=`` or start
+# a ``LongJob``, ``mpirun``, ``srun`` or an MPMD launch (module-level helpers count for every
+# case of the module that calls one), and of a parametrized case only its variant with the most
+# ranks (the largest integer parameter; else the last).  The second MPI family's CI run uses
+# it: the other cases never start MPI, behave the same under either family and already ran
+# under the first; a file's other launching cases differ in the input, not in how the launcher
+# ends, reports or exits (each file, one kind of fault: its first case stands for it).
 _LAUNCHING = ("ranks=", "LongJob", "mpirun", "srun", "mpmd")
 
 
@@ -115,11 +116,12 @@ def pytest_collection_modifyitems(config, items):
     chosen = {}
     for i in items:
         if "adversarial" in str(i.fspath) and _launches(i):
-            key = (str(i.fspath), i.originalname)
-            if key not in chosen or _rank_weight(i) >= _rank_weight(chosen[key]):
+            key, first = str(i.fspath), chosen.get(str(i.fspath))
+            if first is None or (first.originalname == i.originalname
+                                 and _rank_weight(i) >= _rank_weight(first)):
                 chosen[key] = i
     kept = [i for i in items if "adversarial" not in str(i.fspath)
-            or chosen.get((str(i.fspath), i.originalname)) is i]
+            or chosen.get(str(i.fspath)) is i]
     if len(kept) < len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept

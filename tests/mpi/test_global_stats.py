@@ -118,14 +118,7 @@ def test_replicated_data_counts_each_row_once(comm, shared_dir, everywhere):
     """replicate_training_data: every rank reads the whole frame, and the statistics (the
     sample sd's n / (n - 1) included) are those of one copy, not of ``size`` copies."""
     from mpidl.train.setup import build_model, open_training
-    path = str(shared_dir / "replicated.h5")
-    cols = columns(comm.size)
-
-    def write():
-        if comm.is_root:
-            write_table(path, cols, DOMAINS)
-    everywhere(write)
-    comm.barrier()
+    path, cols = shared_table(comm, shared_dir, everywhere, "replicated.h5")
 
     def body():
         params = validate({"training_frame": path, "response_column": "y",
