@@ -271,7 +271,7 @@ def main(argv=None) -> int:
     comm = world()
     if warn and comm.is_root:
         _say(f"mpidl: warning: {warn}")
-    from .train.loop import CheckpointedOnSignal, TrainingDiverged
+    from .errors import CheckpointedOnSignal, TrainingDiverged
     try:
         return _COMMANDS[args.command](args, comm, threads)
     except UserError as e:

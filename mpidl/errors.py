@@ -11,3 +11,11 @@ class UserError(Exception):
 
     The command line prints ``str(err)`` on stderr and exits with ``EXIT_USER``.
     """
+
+
+class TrainingDiverged(Exception):
+    """The model's weights became non-finite (H2O: 'unstable model')."""
+
+
+class CheckpointedOnSignal(Exception):
+    """A SIGTERM/SIGUSR1 reached some rank; the model was checkpointed for a resubmission."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from .train.loop import CheckpointedOnSignal
+from .errors import CheckpointedOnSignal
 from .train.signals import SignalFlag
 
 SIGNALLED = -2   # what a group's first rank hands its group instead of an index

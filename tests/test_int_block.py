@@ -23,6 +23,17 @@ def test_hand_checked_block():
     assert parse_integers(b"5;6\n", ";", 2).tolist() == [[5], [6]]
 
 
+def test_pieces_outlive_the_reused_buffer():
+    """parse_integers reuses one buffer per thread: the Pieces of a block must still hold its
+    values after the next blocks (more rows, fewer rows, other columns) are parsed."""
+    layout = type("L", (), {"ncols": 2, "sep": ","})()
+    first, _ = csv_blocks.block_pieces(b"1,200\n3,4\n", layout, "utf-8", set(), [0, 1])
+    csv_blocks.block_pieces(b"9,9\n" * 50, layout, "utf-8", set(), [0, 1])
+    assert parse_integers(b"7,7,7\n", ",", 3).tolist() == [[7], [7], [7]]
+    assert parse_integers(b"5,6\n", ",", 2).tolist() == [[5], [6]]
+    assert first[0].values().tolist() == [1, 3] and first[1].values().tolist() == [200, 4]
+
+
 @pytest.mark.parametrize("block", [
     b"1, 2,3\n",       # a space (pandas strips it)
     b"1,,3\n",         # a missing value

@@ -30,7 +30,7 @@ from ..errors import UserError
 from ..group_queue import SIGNALLED, STOP, serve_queue
 from ..params import cross_validates
 from ..predict import labeled
-from ..train.loop import TrainingDiverged
+from ..errors import TrainingDiverged
 from ..train.row_cache import RowCache
 from .holdouts import HoldoutKeeper, HoldoutPart
 

@@ -24,6 +24,7 @@ from mpidl.data.coltypes import NA_STRINGS
 from mpidl.data.column_tally import Tally, encode, numeric_piece, tally
 from mpidl.data.csv_source import Layout, Source
 from mpidl.data.int_block import parse_integers
+from mpidl.data.read_ahead import read_ahead
 
 BLOCK_BYTES = 16 << 20
 _QUOTE = ord('"')
@@ -53,9 +54,16 @@ def _skip(f, nbytes: int) -> None:
 def record_blocks(source: Source, layout: Layout, start: int, stop: int | None,
                   state: np.ndarray, block_bytes: int = BLOCK_BYTES, split: bool = False):
     """Yield (offset, block bytes, records in it) for bytes [start, stop) (``stop`` None: to
-    the end; ``offset``: where the block begins in the decompressed text);
-    ``state`` (``csv_scan.new_state()``) is updated and ends holding the newlines and
-    records read.  Raises LineError as the module docstring says."""
+    the end; ``offset``: where the block begins in the decompressed text), read and scanned
+    a block ahead in a thread (``read_ahead``); ``state`` (``csv_scan.new_state()``) is
+    updated and, once the blocks are all out, holds the newlines and records read.  Raises
+    LineError as the module docstring says."""
+    return read_ahead(_record_blocks(source, layout, start, stop, state, block_bytes, split))
+
+
+def _record_blocks(source: Source, layout: Layout, start: int, stop: int | None,
+                   state: np.ndarray, block_bytes: int, split: bool):
+    """``record_blocks`` in the calling thread."""
     sep = ord(layout.sep)
     if stop is not None and stop <= start:
         return
@@ -90,7 +98,12 @@ def record_blocks(source: Source, layout: Layout, start: int, stop: int | None,
 
 def read_blocks(source: Source, cuts: list[tuple[int, int]]):
     """Yield the bytes of each (offset, length) of ``cuts`` (in increasing order), the blocks
-    ``record_blocks`` found, read again without scanning."""
+    ``record_blocks`` found, read again without scanning, a block ahead in a thread."""
+    return read_ahead(_read_blocks(source, cuts))
+
+
+def _read_blocks(source: Source, cuts: list[tuple[int, int]]):
+    """``read_blocks`` in the calling thread."""
     if not cuts:
         return
     with source.open() as f:

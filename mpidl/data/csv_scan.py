@@ -35,7 +35,7 @@ def new_state(in_quotes: bool = False) -> np.ndarray:
     return state
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def scan(buf, state, sep, quote, ncols, stop_on_stray):  # pragma: no cover - compiled
     """Scan uint8 ``buf`` from ``state`` (updated in place); returns the offset just past the
     last newline outside quotes in ``buf`` (-1 if none).  Each non-blank record ended adds one

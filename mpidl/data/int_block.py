@@ -16,22 +16,40 @@ decimal point, an exponent or a field count other than the layout's: not plain, 
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
 
 _MAX_DIGITS = 18
 
 
+_scratch = threading.local()
+
+
 def parse_integers(block: bytes, sep: str, ncols: int) -> np.ndarray | None:
-    """The records of ``block`` as int64[ncols, rows] (one contiguous row per column), or
-    None when some byte is not part of a plain integer field (module docstring)."""
+    """The records of ``block`` as int64[ncols, rows] (each column's values contiguous), or
+    None when some byte is not part of a plain integer field (module docstring).
+
+    The array is a view into this thread's buffer, valid until the thread's next call (copy
+    what must be kept): a fresh array per block cost more in page faults than the parse
+    (MNIST's 16 MB blocks: 56 MB of int64 each, 1.0 s against 0.25 s with the buffer reused).
+    """
     buf = np.frombuffer(block, dtype=np.uint8)
     if buf.size == 0 or len(sep) != 1 or not 0 < ord(sep) < 128 or sep in "0123456789-\r\n":
         return None
     most = block.count(b"\n") + 1
-    out = np.empty((ncols, most), dtype=np.int64)
+    out = _buffer(ncols, most)
     rows = _parse(buf, ord(sep), out)
     return None if rows < 0 else out[:, :rows]
+
+
+def _buffer(ncols: int, rows: int) -> np.ndarray:
+    """This thread's int64[ncols, >= rows] buffer (reallocated only to grow or reshape)."""
+    held = getattr(_scratch, "array", None)
+    if held is None or held.shape[0] != ncols or held.shape[1] < rows:
+        held = _scratch.array = np.empty((ncols, rows), dtype=np.int64)
+    return held
 
 
 @numba.njit(cache=True, nogil=True)

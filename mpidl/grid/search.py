@@ -28,7 +28,7 @@ from ..errors import UserError
 from ..cv.run import train_with_cv
 from ..group_queue import SIGNALLED, STOP, serve_queue
 from ..params.crossval import cross_validates
-from ..train.loop import TrainingDiverged
+from ..errors import TrainingDiverged
 from ..train.row_cache import RowCache
 from . import table
 from .order import queue_order

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import UserError
+from ..errors import CheckpointedOnSignal, TrainingDiverged, UserError
 from ..memory import (current_rss_bytes, peak_rss_bytes, resident_split_bytes,
                       return_freed_memory_promptly)
 from ..params import resolve_stopping_metric
@@ -45,14 +45,6 @@ from .schedule import fill_limit, initial_tspi
 from .row_cache import RowCache, load_training
 from .setup import global_rows, training_score_set, validation_score_set
 from .signals import SignalFlag
-
-
-class TrainingDiverged(Exception):
-    """The model's weights became non-finite (H2O: 'unstable model')."""
-
-
-class CheckpointedOnSignal(Exception):
-    """A SIGTERM/SIGUSR1 reached some rank; the model was checkpointed for a resubmission."""
 
 
 @dataclass

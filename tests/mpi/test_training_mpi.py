@@ -16,7 +16,8 @@ import pytest
 
 from mpidl.checkpoint import read_model
 from mpidl.params import validate
-from mpidl.train.loop import CheckpointedOnSignal, Trainer, train
+from mpidl.errors import CheckpointedOnSignal
+from mpidl.train.loop import Trainer, train
 
 pytestmark = pytest.mark.timeout(180, method="thread")
 
