@@ -16,6 +16,7 @@ import pytest
 from import_inputs import FORCED_CATEGORICAL, long_quoted_csv, stray_quote_csv, tricky_csv
 
 from mpidl.data import csv_scan as S
+from mpidl.data import stream_import
 from mpidl.data.hdf5 import read_columns, read_info, write_table
 from mpidl.data.importer import import_csv, read_csv
 from mpidl.data.stream_import import import_table
@@ -142,3 +143,18 @@ def test_stray_quote_is_found(tmp_path):
     state = S.new_state()
     S.scan(np.frombuffer(raw, dtype=np.uint8), state, ord(","), ord('"'), 2, True)
     assert state[S.STRAY_LINE] == 5   # header, rows 0..2, then row 3 on line 5
+
+
+def test_rank_0_parses_less_as_it_also_writes():
+    """Shares of the file's bytes: rank 0 finishes with the others when its parse plus the
+    writing of every rank's rows (WRITE_PER_PARSE of the parse per byte) equals their parse."""
+    k = stream_import.WRITE_PER_PARSE
+    assert stream_import.nominal_shares(1) == [1.0]
+    for n in (2, 3, 4, 8, 40):
+        shares = stream_import.nominal_shares(n)
+        assert len(shares) == n and sum(shares) == pytest.approx(1.0)
+        # rank 0: s0 * p + 1 * w = s_other * p, all others alike
+        assert shares[0] >= 0 and len(set(shares[1:])) == 1
+        if shares[0] > 0:
+            assert shares[0] + k == pytest.approx(shares[1])
+    assert stream_import.nominal_shares(40)[0] == 0.0

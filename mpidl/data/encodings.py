@@ -9,7 +9,8 @@ the API apply the same mapping.  Every entry holds ``name`` (the raw column), ``
 an unseen level counting as missing, H2O's ``adaptTestForTrain``), plus per scheme:
 
 - ``Binary``: columns ``name:0 .. name:B-1``, B = 1 + floor(log2(L)) for L levels; the value
-  v = 0 for a missing level, 1 + level index otherwise, column k holds bit k of v.
+  v = 0 for a missing level, 1 + level index otherwise, column k holds bit k of v; a level
+  unseen in training leaves every bit missing (mean-imputed as any missing number).
 - ``LabelEncoder``: one numeric column ``name``, the level index (missing and unseen levels
   stay missing); ``values`` when the first level reads as a Java int and so do all the others:
   then each level's number instead (H2O's ``VecUtils.categoricalToInt``; docs/quirks.md).
@@ -149,7 +150,8 @@ def codes_in_domain(raw, col, domain: list[str], source: str) -> np.ndarray:
 def _binary(entry: dict, codes: np.ndarray):
     value = np.where(codes < 0, 0, codes + 1)
     names = encoded_names(entry)
-    cols = {n: ((value >> k) & 1).astype(np.float64) for k, n in enumerate(names)}
+    unseen = codes == UNSEEN
+    cols = {n: np.where(unseen, np.nan, (value >> k) & 1) for k, n in enumerate(names)}
     return cols, [ColumnInfo(n, "numeric") for n in names]
 
 

@@ -7,9 +7,10 @@ storage and levels (``column_tally.decide``).  Pass 2 reads the same blocks agai
 them and writes them into the preallocated table at the rank's row offset.  Memory holds one
 block per rank (and the levels), whatever the file size.
 
-Under ``mpirun -n N`` a plain file is split into N byte ranges at record boundaries: each rank
-counts the quotes of its nominal range, and starts at the first newline outside quotes given
-the parity of the quotes before it (``csv_scan``), so quoted newlines are respected.  A quote
+Under ``mpirun -n N`` a plain file is split into N byte ranges at record boundaries (rank
+0's smaller, as it also writes: ``nominal_shares``): each rank counts the quotes of its
+nominal range, and starts at the first newline outside quotes given the parity of the quotes
+before it (``csv_scan``), so quoted newlines are respected.  A quote
 inside an unquoted field breaks that parity: such a file is imported by rank 0 alone.  A
 compressed file or a pipe cannot be split: rank 0 first writes its text into a temporary file
 beside the table (removed at the end), which the ranks split.  HDF5 is not built parallel
@@ -48,6 +49,10 @@ _SCAN_BYTES = 16 << 20
 CACHE_MB = 256
 WRITE_BYTES = 16 << 20
 MEMORY_TABLE_BYTES = 128 << 20
+# rank 0's writing per byte of CSV, as a fraction of the parse's (2 ranks, the generated 1 GB
+# CSV of benchmarks/gen_csv.py, benchmarks/import_profile.py: rank 0's write and close 0.9 s,
+# both ranks' parse, tally and convert 14.7 s)
+WRITE_PER_PARSE = 0.06
 
 
 def env_bytes(name: str, default_mib: float) -> int:
@@ -215,12 +220,24 @@ def _serial_spans(layout: Layout, size: int) -> list[tuple[int, int | None]]:
     return [(layout.data_start, None)] + [(0, 0)] * (size - 1)
 
 
+def nominal_shares(ranks: int) -> list[float]:
+    """The fraction of the file's bytes each of ``ranks`` ranks parses.  Rank 0 also writes
+    every rank's rows, so its share is smaller by that work: equal finishing times when
+    writing a byte's rows costs ``WRITE_PER_PARSE`` of parsing it; from 18 ranks on it only
+    writes (and parses the first record)."""
+    if ranks == 1:
+        return [1.0]
+    first = max(0.0, (1.0 - (ranks - 1) * WRITE_PER_PARSE) / ranks)
+    return [first] + [(1.0 - first) / (ranks - 1)] * (ranks - 1)
+
+
 def _spans(source: Source, layout: Layout, comm) -> list[tuple[int, int]]:
-    """The byte range of each rank: nominal equal shares moved to the next record start."""
+    """The byte range of each rank: its nominal share moved to the next record start."""
     first, size = layout.data_start, source.nbytes
+    ends = np.cumsum(nominal_shares(comm.size))
     # rank r looks for its first record from byte lo[r] (one before its nominal share, so a
     # share that begins a record keeps it), with the parity of the quotes in [first, lo[r])
-    lo = [first] + [max(first, first + (size - first) * r // comm.size - 1)
+    lo = [first] + [max(first, first + int((size - first) * ends[r - 1]) - 1)
                     for r in range(1, comm.size)] + [size]
     quotes = _read_fold(source, lo[comm.rank], lo[comm.rank + 1],
                         lambda buf, acc: acc + S.count_quotes(buf, ord('"')), 0)
