@@ -6,6 +6,8 @@ Whatever happens, the target is either its old self or the complete new file:
 - the file is created with mode 0666 less the umask (as ``open`` does);
 - SIGTERM, SIGINT, SIGHUP and SIGUSR1 arriving during the write are held until the file is
   complete and renamed (or removed), then delivered to whatever handler was there before;
+  for a long write (``interruptible``) they end it instead: the temporary file is removed,
+  then the signal is delivered;
 - any OSError while writing (a full disk, a file size limit, a quota) removes the temporary
   file and becomes one UserError naming the target;
 - HDF5 files are written through ``_RecordingFile``: the HDF5 library never sees a failed
@@ -32,16 +34,19 @@ _HELD_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
 
 
 @contextmanager
-def atomic_path(path, inputs=()):
+def atomic_path(path, inputs=(), interruptible: bool = False):
     """Yield a temporary path to write; on success it becomes ``path``, on any error it is removed.
 
     ``inputs``: paths the command reads, which ``path`` must not be.  An OSError inside the
-    block (or in the rename) becomes a UserError naming ``path``.
+    block (or in the rename) becomes a UserError naming ``path``.  ``interruptible``: for a
+    long write (an import: a minute for 3 GB), a signal ends the write at once (the
+    temporary file removed) and is then delivered, instead of being held until the end.
     """
     dest = check_destination(path, inputs)
     remove_stale_temps(dest)
     tmp = temp_name(dest)
-    with _HeldSignals(), removed_on_error(tmp, path):
+    signals = _InterruptingSignals() if interruptible else _HeldSignals()
+    with signals, removed_on_error(tmp, path):
         create_empty(tmp)
         yield tmp
         os.replace(tmp, dest)
@@ -127,6 +132,39 @@ class _RecordingFile(RawFile):
 
     def flush(self) -> None:
         """Nothing is buffered here."""
+
+
+class _Interrupted(KeyboardInterrupt):
+    """A signal that ends an interruptible write (``signum``: which)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _InterruptingSignals:
+    """Turn SIGTERM / SIGINT / SIGHUP / SIGUSR1 into ``_Interrupted`` for the duration of a
+    write (main thread only); on the way out put the old handlers back and deliver the signal
+    to them."""
+
+    def __init__(self):
+        self._old: dict[int, object] = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for s in _HELD_SIGNALS:
+                self._old[s] = signal.signal(s, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise _Interrupted(signum)
+
+    def __exit__(self, kind, err, tb):
+        for s, handler in self._old.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        if isinstance(err, _Interrupted):
+            signal.raise_signal(err.signum)
 
 
 class _HeldSignals:

@@ -29,6 +29,28 @@ def test_a_signal_during_a_write_is_delivered_after_the_rename(tmp_path):
     assert seen == [(signal.SIGUSR1, "a,b\n1,2\n")]
 
 
+def test_an_interruptible_write_ends_at_the_signal_and_leaves_the_old_file(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    seen, written = [], []
+
+    def handler(signum, frame):
+        seen.append((signum, sorted(p.name for p in tmp_path.iterdir())))
+    old = signal.signal(signal.SIGUSR1, handler)
+    try:
+        # a handler that returns: the write still ends (as a KeyboardInterrupt)
+        with pytest.raises(KeyboardInterrupt), atomic_path(target, interruptible=True) as tmp:
+            with open(tmp, "w") as f:
+                f.write("a,b\n")
+                os.kill(os.getpid(), signal.SIGUSR1)
+                written.append("1,2\n")     # not reached: the signal ended the write
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+    # delivered to the old handler once the temporary file was gone
+    assert written == [] and seen == [(signal.SIGUSR1, ["out.csv"])]
+    assert target.read_text() == "old"
+
+
 def test_an_error_in_the_block_removes_the_temp_and_keeps_the_old_file(tmp_path):
     target = tmp_path / "m.h5"
     target.write_text("old")

@@ -99,7 +99,8 @@ def _import(src: str, dst: str, comm, source: Source, layout: Layout, options):
     counts = [p.records for p in passes]
     if sum(counts) == 0:
         raise _agreed(f"{src}: no data rows (only a header line)")
-    with atomic_path(dst, [src]) if comm.is_root else nullcontext() as tmp:
+    with atomic_path(dst, [src], interruptible=True) if comm.is_root else nullcontext() \
+            as tmp:
         tmp = comm.bcast_obj(tmp)
         table = (decisions, sum(counts), compression)
         if not in_memory(decisions, sum(counts)):
