@@ -42,7 +42,7 @@ def _encode(scheme: str, max_levels: int = 10):
             encode_frame(plan, new, _info(NEW_DOMAIN), "new.csv"), new)
 
 
-def test_binary_is_one_plus_the_level_index_in_bits_zero_for_missing_and_unseen():
+def test_binary_is_one_plus_the_level_index_in_bits_zero_for_missing_unseen_missing_bits():
     train_info, train, new_info, new = _encode("Binary")
     # 6 levels: 1 + floor(log2 6) = 3 bit columns, appended after the other columns
     assert train_info.names == ("x", "g:0", "g:1", "g:2")
@@ -50,8 +50,10 @@ def test_binary_is_one_plus_the_level_index_in_bits_zero_for_missing_and_unseen(
     value = {-1: 0, 0: 1, 1: 2, 2: 3, 3: 4, 4: 5}          # NA -> 0, level i -> i + 1
     for k in range(3):
         assert train[f"g:{k}"].tolist() == [(value[c] >> k) & 1 for c in TRAIN.tolist()]
-    # new data: f (index 5 -> 6 = 110), zz (unseen -> 0), b (2 = 010), a (1 = 001), NA (0)
-    bits = np.array([[0, 1, 1], [0, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    # new data: f (index 5 -> 6 = 110), zz (unseen: every bit missing), b (2 = 010),
+    # a (1 = 001), NA (0)
+    nan = np.nan
+    bits = np.array([[0, 1, 1], [nan, nan, nan], [0, 1, 0], [1, 0, 0], [0, 0, 0]])
     got = np.column_stack([new[f"g:{k}"] for k in range(3)])
     assert new_info.names[-3:] == ("g:0", "g:1", "g:2")
     np.testing.assert_array_equal(got, bits)

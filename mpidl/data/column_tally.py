@@ -14,9 +14,12 @@ column are kept up to ``MAX_NUMBER_TOKENS`` (beyond that the column can only be 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:   # pandas (0.15-0.3 s to import) only where a block needs its parser
+    import pandas as pd
 
 from mpidl.data.coltypes import (NA_STRINGS, NUMBER, guess_numeric, level_name, odd_line,
                                  text_to_numbers)
@@ -100,6 +103,8 @@ class Piece:
 
 def encode(series: pd.Series, text: bool) -> Piece:
     """The Piece of one parsed block of a column, read as strings (``text``) or inferred."""
+    import pandas as pd
+
     if text:   # strip the distinct raw tokens, not every row's, then merge equal results
         raw_codes, raw_tokens = pd.factorize(series, use_na_sentinel=True)
         codes, tokens = pd.factorize(stripped_text(pd.Series(raw_tokens, dtype=object)),
@@ -144,6 +149,7 @@ def tally(piece: Piece, forced: str | None) -> Tally:
         return Tally(False, int(np.count_nonzero(~np.isnan(finite))), 0, int(inf.sum()), seen,
                      values=np.empty(0) if distinct is None else distinct,
                      summary=summarize(finite))
+    import pandas as pd
     token_values, odd = text_to_numbers(pd.Series(piece.tokens, dtype=object))
     counts = np.bincount(piece.codes[piece.codes >= 0], minlength=len(piece.tokens))
     is_number = ~np.isnan(token_values)
@@ -200,6 +206,7 @@ def convert(piece: Piece, decision: Decision) -> np.ndarray:
     """One block's Piece of a column as its stored values."""
     spec = decision.spec
     if piece.codes is not None:
+        import pandas as pd
         if spec.domain is not None and decision.level_values is None:
             index = pd.Index(spec.domain).get_indexer(piece.tokens)
         else:

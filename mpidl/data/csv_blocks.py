@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import warnings
 import zlib
+from typing import TYPE_CHECKING
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:   # pandas (0.15-0.3 s to import) only where a block needs its parser
+    import pandas as pd
 
 from mpidl.data import csv_scan as S
 from mpidl.data.coltypes import NA_STRINGS
@@ -128,6 +132,8 @@ def parse_block(block: bytes, layout: Layout, encoding: str, text: set[int],
                 usecols: list[int] | None = None) -> pd.DataFrame:
     """The records of ``block`` as a DataFrame with columns numbered from 0; the columns in
     ``text`` as strings, the others inferred (``importer._parse``'s options)."""
+    import pandas as pd
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pd.errors.DtypeWarning)
         return pd.read_csv(
@@ -180,12 +186,20 @@ def first_pass(source: Source, layout: Layout, span: tuple[int, int | None], enc
         event = (e.kind, e.line, e.fields)
     except UnicodeDecodeError:
         event = ("latin-1", 0, 0)
-    except pd.errors.ParserError as err:
+    except ValueError as err:   # pandas' ParserError is one
+        if not _pandas_parse_error(err):
+            raise
         event = ("parse", 0, " ".join(str(err).split()))
     except (OSError, EOFError, zlib.error) as err:
         event = ("read", 0, " ".join(str(err).split()))
     rank_pass = RankPass(tallies, int(state[S.RECORDS]), int(state[S.LINE]) - 1, event)
     return rank_pass, cache, cuts
+
+
+def _pandas_parse_error(err: ValueError) -> bool:
+    """Whether ``err`` is pandas' ParserError (pandas is imported once a block needs it)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(err, pandas.errors.ParserError)
 
 
 def block_pieces(block: bytes, layout: Layout, encoding: str, text: set[int],

@@ -48,10 +48,13 @@ import re
 import warnings
 import zipfile
 import zlib
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:   # pandas (0.15-0.3 s to import) only where a block needs its parser
+    import pandas as pd
 
 from mpidl.data.coltypes import NA_STRINGS, NUMBER, convert_column, odd_tokens_line
 from mpidl.data.hdf5 import TableInfo
@@ -76,6 +79,8 @@ def read_csv(src, categorical=(), header=None, numeric=(), notes=None, count=Non
     one line per numeric column with non-number tokens read as missing.  ``count``: a
     ``ReadCount`` that receives the bytes read from ``src`` (before decompression).
     """
+    import pandas as pd
+
     src = os.fspath(src)
     raw = _read_bytes(src, count)
     _refuse_nul(src, raw)
@@ -356,6 +361,8 @@ def _parse(raw: bytes, encoding: str, sep: str, has_header: bool, ncols: int,
            stringy: list[int]) -> pd.DataFrame:
     """pandas' C parser; columns the sample shows as strings are read as str, the rest
     are inferred, and any of those that does not come back numeric is re-read as str."""
+    import pandas as pd
+
     def read(usecols=None, as_str=()):
         with warnings.catch_warnings():
             # mixed types in a column are expected here and handled by the re-read below
