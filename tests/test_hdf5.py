@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mpidl.data import hdf5
-from mpidl.data.hdf5 import ColumnInfo, block_range, read_columns, read_info, write_table
+from mpidl.data.hdf5 import (ColumnInfo, block_range, read_columns, read_info, write_rows,
+                              write_table)
 from mpidl.data.counted import ReadCount
 from mpidl.errors import UserError
 
@@ -194,3 +195,19 @@ def test_write_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="unknown columns"):
         write_table(tmp_path / "t.h5", {"a": np.zeros(3)}, {"b": ["x"]})
     assert os.listdir(tmp_path) == []
+
+
+def test_write_rows_puts_values_at_their_rows(tmp_path):
+    """HDF5's own write for numbers of the dataset's type, h5py's slicing otherwise; rows
+    outside the span keep their values (checked against numpy assignment)."""
+    with h5py.File(tmp_path / "w.h5", "w") as f:
+        want = {"u8": np.zeros(10, np.uint8), "f4": np.full(10, -1, np.float32)}
+        for name, base in want.items():
+            f.create_dataset(name, data=base, chunks=(4,))
+        write_rows(f["u8"], np.array([7, 8, 9], np.uint8), 3)
+        write_rows(f["f4"], np.array([0.5, 1.5], np.float64), 8)     # another type: slicing
+        write_rows(f["u8"], np.array([], np.uint8), 0)
+        want["u8"][3:6] = [7, 8, 9]
+        want["f4"][8:10] = [0.5, 1.5]
+        for name, values in want.items():
+            np.testing.assert_array_equal(f[name][()], values)

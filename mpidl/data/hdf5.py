@@ -265,6 +265,19 @@ def _read_rows(ds: h5py.Dataset, start: int, stop: int) -> np.ndarray:
     return out
 
 
+def write_rows(ds: h5py.Dataset, values: np.ndarray, start: int) -> None:
+    """``values`` into rows [start, start + len) of a 1-D dataset, numbers of the dataset's
+    type through HDF5's own write (h5py's slicing costs ~0.1 ms a call: 0.2 s of MNIST's
+    785 columns x 3 batches at import); anything else through h5py's slicing."""
+    if values.dtype != ds.dtype or values.dtype.kind not in "iuf" or not len(values):
+        ds[start:start + len(values)] = values
+        return
+    file_space = ds.id.get_space()
+    file_space.select_hyperslab((start,), (len(values),))
+    ds.id.write(h5py.h5s.create_simple((len(values),)), file_space,
+                np.ascontiguousarray(values))
+
+
 def checked_codes(path: str, name: str, block: np.ndarray, nlevels: int) -> np.ndarray:
     """int32 codes of categorical column ``name``; UserError naming the file and column when
     one is not an integer in [-1, nlevels) (a damaged or hand-written table: the kernels

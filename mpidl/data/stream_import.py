@@ -42,7 +42,8 @@ from mpidl.data.csv_blocks import BLOCK_BYTES, block_pieces, first_pass, read_bl
 from mpidl.data.csv_source import Layout, Source, open_source, sniff
 from mpidl.data.import_gather import send_batches, write_batches
 from mpidl.destination import reason, temp_name
-from mpidl.data.hdf5 import _LIBVER, TableInfo, create_columns, open_columns, read_info
+from mpidl.data.hdf5 import (_LIBVER, TableInfo, create_columns, open_columns, read_info,
+                             write_rows)
 from mpidl.errors import UserError
 
 _SCAN_BYTES = 16 << 20
@@ -370,4 +371,4 @@ class _Writer:
         if self._columns is None:
             self._columns = open_columns(self._stack.enter_context(recording_h5(self.tmp, "r+")))
         for ds, values in zip(self._columns, stored):
-            ds[row:row + len(values)] = values
+            write_rows(ds, values, row)
