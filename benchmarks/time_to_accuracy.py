@@ -264,22 +264,60 @@ def torch_runner(torch, d: Data, a):
 
 
 # ---------------------------------------------------------------------------- runs
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (/proc/stat: all but idle and iowait)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / TICK
+
+
+def own_seconds() -> float:
+    """CPU seconds of this process, its finished children (mpidl) and its live ones (H2O's
+    JVM)."""
+    import resource
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = time.process_time() + kids.ru_utime + kids.ru_stime
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            f = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(f[1]) == os.getpid():          # ppid; utime, stime are fields 14, 15
+            total += (int(f[11]) + int(f[12])) / TICK
+    return total
+
+
+def timed(run, seed: int) -> tuple:
+    """(curve, wall seconds, share of the machine's CPU other processes took meanwhile)."""
+    b0, o0, t0 = busy_seconds(), own_seconds(), time.perf_counter()
+    curve = run(seed)
+    wall = time.perf_counter() - t0
+    others = (busy_seconds() - b0) - (own_seconds() - o0)
+    return curve, wall, max(0.0, others) / (wall * os.cpu_count())
+
+
 def run_dataset(a, d: Data, h2o, torch, extra: dict) -> list[tuple]:
-    """[(system, [run per seed], wall seconds of its runs)] of one dataset, seeds interleaved."""
+    """[(system, [run per seed], wall seconds of its runs, [others' CPU share per run])] of
+    one dataset, seeds interleaved."""
     makers = {"h2o": lambda: h2o_runner(h2o, d, a),
               "mpidl": lambda: mpidl_runner(d, a, {}, "mpidl"),
               "mpidl-mb": lambda: mpidl_runner(d, a, {**MINI_BATCH, **extra}, "mpidl-mb"),
               "torch": lambda: torch_runner(torch, d, a)}
     runners = {s: makers[s]() for s in a.systems}
-    runs = {s: [] for s in a.systems}
+    runs, shares = ({s: [] for s in a.systems} for _ in range(2))
     wall = dict.fromkeys(a.systems, 0.0)
     for seed in range(a.seed, a.seed + a.seeds):
         for s in a.systems:
             log(f"{d.name} {s} seed {seed} ...")
-            t0 = time.perf_counter()
-            runs[s].append(cut(runners[s](seed), a.budget))
-            wall[s] += time.perf_counter() - t0
-    return [(s, runs[s], wall[s]) for s in a.systems]
+            curve, seconds, share = timed(runners[s], seed)
+            runs[s].append(cut(curve, a.budget))
+            wall[s] += seconds
+            shares[s].append(share)
+            log(f"  {seconds:.1f} s wall; other processes took {100 * share:.0f} % of the CPU")
+    return [(s, runs[s], wall[s], shares[s]) for s in a.systems]
 
 
 # ---------------------------------------------------------------------------- report
@@ -300,7 +338,8 @@ def hit_cell(runs: list[list], curve: list[tuple], target: float) -> str:
         best = np.convolve(errs, np.ones(tp.SMOOTH) / tp.SMOOTH, "valid").min()
         return f"not reached (best {100 * best:.2f} %)"
     own = [h[1] for h in (tp.smoothed_hit(r, target) for r in runs) if h]
-    cell = f"{hit[1]:.1f}"
+    first = hit[1] == curve[tp.SMOOTH - 1][1]   # as early as the evaluations can show
+    cell = f"{'≤ ' if first else ''}{hit[1]:.1f}"
     if len(runs) > 1 and len(own) == len(runs):
         cell += f" (seeds {min(own):.1f}-{max(own):.1f})"
     elif len(runs) > 1:
@@ -320,17 +359,20 @@ def end_cell(runs: list[list], curve: list[tuple]) -> str:
 def dataset_table(d: Data, results: list[tuple], names: dict) -> str:
     header = (["system", "seeds", "evaluations"]
               + [f"seconds to {100 * t:g} %" for t in d.targets]
-              + ["error at the last common evaluation", "wall s, all seeds"])
+              + ["error at the last common evaluation", "wall s, all seeds",
+                 "CPU taken by other processes: mean (max) over runs"])
     rows = []
-    for s, runs, wall in results:
+    for s, runs, wall, shares in results:
+        load = (f"{100 * np.mean(shares):.0f} % ({100 * max(shares):.0f} %)" if shares
+                else "not measured")
         if not runs or min(len(r) for r in runs) < tp.SMOOTH:
             rows.append([names[s], len(runs), "< 3 within the budget"]
-                        + ["-"] * len(d.targets) + ["-", f"{wall:.0f}"])
+                        + ["-"] * len(d.targets) + ["-", f"{wall:.0f}", load])
             continue
         curve = tp.mean_curve(runs)
         rows.append([names[s], len(runs), len(curve)]
                     + [hit_cell(runs, curve, t) for t in d.targets]
-                    + [end_cell(runs, curve), f"{wall:.0f}"])
+                    + [end_cell(runs, curve), f"{wall:.0f}", load])
     return common.table(header, rows)
 
 
@@ -347,9 +389,14 @@ def report(a, results: list[tuple], names: dict, figure: Path) -> str:
              f"Seconds to a target: the first evaluation at which the mean curve over seeds, "
              f"smoothed by a running mean over {tp.SMOOTH} evaluations, is at or below it "
              f"(mean training seconds there); in brackets the range of each seed's own smoothed "
-             f"crossing. Test error as H2O defines it (binomial: at the max-F1 threshold). "
+             f"crossing; ≤: at the first evaluation where a running mean exists (the "
+             f"{tp.SMOOTH}rd), so the evaluations cannot show an earlier time. "
+             f"Test error as H2O defines it (binomial: at the max-F1 threshold). "
              f"Training seconds exclude scoring: samples / training_speed of each scoring-"
-             f"history row for H2O and mpidl, timed loops for PyTorch.\n")
+             f"history row for H2O and mpidl, timed loops for PyTorch. Last column: the "
+             f"machine's busy CPU time during a run less this script's, its children's and "
+             f"H2O's JVM's (/proc), over wall x cores: the share other work on the shared "
+             f"machine took (this script runs under nice 10, so such work slows it most).\n")
     return body
 
 
@@ -360,7 +407,7 @@ def plot(results: list[tuple], names: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(results), figsize=(5.2 * len(results), 4.2), squeeze=False)
     for ax, (d, res) in zip(axes[0], results):
-        for s, runs, _ in res:
+        for s, runs, *_ in res:
             if not runs or min(len(r) for r in runs) < 1:
                 continue
             c = np.array([p[1:] for p in tp.mean_curve(runs)])
@@ -466,7 +513,8 @@ def replot(a, targets: dict) -> tuple:
     saved = json.loads(Path(a.replot).read_text())
     for k, v in saved["args"].items():
         setattr(a, k, v)
-    results = [(load(n, targets[n]), [(s, runs, wall) for s, runs, wall in res])
+    results = [(load(n, targets[n]), [(s, runs, wall, (rest or [[]])[0])
+                                       for s, runs, wall, *rest in res])
                for n, res in saved["results"].items()]
     return results, saved["names"]
 
