@@ -1,7 +1,7 @@
 """Time to accuracy: test error against training seconds, H2O-3, mpidl and PyTorch, 2 threads.
 
     pip install h2o torch==2.13.0 matplotlib               # h2o needs Java 8+
-    python benchmarks/time_to_accuracy.py --seeds 3 --budget 10 --record   # all three datasets
+    python benchmarks/time_to_accuracy.py --seeds 3 --budget 8 --record   # all three, ~9 min
     python benchmarks/time_to_accuracy.py --datasets higgs --seeds 1 --budget 20  # a quick trial
     python benchmarks/time_to_accuracy.py --replot /tmp/mpidl-bench/time_to_accuracy.json \
         --targets higgs=0.36/0.34                 # the last run's curves, other targets
@@ -450,7 +450,7 @@ def parse_args():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default=",".join(DATASETS), help=",".join(DATASETS))
     ap.add_argument("--systems", default=",".join(SYSTEMS), help=",".join(SYSTEMS))
-    ap.add_argument("--budget", type=float, default=10.0,
+    ap.add_argument("--budget", type=float, default=8.0,
                     help="training seconds per run (each system, dataset and seed)")
     ap.add_argument("--points", type=int, default=30, help="evaluations per budget")
     ap.add_argument("--seeds", type=int, default=3)
