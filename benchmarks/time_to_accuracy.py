@@ -3,7 +3,7 @@
     pip install h2o torch==2.13.0 matplotlib               # h2o needs Java 8+
     python benchmarks/time_to_accuracy.py --seeds 3 --budget 8 --record   # all three, ~9 min
     python benchmarks/time_to_accuracy.py --datasets higgs --seeds 1 --budget 20  # a quick trial
-    python benchmarks/time_to_accuracy.py --replot /tmp/mpidl-bench/time_to_accuracy.json \
+    python benchmarks/time_to_accuracy.py --replot /tmp/mpidl-bench/time_to_accuracy.json \\
         --targets higgs=0.36/0.34                 # the last run's curves, other targets
 
 Datasets (``--datasets``, default all): ``mnist``, ``higgs`` and ``covtype``, split once as
