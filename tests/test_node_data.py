@@ -78,10 +78,10 @@ def test_serial_node_is_the_rank_itself():
     node.free_shared()
 
 
-def test_private_memory_counts_in_rss_and_pss_not_shared():
-    """64 MB written by this process alone: RSS and PSS grow by it, shared does not."""
+def _private_block_growth(size: int) -> list[float]:
+    """MiB by which (RSS, PSS, shared) grow while this process touches a fresh private
+    mapping of ``size`` bytes."""
     import mmap
-    size = 64 * 2**20
     block = mmap.mmap(-1, size)     # a fresh private mapping: pages not resident before
     before = memory.resident_split_bytes()
     view = np.frombuffer(block, dtype=np.uint8)
@@ -90,6 +90,13 @@ def test_private_memory_counts_in_rss_and_pss_not_shared():
     assert int(view[::4096].sum()) == size // 4096
     del view
     block.close()
-    grown = [(a - b) / 2**20 for a, b in zip(after, before)]
-    assert grown[0] >= 60 and grown[1] >= 60, grown
-    assert abs(grown[2]) < 8, grown
+    return [(a - b) / 2**20 for a, b in zip(after, before)]
+
+
+def test_private_memory_counts_in_rss_and_pss_not_shared():
+    """64 MB written by this process alone: RSS and PSS grow by it, shared does not.  Up to 3
+    tries: between the two reads another process of the session can exit and turn pages it
+    shared with this one private (a CI run saw shared -125 MB, PSS +156 MB); a shared count
+    that grows with the block fails every try."""
+    tries = [_private_block_growth(64 * 2**20) for _ in range(3)]
+    assert any(g[0] >= 60 and g[1] >= 60 and abs(g[2]) < 8 for g in tries), tries
