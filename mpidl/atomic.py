@@ -142,34 +142,10 @@ class _Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
-class _InterruptingSignals:
-    """Turn SIGTERM / SIGINT / SIGHUP / SIGUSR1 into ``_Interrupted`` for the duration of a
-    write (main thread only); on the way out put the old handlers back and deliver the signal
-    to them."""
-
-    def __init__(self):
-        self._old: dict[int, object] = {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for s in _HELD_SIGNALS:
-                self._old[s] = signal.signal(s, self._raise)
-        return self
-
-    @staticmethod
-    def _raise(signum, frame):
-        raise _Interrupted(signum)
-
-    def __exit__(self, kind, err, tb):
-        for s, handler in self._old.items():
-            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-        if isinstance(err, _Interrupted):
-            signal.raise_signal(err.signum)
-
-
-class _HeldSignals:
-    """Hold SIGTERM / SIGINT / SIGHUP / SIGUSR1 for the duration of a write (main thread only),
-    then put the old handlers back and deliver what arrived to them."""
+class _WriteSignals:
+    """SIGTERM / SIGINT / SIGHUP / SIGUSR1 handled by ``_handle`` for the duration of a write
+    (main thread only); on the way out the old handlers are put back and the signals in
+    ``_arrived`` delivered to them."""
 
     def __init__(self):
         self._old: dict[int, object] = {}
@@ -178,15 +154,30 @@ class _HeldSignals:
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             for s in _HELD_SIGNALS:
-                self._old[s] = signal.signal(s, self._hold)
+                self._old[s] = signal.signal(s, self._handle)
         return self
 
-    def _hold(self, signum, frame):
-        if signum not in self._arrived:
-            self._arrived.append(signum)
+    def _handle(self, signum, frame):
+        raise NotImplementedError
 
     def __exit__(self, *exc):
         for s, handler in self._old.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
         for s in self._arrived:
             signal.raise_signal(s)
+
+
+class _HeldSignals(_WriteSignals):
+    """Hold the signals until the write is complete, then deliver them."""
+
+    def _handle(self, signum, frame):
+        if signum not in self._arrived:
+            self._arrived.append(signum)
+
+
+class _InterruptingSignals(_WriteSignals):
+    """End the write at the first signal (``_Interrupted``), then deliver it."""
+
+    def _handle(self, signum, frame):
+        self._arrived.append(signum)
+        raise _Interrupted(signum)
