@@ -62,3 +62,25 @@ def test_one_core_is_said_without_measuring(tmp_path, monkeypatch):
     assert t.threads == 1
     assert [ln for ln in lines if ln.startswith("threads per rank")] == [
         "threads per rank: 1 (one core per rank; --threads N sets it)"]
+
+
+@pytest.mark.parametrize("batch, threads, warm, timed", [
+    (1, 2, 1, 412),        # online: a one-row warm-up, 0.05 s of rows at 5 GFLOP/s
+    (128, 2, 256, 512),    # mini-batch: one batch per thread, then two per thread
+    (128, 1, 128, 412),    # one thread: two batches fit in the 0.05 s rows already
+])
+def test_calibration_times_whole_mini_batches_on_every_thread(batch, threads, warm, timed):
+    """A mini-batch run timed on 32 rows split over 2 threads ran batches of 16 rows and chose
+    one thread at half the speed (MNIST [1024,1024], batch 128: 9.2k rows/s against 16k)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from mpidl.train.calibrate import seconds_per_row
+    params = SimpleNamespace(mini_batch_size=batch, elastic_averaging=False)
+    model = SimpleNamespace(params=params, layout=SimpleNamespace(units=(1000, 100, 10)),
+                            buf=np.zeros(8, np.float32))
+    calls = []
+    seconds_per_row(model, 60000, True, SerialComm(), threads, 0.05,
+                    lambda buf, center, order: calls.append(order.shape[0]))
+    assert calls == [warm, timed]

@@ -27,20 +27,23 @@ def seconds_per_row(model, n_local: int, trains: bool, comm, threads: int, secon
                     train) -> float:
     """Measured seconds per training row with ``threads`` Hogwild threads (slowest rank).
 
-    Trains about ``seconds`` of this rank's ``n_local`` rows (at most 2,000) on a throw-away
-    copy of ``model``, after one row that only warms the kernel up, so the model itself is
-    untouched; ``train(buf, center, order)`` runs the kernel.  A collective: every rank calls
-    it; a rank that does not train (``trains`` false) reports 0.
+    Trains about ``seconds`` of this rank's ``n_local`` rows (``schedule.calibration_rows``)
+    on a throw-away copy of ``model``, after one mini-batch per thread (one row online) that
+    only warms the kernel up, so the model itself is untouched; ``train(buf, center, order)``
+    runs the kernel.  A collective: every rank calls it; a rank that does not train
+    (``trains`` false) reports 0.
     """
     from numba import set_num_threads
-    k = calibration_rows(model.layout.units, n_local, seconds) if trains else 0
+    unit = threads * max(1, int(model.params.mini_batch_size))
+    k = calibration_rows(model.layout.units, n_local, seconds, unit) if trains else 0
     per_row = 0.0
     if k > 0:
         set_num_threads(threads)
         scratch = model.buf.copy()
         center = (model.buf.copy() if model.params.elastic_averaging
                   else np.zeros(1, model.buf.dtype))
-        train(scratch, center, np.zeros(1, np.int64))
+        warm = 1 if unit == threads else min(unit, k)
+        train(scratch, center, np.zeros(warm, np.int64))
         t0 = time.perf_counter()
         train(scratch, center, np.arange(k, dtype=np.int64))
         per_row = (time.perf_counter() - t0) / k

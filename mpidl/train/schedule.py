@@ -107,10 +107,13 @@ class AutoTuner:
                              self.target)
 
 
-def calibration_rows(units, n_local: int, seconds: float = 0.2) -> int:
-    """Rows to time before the first iteration: about ``seconds`` of work at 5 GFLOP/s."""
+def calibration_rows(units, n_local: int, seconds: float = 0.2, unit: int = 1) -> int:
+    """Rows to time before the first iteration: about ``seconds`` of work at 5 GFLOP/s, and at
+    least two ``unit``s (threads x mini-batch size: every thread trains two whole mini-batches,
+    as in training; fewer rows would time short batches split over the threads)."""
     weights = sum(units[i] * units[i + 1] for i in range(len(units) - 1))
-    return int(min(n_local, 2000, max(32, seconds * 5e9 / (6.0 * weights))))
+    rows = max(min(2000, max(32, seconds * 5e9 / (6.0 * weights))), 2 * unit)
+    return int(min(n_local, rows))
 
 
 def fill_limit(share: int, rows: int, epochs: float, processed: int, tspi: int,
