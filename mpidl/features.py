@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import UserError
-from .kernels.minibatch import add_bias_activate, assemble_input, layer_views
+from .kernels.minibatch import NO_STREAMS, add_bias_activate, assemble_input, layer_views
 from .predict import matrix_csv, transformed_block, write_blocks
 
 
@@ -35,7 +35,7 @@ def hidden_activations(model, nums, cats, layer: int) -> np.ndarray:
     for l in range(layer):
         z = a @ weights[l]
         a = np.zeros((n, int(units[l + 1])), model.buf.dtype)
-        add_bias_activate(z, biases[l], a, keep, act, ratios[l], False, state)
+        add_bias_activate(z, biases[l], a, keep, act, ratios[l], False, state, NO_STREAMS)
     return a.astype(np.float64)
 
 

@@ -263,13 +263,13 @@ def test_dropout_masks_drop_units_and_scoring_scales():
     nnz = np.array([3, 0])
     state = np.array([12345], dtype=np.uint64)
     forward(buf, units, mult, woff, boff, activation_code(lay.activation), C.OUT_SOFTMAX,
-            np.array([0.5]), a, z, keep, nz, nnz, aoff, zoff, True, True, state)
+            np.array([0.5]), a, z, keep, nz, nnz, aoff, zoff, True, True, state, False)
     kept = keep[3:403].copy()
     assert 150 < kept.sum() < 250
     assert np.all(a[3:403][kept == 0] == 0)
     trained = a[3:403].copy()
     forward(buf, units, mult, woff, boff, activation_code(lay.activation), C.OUT_SOFTMAX,
-            np.array([0.5]), a, z, keep, nz, nnz, aoff, zoff, True, False, state)
+            np.array([0.5]), a, z, keep, nz, nnz, aoff, zoff, True, False, state, False)
     full = np.maximum(z[:400], 0)
     np.testing.assert_allclose(a[3:403], 0.5 * full, rtol=1e-6)
     np.testing.assert_allclose(trained[kept == 1], full[kept == 1], rtol=1e-6)

@@ -20,7 +20,8 @@ HP_HUBER_DELTA, HP_QUANTILE_ALPHA, HP_TWEEDIE_POWER = 14, 15, 16
 HP_PROCESSED, HP_FAST_MODE, HP_NUM_START = 17, 18, 19
 HP_BETA1, HP_BETA2 = 20, 21
 HP_SPARSITY_BETA, HP_AVERAGE_ACTIVATION = 22, 23
-HP_SIZE = 24
+HP_SAME_MASKS = 24   # 1: every hidden layer restarts the row's dropout stream (H2O-3)
+HP_SIZE = 25
 
 # positions in the typed-scalar vector ``f`` (same dtype as the model buffer)
 F_RHO, F_ONE_RHO, F_EPS, F_L1, F_L2, F_LAM, F_ZERO, F_ONE = 0, 1, 2, 3, 4, 5, 6, 7

@@ -27,12 +27,12 @@ from numba import njit
 
 from .codes import (ACT_MAXOUT, ACT_RELU, ACT_TANH, F_EPS, F_L1, F_L2, F_LAM, F_MAXW2,
                     F_NESTEROV, F_ONE_RHO, F_RHO, F_ZERO, HP_INPUT_DROPOUT, HP_NUM_START,
-                    HP_PROCESSED, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_AUTOENCODER, OUT_LINEAR,
+                    HP_PROCESSED, HP_SAME_MASKS, OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OUT_AUTOENCODER, OUT_LINEAR,
                     F_BETA1, F_ONE_BETA1, F_BETA2, F_ONE_BETA2)
 from .fpmode import denormals_off, restore
 from .numerics import column_count, input_value
 from .pool import run_slices
-from .rng import next_float, seed_state
+from .rng import fill_row_streams, next_float, seed_state
 from .rules import (FASTMATH, adadelta, adam, elastic, hidden_slope_times, hidden_value,
                     max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient,
                     output_values, reconstruction_gradient, regularized, running_activation,
@@ -40,6 +40,7 @@ from .rules import (FASTMATH, adadelta, adam, elastic, hidden_slope_times, hidde
 
 _FM = FASTMATH
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
+NO_STREAMS = np.zeros(0, np.uint64)   # add_bias_activate: every row from the one state
 
 
 @njit(fastmath=_FM, **_OPTS)
@@ -63,9 +64,11 @@ def assemble_input(x, nums, cats, order, lo, num_start, dropout, state):
 
 
 @njit(fastmath=_FM, **_OPTS)
-def add_bias_activate(z, bias, a, keep, act, ratio, train, state):
+def add_bias_activate(z, bias, a, keep, act, ratio, train, state, streams):
     """z += bias (per column); a <- activation of z.  Training draws a dropout mask into
-    ``keep`` (a dropped unit's activation is 0); scoring scales by ``1 - ratio`` instead.
+    ``keep`` (a dropped unit's activation is 0): from ``state``, or, when ``streams``
+    (uint64[b]) is not empty, row i's mask from a copy of ``streams[i]`` (H2O-3's one seed per
+    row for every hidden layer); scoring scales by ``1 - ratio`` instead.
 
     Maxout: z has 2 columns per unit (channels 2k, 2k+1) and a[:, k] is their max.
     """
@@ -86,8 +89,11 @@ def add_bias_activate(z, bias, a, keep, act, ratio, train, state):
             for k in range(n_a):
                 a[i, k] = hidden_value(ACT_MAXOUT, z[i, 2 * k], z[i, 2 * k + 1])
         if ratio > 0.0 and train:
+            draw = state
+            if streams.shape[0] > 0:
+                draw = streams[i:i + 1].copy()
             for k in range(n_a):
-                kept = next_float(state) >= ratio
+                kept = next_float(draw) >= ratio
                 keep[i, k] = 1 if kept else 0
                 if not kept:
                     a[i, k] = 0.0
@@ -282,6 +288,7 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
     lr, mom = np.zeros(nl, buf.dtype), buf.dtype.type(0)
     num_start, in_drop = int(hp[HP_NUM_START]), hp[HP_INPUT_DROPOUT]
     max_w2 = float(f[F_MAXW2])
+    streams = np.zeros(batch if hp[HP_SAME_MASKS] != 0.0 else 0, np.uint64)
     mode = denormals_off()
     try:
         for s in range(lo, hi, batch):
@@ -293,6 +300,8 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
             a0 = ws.a[0][:b]
             assemble_input(a0, nums, cats, order, s, num_start, in_drop, state)
             target = a0
+            row_streams = streams[:b]
+            fill_row_streams(row_streams, state)
             if out_kind == OUT_AUTOENCODER and in_drop > 0.0:   # the clean input
                 target = ws.target[:b]
                 assemble_input(target, nums, cats, order, s, num_start, 0.0, state)
@@ -301,7 +310,7 @@ def _train_slice(net, objective, buf, center, rows, order, lo, hi, batch, seed, 
                 np.matmul(ws.a[l][:b], weights[l], out=z)
                 if l < nl - 1:
                     add_bias_activate(z, biases[l], ws.a[l + 1][:b], ws.keep[l + 1][:b], act,
-                                      ratios[l], True, state)
+                                      ratios[l], True, state, row_streams)
                     if avg_act.shape[0] > 0:
                         batch_running_activation(avg_act[avg_at[l]:avg_at[l + 1]],
                                                  ws.a[l + 1][:b])

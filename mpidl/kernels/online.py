@@ -24,12 +24,13 @@ from numba import njit, prange
 from .codes import (
     F_EPS, F_FAST, F_L1, F_L2, F_LAM, F_MAXW2, F_NESTEROV, F_ONE, F_ONE_RHO, F_RHO, F_ZERO,
     ACT_MAXOUT, ACT_RELU, HP_FAST_MODE, HP_INPUT_DROPOUT, HP_NUM_START, HP_PROCESSED,
+    HP_SAME_MASKS,
     OPT_ADADELTA, OPT_ADAM, OPT_MOMENTUM, OPT_PLAIN, OUT_AUTOENCODER, OUT_LINEAR, F_BETA1,
     F_ONE_BETA1, F_BETA2, F_ONE_BETA2,
 )
 from .fpmode import denormals_off, restore
 from .numerics import column_count, input_value
-from .rng import next_float, seed_state
+from .rng import next_float, row_stream, seed_state
 from .rules import (
     FASTMATH, adadelta, adadelta_bias, adam, channels, elastic, hidden_slope_times, hidden_value,
     max_w2_rescale, maxout_winner, momentum, optimizer_width, output_gradient, output_values,
@@ -129,14 +130,20 @@ def _activate(z, a, keep, nz, units_out, act, ratio, fast_mode, train, state):
 
 @njit(cache=True, error_model="numpy")
 def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz, nnz,
-            aoff, zoff, fast_mode, train, state):
+            aoff, zoff, fast_mode, train, state, same_masks):
     """Forward pass of one row whose input is already in ``a[aoff[0]:aoff[1]]`` and ``nz``.
 
     ``nnz[0]`` holds the input's non-zero count; fills ``nnz[1..L]``.  Output probabilities
     (softmax), the linear output or the reconstruction land in ``a[aoff[L+1]:]``.
+    ``same_masks`` (training): every hidden layer draws its dropout mask from the same stream,
+    restarted per layer (H2O-3's one seed per row: equal-width layers drop the same units);
+    the row then leaves ``state`` at a stream hashed from it, independent of the masks drawn.
     """
     nl = units.shape[0] - 1
+    row_seed = state[0]
     for l in range(nl):
+        if same_masks:
+            state[0] = row_seed
         n_out = mult[l] * units[l + 1]
         zl = z[zoff[l]:zoff[l] + n_out]
         _forward_layer(matrix(buf, woff[l], units[l], n_out), buf[boff[l]:boff[l] + n_out],
@@ -147,6 +154,8 @@ def forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz,
                                    fast_mode, train, state)
         else:
             output_values(zl, a[aoff[l + 1]:aoff[l + 2]], n_out, out_kind, act)
+    if same_masks:
+        state[0] = row_stream(row_seed)
 
 
 # How _update_rows picks its rows: the listed non-zero sources, every source, or the bias.
@@ -380,6 +389,7 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
     state = np.empty(1, dtype=np.uint64)
     state[0] = seed_state(seed, 0)
     fast = hp[HP_FAST_MODE] != 0.0
+    same_masks = hp[HP_SAME_MASKS] != 0.0
     num_start = int(hp[HP_NUM_START])
     processed0 = hp[HP_PROCESSED]
     out_lo = aoff[nl]
@@ -393,7 +403,7 @@ def train_chunk(net, objective, buf, center, rows, order, start, stop, seed, str
         nnz[0] = set_input(a[0:aoff[1]], nz[0:aoff[1]], nums, cats, row, num_start, fast,
                            hp[HP_INPUT_DROPOUT], state)
         forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz, nnz,
-                aoff, zoff, fast, True, state)
+                aoff, zoff, fast, True, state, same_masks)
         if avg_act.shape[0] > 0:    # the hidden layers' running means (spec 4.5)
             running_activation(avg_act, a[aoff[1]:], aoff[nl] - aoff[1])
         if offset:

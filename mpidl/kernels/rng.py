@@ -40,3 +40,22 @@ def next_float(state):
     x ^= x >> np.uint64(27)
     state[0] = x
     return np.float64((x * _STAR) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def row_stream(x):
+    """A fresh non-zero state derived from the state value ``x`` (uint64): the stream a row's
+    dropout masks restart from, and, hashed again, the next row's."""
+    s = splitmix64(np.uint64(x))
+    if s == np.uint64(0):
+        s = _GOLDEN
+    return s
+
+
+@njit(cache=True)
+def fill_row_streams(out, state):
+    """``out[i]`` (uint64[b]) <- one fresh stream per row of a mini-batch, drawn from
+    ``state`` (uint64[1], advanced)."""
+    for i in range(out.shape[0]):
+        next_float(state)
+        out[i] = row_stream(state[0])

@@ -11,7 +11,8 @@ import numpy as np
 from numba import njit, prange
 
 from .fpmode import denormals_off, restore
-from .minibatch import add_bias_activate, assemble_input, layer_views, output_activation
+from .minibatch import (NO_STREAMS, add_bias_activate, assemble_input, layer_views,
+                        output_activation)
 from .numerics import row_count
 from .online import forward, layer_offsets, set_input
 from .pool import run_slices
@@ -48,7 +49,7 @@ def predict_rows(net, buf, input_dropout, num_start, nums, cats, nthreads):
                 for j in range(aoff[1]):
                     a[j] *= scale_in
             forward(buf, units, mult, woff, boff, act, out_kind, ratios, a, z, keep, nz, nnz,
-                    aoff, zoff, True, False, state)
+                    aoff, zoff, True, False, state, False)
             for k in range(n_out):
                 out[row, k] = a[aoff[nl] + k]
         restore(fpmode)
@@ -78,7 +79,7 @@ def _predict_slice(out, net, buf, input_dropout, num_start, nums, cats, lo, hi, 
                 np.matmul(a[l][:b], weights[l], out=z[l][:b])
                 if l < nl - 1:
                     add_bias_activate(z[l][:b], biases[l], a[l + 1][:b], keep, act, ratios[l],
-                                      False, state)
+                                      False, state, NO_STREAMS)
                 else:
                     output_activation(z[l][:b], biases[l], a[nl][:b], out_kind, act)
             out[s:s + b] = a[nl][:b]

@@ -137,6 +137,7 @@ class Model:
         hp[K.HP_BETA1], hp[K.HP_BETA2] = p.adam_beta1, p.adam_beta2
         hp[K.HP_SPARSITY_BETA] = p.sparsity_beta
         hp[K.HP_AVERAGE_ACTIVATION] = p.average_activation
+        hp[K.HP_SAME_MASKS] = float(p.hidden_dropout_masks == "SameSeed")
         return hp
 
     def sparsity_state(self) -> np.ndarray:

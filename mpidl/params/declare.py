@@ -93,7 +93,7 @@ NOTES_WHEN_SET: dict[str, str] = {}
 # Parameters H2O does not have (every other one is H2O's, with H2O's name and default).
 MPIDL_EXTENSIONS = frozenset({"max_categorical_levels", "adaptive_rate_method", "adam_beta1",
                               "adam_beta2", "train_while_waiting", "checkpoint_interval",
-                              "node_shared_model", "averaging_overlap"})
+                              "node_shared_model", "averaging_overlap", "hidden_dropout_masks"})
 
 # Parameters that only one optimizer uses: sanitize zeroes them for the others, and the
 # restart check does not compare them when both runs use another optimizer.
@@ -168,6 +168,12 @@ def _network(out: list[Param]) -> None:
     p("input_dropout_ratio", "float", 0.0, "Fraction of inputs dropped per row (try 0.1 or 0.2).", _UNIT_OPEN)
     p("hidden_dropout_ratios", "float_list", None,
       "Per-layer hidden dropout (only with *WithDropout activations; default 0.5 each).", _UNIT_OPEN)
+    p("hidden_dropout_masks", "enum", "Independent",
+      "How a row's hidden dropout masks are drawn: Independent per layer, or SameSeed (every "
+      "hidden layer restarts the row's random stream, so layers of equal width drop the same units).",
+      ("Independent", "SameSeed"),
+      note="mpidl extension: SameSeed is H2O-3's behaviour (one seed per row for every hidden "
+           "layer), Independent the textbook one (docs/quirks.md, measured effect there)")
     p("initial_weight_distribution", "enum", "UniformAdaptive", "Initial weight distribution.",
       ("UniformAdaptive", "Uniform", "Normal"))
     p("initial_weight_scale", "float", 1.0, "Uniform range or normal sd of the initial weights (not UniformAdaptive).",
