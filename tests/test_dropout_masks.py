@@ -1,7 +1,8 @@
 """hidden_dropout_masks: H2O-3 seeds every hidden layer's dropout mask of a row with the same
 seed (``Neurons.RectifierDropout.fprop``: ``seed + params.seed + 0x3C71F1ED`` for each layer;
-spec 3.5), so hidden layers of equal width drop the same units; SameSeed reproduces that,
-Independent (the default) draws each layer's mask afresh.  Checked on the kernels' masks."""
+spec 3.5), so hidden layers of equal width drop the same units; SameSeed (the default)
+reproduces that,
+Independent draws each layer's mask afresh.  Checked on the kernels' masks."""
 
 from pathlib import Path
 

@@ -168,12 +168,13 @@ def _network(out: list[Param]) -> None:
     p("input_dropout_ratio", "float", 0.0, "Fraction of inputs dropped per row (try 0.1 or 0.2).", _UNIT_OPEN)
     p("hidden_dropout_ratios", "float_list", None,
       "Per-layer hidden dropout (only with *WithDropout activations; default 0.5 each).", _UNIT_OPEN)
-    p("hidden_dropout_masks", "enum", "Independent",
-      "How a row's hidden dropout masks are drawn: Independent per layer, or SameSeed (every "
-      "hidden layer restarts the row's random stream, so layers of equal width drop the same units).",
-      ("Independent", "SameSeed"),
+    p("hidden_dropout_masks", "enum", "SameSeed",
+      "How a row's hidden dropout masks are drawn: SameSeed (every hidden layer restarts the row's "
+      "random stream, so layers of equal width drop the same units), or Independent per layer.",
+      ("SameSeed", "Independent"),
       note="mpidl extension: SameSeed is H2O-3's behaviour (one seed per row for every hidden "
-           "layer), Independent the textbook one (docs/quirks.md, measured effect there)")
+           "layer), Independent the textbook one; SameSeed matched H2O's test metrics and "
+           "Independent did not (docs/quirks.md, RESULTS.md parity-sameseed17)")
     p("initial_weight_distribution", "enum", "UniformAdaptive", "Initial weight distribution.",
       ("UniformAdaptive", "Uniform", "Normal"))
     p("initial_weight_scale", "float", 1.0, "Uniform range or normal sd of the initial weights (not UniformAdaptive).",

@@ -66,7 +66,7 @@ def _rewrite_and_check_lines() -> list[str]:
         "  (2 classes) or multinomial. Regression forbids CrossEntropy, bernoulli and multinomial;",
         "  poisson/gamma/tweedie need loss Automatic; laplace, quantile and huber allow Automatic or their own loss.",
         "- `hidden_dropout_ratios` needs a *WithDropout activation and one ratio per hidden layer;",
-        "  `hidden_dropout_masks = SameSeed` needs a *WithDropout activation.",
+        "  `hidden_dropout_masks = Independent` needs a *WithDropout activation.",
         "- On restart, every parameter marked *no* must equal the checkpoint's, the validation frame must be",
         "  present in both or neither, and `epochs` must exceed the epochs already trained.",
         "",

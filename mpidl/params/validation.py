@@ -54,8 +54,9 @@ def validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | N
         if len(hdr) != len(vals["hidden"]):
             raise fail("hidden_dropout_ratios", f"needs one ratio per hidden layer: {len(vals['hidden'])} "
                        f"for hidden = {format_value(vals['hidden'])}, got {len(hdr)}")
-    if vals["hidden_dropout_masks"] == "SameSeed" and vals["activation"] not in DROPOUT_ACTIVATIONS:
-        raise fail("hidden_dropout_masks", f"SameSeed needs a dropout activation (activation is "
+    masks = vals["hidden_dropout_masks"]
+    if masks != DEFAULTS["hidden_dropout_masks"] and vals["activation"] not in DROPOUT_ACTIVATIONS:
+        raise fail("hidden_dropout_masks", f"{masks} needs a dropout activation (activation is "
                    f"{vals['activation']}: no hidden unit is dropped)")
     if vals["col_major"]:
         raise fail("col_major", "deprecated in H2O and not supported (column-major storage); remove it")

@@ -36,9 +36,9 @@ def test_export_checkpoints_dir_that_is_a_file_is_refused(tmp_path, ranks):
 
 
 
-def test_same_seed_dropout_masks_without_dropout_are_refused(tmp_path):
-    """hidden_dropout_masks = SameSeed does nothing without a *WithDropout activation."""
-    job = _job(tmp_path, 'hidden_dropout_masks = "SameSeed"\n')
+def test_independent_dropout_masks_without_dropout_are_refused(tmp_path):
+    """hidden_dropout_masks = Independent does nothing without a *WithDropout activation."""
+    job = _job(tmp_path, 'hidden_dropout_masks = "Independent"\n')
     refused(run(["train", job, "-o", tmp_path / "m.h5"], cwd=tmp_path),
             "hidden_dropout_masks", "job.toml")
     assert not (tmp_path / "m.h5").exists()
