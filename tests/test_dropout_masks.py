@@ -12,7 +12,7 @@ import pytest
 from mpidl.comm import SerialComm
 from mpidl.kernels import codes as C
 from mpidl.kernels.minibatch import NO_STREAMS, add_bias_activate
-from mpidl.kernels.online import forward, layer_offsets
+from mpidl.kernels.forward import forward, layer_offsets
 from mpidl.kernels.rng import fill_row_streams
 from mpidl.model.network import Layout, activation_code, init_buffer
 from mpidl.params import validate

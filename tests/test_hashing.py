@@ -16,7 +16,7 @@ from mpidl.checkpoint import read_model
 from mpidl.data.datainfo import DataInfo
 from mpidl.data.hashing import hashed_slots, java_int, murmur2_of_int
 from mpidl.data.hdf5 import ColumnInfo, TableInfo
-from mpidl.kernels.online import set_input
+from mpidl.kernels.forward import set_input
 
 # (seed as a Java long, j, MurmurHash.hash, Math.abs(hash % 13)) printed by the Java program
 JAVA = [(42, 0, -1484120197, 1), (42, 1, -396541046, 5), (42, 2, 1445017854, 7),

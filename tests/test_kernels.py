@@ -247,7 +247,7 @@ def test_adam_matches_reference_formula():
 def test_dropout_masks_drop_units_and_scoring_scales():
     """RectifierWithDropout at ratio 0.5: about half the hidden units are dropped in training;
     scoring scales hidden activations by 1 - ratio (H2O's test-time rule)."""
-    from mpidl.kernels.online import forward, layer_offsets
+    from mpidl.kernels.forward import forward, layer_offsets
     lay = Layout(units=(3, 400, 2), activation="RectifierWithDropout", classification=True,
                  slots=0)
     buf = init_buffer(lay, "UniformAdaptive", 1.0, 5)

@@ -17,7 +17,7 @@ from mpidl.cv.run import train_with_cv
 from mpidl.data.frame import Frame
 from mpidl.data.shard_numerics import CompactNumerics, kernel_numerics
 from mpidl.kernels.minibatch import assemble_input
-from mpidl.kernels.online import set_input
+from mpidl.kernels.forward import set_input
 from mpidl.params import validate
 from mpidl.train.loop import train
 from mpidl.train.row_cache import RowCache

@@ -12,7 +12,7 @@ from mpidl.comm import SerialComm
 from mpidl.data.frame import Frame
 from mpidl.data.shard_numerics import kernel_numerics
 from mpidl.errors import UserError
-from mpidl.kernels.online import set_input
+from mpidl.kernels.forward import set_input
 from mpidl.params import validate
 from mpidl.train.loop import train
 

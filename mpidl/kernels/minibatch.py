@@ -77,6 +77,7 @@ def add_bias_activate(z, bias, a, keep, act, ratio, train, state, streams):
         for k in range(n_z):
             z[i, k] += bias[k]
     n_a = a.shape[1]
+    scratch = np.empty(1, np.uint64)   # row i's stream, when ``streams`` is given
     for i in range(b):
         # one loop per activation (the code a constant), so each loop vectorizes
         if act == ACT_RELU:
@@ -91,7 +92,8 @@ def add_bias_activate(z, bias, a, keep, act, ratio, train, state, streams):
         if ratio > 0.0 and train:
             draw = state
             if streams.shape[0] > 0:
-                draw = streams[i:i + 1].copy()
+                scratch[0] = streams[i]
+                draw = scratch
             for k in range(n_a):
                 kept = next_float(draw) >= ratio
                 keep[i, k] = 1 if kept else 0

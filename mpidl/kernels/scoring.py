@@ -14,7 +14,7 @@ from .fpmode import denormals_off, restore
 from .minibatch import (NO_STREAMS, add_bias_activate, assemble_input, layer_views,
                         output_activation)
 from .numerics import row_count
-from .online import forward, layer_offsets, set_input
+from .forward import forward, layer_offsets, set_input
 from .pool import run_slices
 
 
