@@ -50,6 +50,7 @@ SETTINGS = {
 # mpidl against those same H2O models.
 MPIDL_VARIANTS = {
     "tuned_independent": ("tuned", {"hidden_dropout_masks": "Independent"}),   # not H2O-3's seeds
+    "default_shuffled": ("default", {"shuffle_training_data": True}),   # threads' rows mixed
 }
 SETTINGS.update({k: SETTINGS[base] for k, (base, _) in MPIDL_VARIANTS.items()})
 
